@@ -1,0 +1,153 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { AppContext } from './context.ts';
+import { AppError, type ErrorCode } from './lib/errors.ts';
+import { registerAuth } from './modules/auth/auth.plugin.ts';
+import { registerAuthPages } from './modules/auth/auth.pages.tsx';
+import { registerDevMailPages } from './modules/dev-mail/dev-mail.pages.tsx';
+import { registerHealthRoutes } from './modules/health/health.routes.ts';
+import { registerHomePage } from './modules/petitions/home.pages.tsx';
+import { registerPetitionsApi } from './modules/petitions/petitions.api.ts';
+import { registerPetitionPages } from './modules/petitions/petitions.pages.tsx';
+import { registerSignaturesApi } from './modules/signatures/signatures.api.ts';
+import { registerSignaturePages } from './modules/signatures/signatures.pages.tsx';
+import { ErrorPage, pageContext } from './views/pages.tsx';
+import { sendPage } from './views/render.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Routes that change state through a form; the CSRF token is checked before them. */
+    csrf?: boolean;
+  }
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+/** Builds the web application for a context; does not listen. Tests call this with `app.inject()`. */
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const secure = config.baseUrl.startsWith('https:');
+  const app = Fastify({
+    loggerInstance: ctx.log.child({}, { level: config.env === 'test' ? 'warn' : config.logLevel }) as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    // Request logs carry the path only: query strings hold tokens, and IPs are personal data.
+    requestIdHeader: false,
+    bodyLimit: 256 * 1024,
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        upgradeInsecureRequests: secure ? [] : null,
+      },
+    },
+    hsts: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+  });
+  await app.register(fastifyCookie, { secret: derivedKey(config.secretKey, 'cookies') });
+  await app.register(fastifyCsrf, {
+    cookieKey: 'undersign_csrf',
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
+  });
+  await app.register(fastifyFormbody);
+  if (config.rateLimit) {
+    await app.register(fastifyRateLimit, {
+      global: false,
+      errorResponseBuilder: (_req, context) =>
+        new AppError('rate_limited', `Too many attempts. Please wait ${context.after} and try again.`),
+    });
+  }
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1h', index: false });
+
+  // Every form that changes something carries a CSRF token; JSON API calls use Bearer tokens instead.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.routeOptions.config.csrf) return app.csrfProtection(request, reply, done);
+    done();
+  });
+
+  registerAuth(app, ctx);
+  app.setErrorHandler((error, request, reply) => handleError(ctx, error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    handleError(ctx, new AppError('not_found', 'There is nothing at this address.'), request, reply),
+  );
+
+  registerHealthRoutes(app, ctx);
+  registerHomePage(app, ctx);
+  registerAuthPages(app, ctx);
+  registerPetitionPages(app, ctx);
+  registerSignaturePages(app, ctx);
+  registerPetitionsApi(app, ctx);
+  registerSignaturesApi(app, ctx);
+  if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
+
+  return app;
+}
+
+function derivedKey(secret: string, purpose: string): string {
+  return createHmac('sha256', secret).update(`undersign:${purpose}`).digest('base64url');
+}
+
+/** Framework errors mapped to our stable codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_CSRF_INVALID_TOKEN: 'csrf_failed',
+  FST_CSRF_MISSING_SECRET: 'csrf_failed',
+};
+
+/** Turns any error into an {@link AppError}; unknown errors become a logged 500 that reveals nothing. */
+export function toAppError(error: unknown, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const fields: Record<string, string> = {};
+    for (const v of error.validation) {
+      const path = String(v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+      fields[path || 'body'] ??= v.message ?? 'is not valid';
+    }
+    const [field, message] = Object.entries(fields)[0] ?? ['body', 'is not valid'];
+    return new AppError('validation_failed', field === 'body' ? message : `${field}: ${message}`, { fields });
+  }
+  const fastifyError = error as FastifyError;
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped === 'csrf_failed') {
+    return new AppError(mapped, 'This form has expired or was sent from another site. Go back, reload the page and try again.');
+  }
+  if (mapped) return new AppError(mapped, fastifyError.message);
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new AppError(status === 404 ? 'not_found' : 'bad_request', fastifyError.message);
+  request.log.error({ err: error }, 'unhandled error');
+  return new AppError('internal_error', 'Something went wrong on our side. Please try again in a moment.');
+}
+
+async function handleError(ctx: AppContext, error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const appError = toAppError(error, request);
+  if (appError.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+  if (request.url.startsWith('/api/') || request.url === '/healthz') {
+    return reply.status(appError.status).type('application/json; charset=utf-8').send(appError.toJSON());
+  }
+  const page = await pageContext(ctx, request, reply);
+  return sendPage(reply, ErrorPage({ ctx: page, error: appError }), appError.status);
+}

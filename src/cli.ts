@@ -1,0 +1,111 @@
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { createContext, LOG_REDACT_PATHS, type AppContext } from './context.ts';
+import { migrateToLatest } from './db/database.ts';
+import { AppError } from './lib/errors.ts';
+import { randomToken } from './lib/tokens.ts';
+import { loadConfigOrExit, startServer, startWorker } from './server.ts';
+
+/** A context for one CLI command: logs go to stderr so stdout carries only the command's output. */
+async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const config = loadConfigOrExit();
+  const log = pino({ level: 'warn', redact: LOG_REDACT_PATHS }, pino.destination(2));
+  const ctx = createContext(config, { log });
+  try {
+    if (config.migrateOnStart) await migrateToLatest(ctx.db);
+    return await run(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+const program = new Command()
+  .name('undersign')
+  .description('Undersign petition platform. Uses the same environment variables as the site (see README).')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Start the website (and, unless --no-worker, the job worker in the same process)')
+  .option('--no-worker', 'do not run the job worker here (run `undersign worker` separately)')
+  .action(async (opts: { worker: boolean }) => {
+    await startServer(loadConfigOrExit(), { withWorker: opts.worker });
+  });
+
+program
+  .command('worker')
+  .description('Run the job worker alone: sends email and runs queued jobs')
+  .action(async () => {
+    await startWorker(loadConfigOrExit());
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations')
+  .action(async () => {
+    const config = loadConfigOrExit();
+    const ctx = createContext({ ...config, migrateOnStart: false }, { log: pino({ level: 'warn' }, pino.destination(2)) });
+    try {
+      const result = await migrateToLatest(ctx.db);
+      const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+const user = program.command('user').description('Manage staff accounts (campaigners and admins)');
+user
+  .command('create')
+  .description('Create an account. Without --password-stdin a password is generated and printed once.')
+  .requiredOption('--email <email>', 'email address used to sign in')
+  .requiredOption('--name <name>', 'name shown to other staff')
+  .option('--admin', 'make the account an administrator (can open and manage any petition)')
+  .addOption(new Option('--password-stdin', 'read the password from standard input'))
+  .action(async (opts: { email: string; name: string; admin?: boolean; passwordStdin?: boolean }) => {
+    const generated = !opts.passwordStdin;
+    const password = opts.passwordStdin ? await readStdin() : randomToken(15);
+    await withContext(async (ctx) => {
+      const created = await ctx.services.users.createUser({
+        email: opts.email,
+        name: opts.name,
+        password,
+        role: opts.admin ? 'admin' : 'campaigner',
+      });
+      console.log(`Created ${created.role} ${created.email} (id ${created.id}).`);
+      if (generated) console.log(`Password (shown once): ${password}`);
+    });
+  });
+
+const token = program.command('token').description('Manage API tokens');
+token
+  .command('create')
+  .description('Create an API token for an account; the token is printed as the last line')
+  .requiredOption('--email <email>', 'the account the token acts as')
+  .option('--label <label>', 'what the token is for', 'API token')
+  .action(async (opts: { email: string; label: string }) => {
+    await withContext(async (ctx) => {
+      const account = await ctx.services.users.findByEmail(opts.email);
+      if (!account) throw new AppError('not_found', `No account with the email ${opts.email}.`);
+      const created = await ctx.services.auth.createApiToken(account, opts.label);
+      console.error(`API token for ${account.email}; it is shown only once:`);
+      console.log(created);
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof AppError) {
+    const fields = Object.entries(err.fields);
+    process.stderr.write(`undersign: ${fields.length ? fields.map(([f, m]) => `${f}: ${m}`).join('; ') : err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Where the database lives: an embedded SQLite file, or a PostgreSQL server. */
+export type DatabaseLocation =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  baseUrl: string;
+  database: DatabaseLocation;
+  databasePoolMax: number;
+  /** Folder for files the site keeps next to its data: the dev secret, the dev mail outbox. */
+  dataDir: string;
+  /** `null` sends mail to the dev outbox in `dataDir` instead of an SMTP server. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  secretKey: string;
+  logLevel: string;
+  rateLimit: boolean;
+  trustProxy: boolean;
+  migrateOnStart: boolean;
+  /** IANA zone in which a deadline given as a plain date ends (at 23:59:59). */
+  timeZone: string;
+  siteName: string;
+}
+
+/** Thrown for configuration the site cannot start with; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const booleanFlag = z
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['on', 'true', '1', 'yes'].includes(v));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.string().min(1).default('sqlite://./data/undersign.sqlite'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DATA_DIR: z.string().min(1).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters long').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT: booleanFlag.default(true),
+  TRUST_PROXY: booleanFlag.default(false),
+  MIGRATE_ON_START: booleanFlag.default(true),
+  TIME_ZONE: z
+    .string()
+    .default('Europe/London')
+    .refine((tz) => isValidTimeZone(tz), 'must be an IANA time zone such as Europe/London'),
+  SITE_NAME: z.string().min(1).max(60).default('Undersign'),
+});
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses `sqlite://<path>` or `postgres://…` into a {@link DatabaseLocation}. */
+export function parseDatabaseUrl(url: string): DatabaseLocation {
+  if (url.startsWith('sqlite:')) {
+    const path = url.replace(/^sqlite:(\/\/)?/, '');
+    if (!path) throw new ConfigError('DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://./data/undersign.sqlite');
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  throw new ConfigError('DATABASE_URL: must start with sqlite:// or postgres://');
+}
+
+/**
+ * Reads the configuration from environment variables (see the README for the list).
+ * Outside production, a missing SECRET_KEY is generated once and kept in the data folder.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const database = parseDatabaseUrl(e.DATABASE_URL);
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.SECRET_KEY) throw new ConfigError('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
+  if (production && !e.SMTP_URL) throw new ConfigError('SMTP_URL: required when NODE_ENV=production (smtp://user:pass@host:port)');
+
+  const dataDir = resolve(
+    e.DATA_DIR ?? (database.kind === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : './data'),
+  );
+  const baseUrl = (e.BASE_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  const host = new URL(baseUrl).hostname;
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl,
+    database,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${host.includes('.') ? host : 'localhost.localdomain'}>`,
+    secretKey: e.SECRET_KEY ?? devSecret(dataDir),
+    logLevel: e.LOG_LEVEL,
+    rateLimit: e.RATE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    migrateOnStart: e.MIGRATE_ON_START,
+    timeZone: e.TIME_ZONE,
+    siteName: e.SITE_NAME,
+  };
+}
+
+/** A secret generated on first start and kept in the data folder, so sessions and links survive restarts. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (err) {
+    // Another process started at the same moment and wrote it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+}

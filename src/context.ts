@@ -1,0 +1,145 @@
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Db } from './db/database.ts';
+import { JobsRepository } from './jobs/jobs.repository.ts';
+import { JobWorker } from './jobs/worker.ts';
+import { DevOutbox } from './mail/dev-outbox.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { systemClock, type Clock } from './lib/time.ts';
+import { AuthRepository } from './modules/auth/auth.repository.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
+import { PetitionsService } from './modules/petitions/petitions.service.ts';
+import { SignaturesRepository } from './modules/signatures/signatures.repository.ts';
+import { SignaturesService } from './modules/signatures/signatures.service.ts';
+import { signatureJobHandlers } from './modules/signatures/signatures.jobs.ts';
+import { UsersRepository } from './modules/users/users.repository.ts';
+import { UsersService } from './modules/users/users.service.ts';
+
+/** Everything the web app, the worker and the CLI share: one per process. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  mailer: Mailer;
+  devOutbox: DevOutbox;
+  repositories: {
+    users: UsersRepository;
+    auth: AuthRepository;
+    petitions: PetitionsRepository;
+    signatures: SignaturesRepository;
+    jobs: JobsRepository;
+  };
+  services: {
+    users: UsersService;
+    auth: AuthService;
+    petitions: PetitionsService;
+    signatures: SignaturesService;
+  };
+  worker: JobWorker;
+  /** Stops the worker and closes mail and database connections. */
+  close(): Promise<void>;
+}
+
+export interface ContextOverrides {
+  db?: Db;
+  log?: Logger;
+  clock?: Clock;
+  mailer?: Mailer;
+  /** PostgreSQL schema to use (tests). */
+  searchPath?: string;
+  workerPollMs?: number;
+}
+
+/** Paths and headers that may carry personal data or secrets and must never reach the logs. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'email',
+  '*.email',
+  'password',
+  '*.password',
+];
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Path only: query strings carry confirmation tokens, and client IPs are personal data.
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, path: req.url?.split('?')[0] }),
+    },
+  });
+}
+
+/** Wires repositories, services, mail and the job worker for one process. */
+export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
+  const log = overrides.log ?? createLogger(config);
+  const clock = overrides.clock ?? systemClock;
+  const db =
+    overrides.db ?? openDatabase(config.database, { poolMax: config.databasePoolMax, searchPath: overrides.searchPath });
+  const devOutbox = new DevOutbox(join(config.dataDir, 'dev-mail'));
+  const mailer = overrides.mailer ?? createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, devOutbox });
+
+  const jobs = new JobsRepository(db);
+  const repositories = {
+    users: new UsersRepository(db),
+    auth: new AuthRepository(db),
+    petitions: new PetitionsRepository(db),
+    signatures: new SignaturesRepository(db, jobs),
+    jobs,
+  };
+
+  // The worker is created before the services so they can nudge it when they queue a job.
+  let worker: JobWorker | null = null;
+  const petitions = new PetitionsService(repositories.petitions, clock, {
+    timeZone: config.timeZone,
+    baseUrl: config.baseUrl,
+  });
+  const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, () =>
+    worker?.nudge(),
+  );
+  const services = {
+    users: new UsersService(repositories.users, clock),
+    auth: new AuthService(repositories.auth, clock),
+    petitions,
+    signatures,
+  };
+  worker = new JobWorker({
+    jobs,
+    log,
+    clock,
+    pollMs: overrides.workerPollMs,
+    handlers: {
+      ...signatureJobHandlers({
+        signaturesRepository: repositories.signatures,
+        signatures,
+        petitions,
+        mailer,
+        baseUrl: config.baseUrl,
+        siteName: config.siteName,
+      }),
+    },
+  });
+
+  const finalWorker = worker;
+  return {
+    config,
+    db,
+    log,
+    clock,
+    mailer,
+    devOutbox,
+    repositories,
+    services,
+    worker: finalWorker,
+    async close() {
+      await finalWorker.stop();
+      mailer.close();
+      await db.kysely.destroy();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Every difference between SQLite and PostgreSQL lives in this file: connection set-up,
+ * column types used by migrations, error codes, and the few query shapes that differ.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  type ColumnDataType,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Dialect,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseLocation } from '../config.ts';
+
+export type DialectKind = 'sqlite' | 'postgres';
+
+export interface DialectSetup {
+  kind: DialectKind;
+  dialect: Dialect;
+}
+
+export interface DialectOptions {
+  poolMax?: number;
+  /** PostgreSQL only: schema to work in (tests use one schema per test file). */
+  searchPath?: string;
+}
+
+/** Builds the Kysely dialect for a database location, applying the pragmas and type parsers we rely on. */
+export function createDialect(location: DatabaseLocation, options: DialectOptions = {}): DialectSetup {
+  if (location.kind === 'sqlite') {
+    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    const database = new BetterSqlite3(location.path);
+    // WAL lets readers run beside the writer; FULL makes every acknowledged commit durable.
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = FULL');
+    database.pragma('foreign_keys = ON');
+    // Another process (the CLI, a separate worker) may hold the write lock briefly.
+    database.pragma('busy_timeout = 5000');
+    return { kind: 'sqlite', dialect: new SqliteDialect({ database }) };
+  }
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: options.poolMax ?? 10,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+    types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
+  });
+  return { kind: 'postgres', dialect: new PostgresDialect({ pool }) };
+}
+
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+const PG_TIMESTAMPTZ = 1184;
+
+/** Returns the same JavaScript shapes SQLite gives: numbers for bigint ids and sums, ISO strings for times. */
+function pgTypeParser(oid: number, format?: 'text' | 'binary') {
+  if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+  if (oid === PG_INT8 || oid === PG_NUMERIC) return (v: string) => Number(v);
+  if (oid === PG_TIMESTAMPTZ) return (v: string) => new Date(v).toISOString();
+  return pg.types.getTypeParser(oid, 'text');
+}
+
+/** Which database a Kysely instance talks to (migrations receive only the instance). */
+export function dialectOf(db: Kysely<any>): DialectKind {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Column types for portable migrations. */
+export function columnTypes(kind: DialectKind) {
+  const postgres = kind === 'postgres';
+  return {
+    /** Primary key that is never reused. */
+    id: (col: ColumnDefinitionBuilder) =>
+      postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
+    idType: (postgres ? 'bigint' : 'integer') as ColumnDataType,
+    /** A column that references an `id`. */
+    refType: (postgres ? 'bigint' : 'integer') as ColumnDataType,
+    timestamp: (postgres ? 'timestamptz' : 'text') as ColumnDataType,
+    flag: (postgres ? 'smallint' : 'integer') as ColumnDataType,
+  };
+}
+
+/** True when an error is a unique-constraint violation, on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * How many counter rows a petition's count is spread over. SQLite has a single writer, so one
+ * row is best; PostgreSQL spreads concurrent confirmations over several rows to avoid lock queues.
+ */
+export function counterShards(kind: DialectKind): number {
+  return kind === 'postgres' ? 16 : 1;
+}

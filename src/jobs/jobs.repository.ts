@@ -1,0 +1,96 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Database, JobRow } from '../db/schema.ts';
+
+export interface NewJob {
+  kind: string;
+  payload: Record<string, unknown>;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+/** The outbox table. Jobs are enqueued inside the caller's transaction so they commit with the change. */
+export class JobsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Adds a job; pass the open transaction so the job commits (or not) with the data it is about. */
+  async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: Date): Promise<void> {
+    await trx
+      .insertInto('jobs')
+      .values({
+        kind: job.kind,
+        payload: JSON.stringify(job.payload),
+        state: 'pending',
+        attempts: 0,
+        max_attempts: job.maxAttempts ?? 8,
+        run_at: (job.runAt ?? now).toISOString(),
+        created_at: now.toISOString(),
+      })
+      .execute();
+  }
+
+  /**
+   * Claims up to `limit` due jobs for this process: pending ones whose time has come, and running
+   * ones whose lock expired (their worker died). On PostgreSQL concurrent workers skip each
+   * other's rows (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic.
+   */
+  async claimDue(now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
+    const nowIso = now.toISOString();
+    const lockedUntil = new Date(now.getTime() + lockMs).toISOString();
+    return this.db.kysely.transaction().execute(async (trx) => {
+      let due = trx
+        .selectFrom('jobs')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', '=', 'pending'), eb('run_at', '<=', nowIso)]),
+            eb.and([eb('state', '=', 'running'), eb('locked_until', '<', nowIso)]),
+          ]),
+        )
+        .orderBy('run_at')
+        .limit(limit);
+      if (this.db.kind === 'postgres') due = due.forUpdate().skipLocked();
+      const ids = (await due.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      return trx
+        .updateTable('jobs')
+        .set((eb) => ({ state: 'running', locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', ids)
+        .returningAll()
+        .execute();
+    });
+  }
+
+  async markDone(id: number, now: Date): Promise<void> {
+    await this.db.kysely
+      .updateTable('jobs')
+      .set({ state: 'done', finished_at: now.toISOString(), locked_until: null, last_error: null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Records a failure: the job runs again at `retryAt`, or is given up (`dead`) when it has no attempts left. */
+  async markFailed(job: JobRow, error: string, now: Date, retryAt: Date): Promise<void> {
+    const dead = job.attempts >= job.max_attempts;
+    await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        state: dead ? 'dead' : 'pending',
+        run_at: dead ? job.run_at : retryAt.toISOString(),
+        locked_until: null,
+        last_error: error.slice(0, 2000),
+        finished_at: dead ? now.toISOString() : null,
+      })
+      .where('id', '=', job.id)
+      .execute();
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = await this.db.kysely
+      .selectFrom('jobs')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('state')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+}

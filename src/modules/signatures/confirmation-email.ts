@@ -1,0 +1,38 @@
+import type { MailMessage } from '../../mail/mailer.ts';
+
+export interface ConfirmationEmailInput {
+  siteName: string;
+  signerName: string;
+  to: string;
+  petitionTitle: string;
+  petitionUrl: string;
+  confirmUrl: string;
+}
+
+/** The email that asks a signer to confirm their signature (plain text: it reads well everywhere). */
+export function confirmationEmail(input: ConfirmationEmailInput): MailMessage {
+  const text = [
+    `Dear ${input.signerName},`,
+    '',
+    `Thank you for signing the petition "${input.petitionTitle}".`,
+    '',
+    'Your signature will not count until you confirm your email address. Please follow this link:',
+    '',
+    input.confirmUrl,
+    '',
+    `You can read the petition at ${input.petitionUrl}`,
+    '',
+    'If you did not sign this petition, ignore this email: without confirmation, the signature is not counted.',
+    '',
+    `— ${input.siteName}`,
+  ].join('\n');
+  return {
+    to: input.to,
+    subject: `Please confirm your signature: ${truncate(input.petitionTitle, 80)}`,
+    text,
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from '../../context.ts';
+import { SlugParams } from '../petitions/petitions.schema.ts';
+import { SignAccepted } from './signatures.schema.ts';
+
+export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
+
+/** Public JSON signing. The answer is the same for a new and a repeat address. */
+export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/api/v1/petitions/:slug/signatures',
+    { schema: { params: SlugParams, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT } },
+    async (request, reply) => {
+      await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {});
+      return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });
+    },
+  );
+}

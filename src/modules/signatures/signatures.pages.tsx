@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { AppError } from '../../lib/errors.ts';
+import { SignatureProgress } from '../../views/components.tsx';
+import { Layout, type PageContext } from '../../views/layout.tsx';
+import { pageContext } from '../../views/pages.tsx';
+import { sendPage } from '../../views/render.ts';
+import { ShareLinks } from '../../views/share.tsx';
+import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
+import type { Petition } from '../petitions/petitions.service.ts';
+import { SIGN_RATE_LIMIT } from './signatures.api.ts';
+import type { SignFormValues } from './sign-form.tsx';
+
+const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => (
+  <Layout ctx={p.ctx} title="Check your email">
+    <h1>Check your email</h1>
+    <p>
+      We have sent you an email with a link. <strong>Your signature is not counted until you follow that link.</strong>
+    </p>
+    <p>
+      Petition: <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
+    </p>
+    <h2>No email?</h2>
+    <ul>
+      <li>It can take a few minutes to arrive. Check your spam or junk folder.</li>
+      <li>If you typed your address wrongly, sign again with the right one.</li>
+      <li>If you have already confirmed, there is nothing more to do: each address counts once.</li>
+    </ul>
+  </Layout>
+);
+
+const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; accepted: boolean }) => (
+  <Layout ctx={p.ctx} title={p.accepted ? 'Thank you for signing' : 'This petition has closed'} canonicalUrl={p.url}>
+    {p.accepted ? (
+      <>
+        <h1>Thank you for signing</h1>
+        <p class="lead">Your signature is confirmed and counted.</p>
+      </>
+    ) : (
+      <>
+        <h1>This petition has closed</h1>
+        <p class="lead">The petition closed before your signature was confirmed, so it could not be counted.</p>
+      </>
+    )}
+    <p>
+      <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
+    </p>
+    <SignatureProgress count={p.petition.signatureCount} goal={p.petition.goal} />
+    {p.accepted ? (
+      <>
+        <p>Petitions win when people share them. Ask friends and family to sign too:</p>
+        <ShareLinks url={p.url} title={p.petition.title} />
+      </>
+    ) : null}
+  </Layout>
+);
+
+function formValues(body: Record<string, unknown>): SignFormValues {
+  const values: SignFormValues = {};
+  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in'] as const) {
+    const v = body[key];
+    if (typeof v === 'string') values[key] = v;
+  }
+  return values;
+}
+
+export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): void {
+  const { petitions, signatures } = ctx.services;
+
+  app.post(
+    '/petitions/:slug/sign',
+    { config: { csrf: true, rateLimit: SIGN_RATE_LIMIT } },
+    async (request, reply) => {
+      const { slug } = request.params as { slug: string };
+      const values = formValues((request.body ?? {}) as Record<string, unknown>);
+      try {
+        await signatures.recordSignature(slug, values);
+        return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed`, 303);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        if (err.code === 'validation_failed') {
+          const petition = await petitions.getForViewer(slug, null);
+          return renderPetitionPage(ctx, request, reply, petition, { signValues: values, signErrors: err.fields, status: 422 });
+        }
+        if (err.code === 'petition_closed') {
+          const petition = await petitions.getForViewer(slug, null);
+          return renderPetitionPage(ctx, request, reply, petition, { notice: err.message, status: 409 });
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get('/petitions/:slug/signed', async (request, reply) => {
+    const { slug } = request.params as { slug: string };
+    const petition = await petitions.getForViewer(slug, null);
+    reply.header('x-robots-tag', 'noindex');
+    return sendPage(reply, CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition }));
+  });
+
+  app.get('/signatures/confirm', async (request, reply) => {
+    const { token } = request.query as { token?: unknown };
+    const result = await signatures.confirmSignature(typeof token === 'string' ? token : '');
+    reply.header('x-robots-tag', 'noindex').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const accepted = result.status !== 'petition_closed';
+    const page = ConfirmedPage({
+      ctx: await pageContext(ctx, request, reply),
+      petition: result.petition,
+      url: petitions.urlFor(result.petition),
+      accepted,
+    });
+    return sendPage(reply, page, accepted ? 200 : 409);
+  });
+}

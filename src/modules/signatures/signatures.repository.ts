@@ -1,0 +1,137 @@
+import type { Db } from '../../db/database.ts';
+import { counterShards } from '../../db/dialect.ts';
+import type { SignatureRow } from '../../db/schema.ts';
+import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
+
+export interface NewSignature {
+  petitionId: number;
+  name: string;
+  email: string;
+  emailKey: string;
+  postcode: string | null;
+  country: string;
+  publicName: boolean;
+  contactOptIn: boolean;
+}
+
+export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
+
+export class SignaturesRepository {
+  private readonly shards: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobsRepository,
+  ) {
+    this.shards = counterShards(db.kind);
+  }
+
+  /**
+   * Stores a pending signature and its confirmation job in one transaction. For an address that
+   * already signed, queues another confirmation only if the signature is still pending and the last
+   * one was queued before `resendBefore`. Returns whether a confirmation job was queued.
+   */
+  async recordSignature(
+    signature: NewSignature,
+    now: Date,
+    resendBefore: string,
+    confirmationJob: (signatureId: number) => NewJob,
+  ): Promise<{ queued: boolean }> {
+    const nowIso = now.toISOString();
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('signatures')
+        .values({
+          petition_id: signature.petitionId,
+          name: signature.name,
+          email: signature.email,
+          email_key: signature.emailKey,
+          postcode: signature.postcode,
+          country: signature.country,
+          public_name: signature.publicName ? 1 : 0,
+          contact_opt_in: signature.contactOptIn ? 1 : 0,
+          status: 'pending',
+          created_at: nowIso,
+          confirmation_requested_at: nowIso,
+        })
+        .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) {
+        await this.jobs.enqueue(trx, confirmationJob(inserted.id), now);
+        return { queued: true };
+      }
+      // Already signed: re-send only while pending, and not more than once per interval.
+      const resent = await trx
+        .updateTable('signatures')
+        .set({ confirmation_requested_at: nowIso })
+        .where('petition_id', '=', signature.petitionId)
+        .where('email_key', '=', signature.emailKey)
+        .where('status', '=', 'pending')
+        .where('confirmation_requested_at', '<', resendBefore)
+        .returning('id')
+        .executeTakeFirst();
+      if (resent) await this.jobs.enqueue(trx, confirmationJob(resent.id), now);
+      return { queued: !!resent };
+    });
+  }
+
+  /**
+   * Confirms a pending signature and adds it to its petition's count, atomically. The count is
+   * kept in sharded counter rows (see counterShards) so no single row is a lock hot spot.
+   * `isOpen` decides, from the petition row, whether it still takes signatures.
+   */
+  async confirm(
+    signatureId: number,
+    now: Date,
+    isOpen: (petition: { state: 'draft' | 'open' | 'closed'; deadline: string | null }) => boolean,
+  ): Promise<{ outcome: ConfirmOutcome; petitionId: number | null }> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const found = await trx
+        .selectFrom('signatures')
+        .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+        .select(['signatures.status', 'signatures.petition_id', 'petitions.state', 'petitions.deadline'])
+        .where('signatures.id', '=', signatureId)
+        .executeTakeFirst();
+      if (!found) return { outcome: 'not_found', petitionId: null };
+      const petitionId = found.petition_id;
+      if (found.status === 'confirmed') return { outcome: 'already_confirmed', petitionId };
+      if (!isOpen(found)) return { outcome: 'petition_closed', petitionId };
+
+      const updated = await trx
+        .updateTable('signatures')
+        .set({ status: 'confirmed', confirmed_at: now.toISOString() })
+        .where('id', '=', signatureId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      // A concurrent confirmation of the same link got there first: count it once.
+      if (Number(updated.numUpdatedRows) !== 1) return { outcome: 'already_confirmed', petitionId };
+
+      await trx
+        .insertInto('petition_counters')
+        .values({ petition_id: petitionId, shard: Math.floor(Math.random() * this.shards), confirmed_count: 1 })
+        .onConflict((oc) =>
+          oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({
+            confirmed_count: eb('petition_counters.confirmed_count', '+', 1),
+          })),
+        )
+        .execute();
+      return { outcome: 'confirmed', petitionId };
+    });
+  }
+
+  async findById(id: number): Promise<SignatureRow | undefined> {
+    return this.db.kysely.selectFrom('signatures').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Confirmed signatures counted row by row: for checks and repairs, never on a page view. */
+  async countConfirmedRows(petitionId: number): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('petition_id', '=', petitionId)
+      .where('status', '=', 'confirmed')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

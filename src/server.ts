@@ -1,0 +1,64 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createContext, type AppContext } from './context.ts';
+import { migrateToLatest } from './db/database.ts';
+
+/** Loads the configuration, or prints what is wrong (naming the variable) and exits non-zero. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`undersign: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/** Opens the database and applies pending migrations when configured to. */
+export async function prepareContext(config: Config): Promise<AppContext> {
+  const ctx = createContext(config);
+  if (config.migrateOnStart) await migrateToLatest(ctx.db);
+  return ctx;
+}
+
+/** Closes everything on SIGINT/SIGTERM so in-flight requests and jobs finish first. */
+export function closeOnSignals(close: () => Promise<void>, ctx: AppContext): void {
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      ctx.log.info({ signal }, 'shutting down');
+      close()
+        .then(() => process.exit(0))
+        .catch((err) => {
+          ctx.log.error({ err }, 'error while shutting down');
+          process.exit(1);
+        });
+    });
+  }
+}
+
+/** Starts the web server, and the job worker in the same process when `withWorker` is set. */
+export async function startServer(config: Config, options: { withWorker: boolean }): Promise<void> {
+  const ctx = await prepareContext(config);
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  if (options.withWorker) ctx.worker.start();
+  const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
+  ctx.log.info(`Undersign is up at ${config.baseUrl} (database: ${where}; worker: ${options.withWorker ? 'in-process' : 'separate'})`);
+  closeOnSignals(async () => {
+    await app.close();
+    await ctx.close();
+  }, ctx);
+}
+
+/** Runs the job worker alone (several web processes can then share one PostgreSQL). */
+export async function startWorker(config: Config): Promise<void> {
+  const ctx = await prepareContext(config);
+  ctx.worker.start();
+  ctx.log.info('Undersign worker started');
+  closeOnSignals(() => ctx.close(), ctx);
+}

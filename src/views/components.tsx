@@ -1,0 +1,177 @@
+import type { Child, FC } from 'hono/jsx';
+import type { FieldErrors } from '../lib/errors.ts';
+
+/** GOV.UK-style summary at the top of a form, linking to each field in error. */
+export const ErrorSummary: FC<{ errors: FieldErrors; labels: Record<string, string> }> = ({ errors, labels }) => {
+  const entries = Object.entries(errors);
+  if (entries.length === 0) return null;
+  return (
+    <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex={-1}>
+      <h2 id="error-summary-title">There is a problem</h2>
+      <ul>
+        {entries.map(([field, message]) => (
+          <li>
+            <a href={`#${fieldId(field)}`}>{labels[field] ? `${labels[field]}: ${message}` : message}</a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+};
+
+/** The element id of a form field (dots in API paths like "target.name" become underscores). */
+export function fieldId(name: string): string {
+  return `f-${name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+}
+
+interface FieldProps {
+  name: string;
+  label: string;
+  hint?: string;
+  error?: string | undefined;
+  children?: Child;
+}
+
+/** Label, hint and error message wrapped around one input, wired up for screen readers. */
+const Field: FC<FieldProps> = ({ name, label, hint, error, children }) => (
+  <div class={error ? 'field field-error' : 'field'}>
+    <label for={fieldId(name)}>{label}</label>
+    {hint ? (
+      <p class="hint" id={`${fieldId(name)}-hint`}>
+        {hint}
+      </p>
+    ) : null}
+    {error ? (
+      <p class="error-message" id={`${fieldId(name)}-error`}>
+        <span class="visually-hidden">Error:</span> {error}
+      </p>
+    ) : null}
+    {children}
+  </div>
+);
+
+function describedBy(name: string, hint?: string, error?: string): string | undefined {
+  const ids = [hint ? `${fieldId(name)}-hint` : '', error ? `${fieldId(name)}-error` : ''].filter(Boolean);
+  return ids.length ? ids.join(' ') : undefined;
+}
+
+export const TextField: FC<
+  FieldProps & {
+    value?: string | undefined;
+    type?: string;
+    autocomplete?: string;
+    required?: boolean;
+    inputmode?: 'numeric' | 'email' | 'text' | 'tel' | 'url' | 'decimal';
+    maxlength?: number;
+    inputName?: string;
+  }
+> = (p) => (
+  <Field name={p.name} label={p.label} hint={p.hint} error={p.error}>
+    <input
+      id={fieldId(p.name)}
+      name={p.inputName ?? p.name}
+      type={p.type ?? 'text'}
+      value={p.value ?? ''}
+      autocomplete={p.autocomplete}
+      required={p.required}
+      inputmode={p.inputmode}
+      maxlength={p.maxlength}
+      aria-invalid={p.error ? 'true' : undefined}
+      aria-describedby={describedBy(p.name, p.hint, p.error)}
+    />
+  </Field>
+);
+
+export const TextArea: FC<FieldProps & { value?: string | undefined; rows?: number; required?: boolean; maxlength?: number }> = (p) => (
+  <Field name={p.name} label={p.label} hint={p.hint} error={p.error}>
+    <textarea
+      id={fieldId(p.name)}
+      name={p.name}
+      rows={p.rows ?? 5}
+      required={p.required}
+      maxlength={p.maxlength}
+      aria-invalid={p.error ? 'true' : undefined}
+      aria-describedby={describedBy(p.name, p.hint, p.error)}
+    >
+      {p.value ?? ''}
+    </textarea>
+  </Field>
+);
+
+export const SelectField: FC<FieldProps & { value?: string | undefined; options: readonly { value: string; label: string }[] }> = (p) => (
+  <Field name={p.name} label={p.label} hint={p.hint} error={p.error}>
+    <select
+      id={fieldId(p.name)}
+      name={p.name}
+      aria-invalid={p.error ? 'true' : undefined}
+      aria-describedby={describedBy(p.name, p.hint, p.error)}
+    >
+      {p.options.map((o) => (
+        <option value={o.value} selected={o.value === p.value}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  </Field>
+);
+
+export const Checkbox: FC<{ name: string; label: string; hint?: string; checked?: boolean }> = (p) => (
+  <div class="checkbox">
+    <input id={fieldId(p.name)} name={p.name} type="checkbox" value="on" checked={p.checked} aria-describedby={p.hint ? `${fieldId(p.name)}-hint` : undefined} />
+    <label for={fieldId(p.name)}>{p.label}</label>
+    {p.hint ? (
+      <p class="hint" id={`${fieldId(p.name)}-hint`}>
+        {p.hint}
+      </p>
+    ) : null}
+  </div>
+);
+
+export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name="_csrf" value={token} />;
+
+/** Signature count with progress towards a goal, readable without CSS. */
+export const SignatureProgress: FC<{ count: number; goal: number | null }> = ({ count, goal }) => {
+  const percent = goal ? Math.min(100, Math.floor((count / goal) * 100)) : null;
+  return (
+    <div class="progress-block">
+      <p class="count">
+        <strong data-signature-count>{formatNumber(count)}</strong> {count === 1 ? 'signature' : 'signatures'}
+        {goal ? <span class="goal"> of {formatNumber(goal)} goal</span> : null}
+      </p>
+      {goal ? (
+        <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={goal} aria-valuenow={Math.min(count, goal)} aria-label="Progress towards the goal">
+          <div class={`progress-bar w-${Math.round((percent ?? 0) / 5) * 5}`}></div>
+        </div>
+      ) : null}
+    </div>
+  );
+};
+
+export function formatNumber(n: number): string {
+  return n.toLocaleString('en-GB');
+}
+
+/** "15 November 2026" in the site's time zone. */
+export function formatDate(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso));
+}
+
+/** Plain text with blank-line paragraphs, rendered safely as <p> elements. */
+export const Paragraphs: FC<{ text: string }> = ({ text }) => (
+  <>
+    {text
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => (
+        <p>
+          {p.split('\n').map((line, i) => (
+            <>
+              {i > 0 ? <br /> : null}
+              {line}
+            </>
+          ))}
+        </p>
+      ))}
+  </>
+);

@@ -1,0 +1,91 @@
+import type { Child, FC } from 'hono/jsx';
+import type { User } from '../modules/users/users.service.ts';
+
+/** What every page needs to know about the request it answers. */
+export interface PageContext {
+  siteName: string;
+  user: User | null;
+  /** CSRF token for forms on the page (the sign-out button in the header needs one). */
+  csrfToken: string;
+  devMail: boolean;
+}
+
+export interface LayoutProps {
+  ctx: PageContext;
+  title: string;
+  description?: string;
+  /** Open Graph and canonical address for shareable pages. */
+  canonicalUrl?: string;
+  children?: Child;
+}
+
+export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, children }) => (
+  <html lang="en-GB">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{title === ctx.siteName ? title : `${title} – ${ctx.siteName}`}</title>
+      {description ? <meta name="description" content={description} /> : null}
+      {canonicalUrl ? <link rel="canonical" href={canonicalUrl} /> : null}
+      {canonicalUrl ? <meta property="og:url" content={canonicalUrl} /> : null}
+      <meta property="og:title" content={title} />
+      {description ? <meta property="og:description" content={description} /> : null}
+      <meta property="og:site_name" content={ctx.siteName} />
+      <link rel="stylesheet" href="/static/styles.css" />
+    </head>
+    <body>
+      <a class="skip-link" href="#main">
+        Skip to main content
+      </a>
+      <header class="site-header">
+        <div class="container header-inner">
+          <a class="brand" href="/">
+            {ctx.siteName}
+          </a>
+          <nav aria-label="Main">
+            <ul class="nav">
+              <li>
+                <a href="/petitions/new">Start a petition</a>
+              </li>
+              {ctx.user ? (
+                <>
+                  <li>
+                    <a href="/account">My petitions</a>
+                  </li>
+                  <li>
+                    <form method="post" action="/logout" class="inline-form">
+                      <input type="hidden" name="_csrf" value={ctx.csrfToken} />
+                      <button type="submit" class="link-button">
+                        Sign out
+                      </button>
+                    </form>
+                  </li>
+                </>
+              ) : (
+                <li>
+                  <a href="/login">Sign in</a>
+                </li>
+              )}
+            </ul>
+          </nav>
+        </div>
+      </header>
+      <main id="main" class="container" tabindex={-1}>
+        {children}
+      </main>
+      <footer class="site-footer">
+        <div class="container">
+          <p>
+            {ctx.siteName} is open-source petition software.
+            {ctx.devMail ? (
+              <>
+                {' '}
+                Development mode: emails go to the <a href="/_dev/mail">dev outbox</a>.
+              </>
+            ) : null}
+          </p>
+        </div>
+      </footer>
+    </body>
+  </html>
+);

@@ -1,0 +1,31 @@
+import type { FC } from 'hono/jsx';
+
+/** Plain share links (no third-party scripts): they work without JavaScript and leak nothing on load. */
+export const ShareLinks: FC<{ url: string; title: string }> = ({ url, title }) => {
+  const text = `Please sign: ${title}`;
+  const e = encodeURIComponent;
+  const links = [
+    { name: 'Email', href: `mailto:?subject=${e(title)}&body=${e(`${text}\n\n${url}`)}` },
+    { name: 'WhatsApp', href: `https://wa.me/?text=${e(`${text} ${url}`)}` },
+    { name: 'Facebook', href: `https://www.facebook.com/sharer/sharer.php?u=${e(url)}` },
+    { name: 'X (Twitter)', href: `https://twitter.com/intent/tweet?text=${e(text)}&url=${e(url)}` },
+    { name: 'Bluesky', href: `https://bsky.app/intent/compose?text=${e(`${text} ${url}`)}` },
+  ];
+  return (
+    <section class="share" aria-labelledby="share-title">
+      <h2 id="share-title">Share this petition</h2>
+      <ul class="share-links">
+        {links.map((l) => (
+          <li>
+            <a href={l.href} rel="noopener noreferrer" target="_blank">
+              {l.name}
+              <span class="visually-hidden"> (opens in a new tab)</span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      <label for="share-url">Or copy the link</label>
+      <input id="share-url" type="text" readonly value={url} />
+    </section>
+  );
+};
