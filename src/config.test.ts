@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseDatabaseUrl } from './config.ts';
+
+function withTempDir<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'undersign-config-'));
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('loadConfig', () => {
+  it('defaults to SQLite in ./data and port 3000, generating and keeping a dev secret', () => {
+    withTempDir((dir) => {
+      const db = join(dir, 'undersign.sqlite');
+      const config = loadConfig({ DATABASE_URL: `sqlite://${db}` });
+      assert.equal(config.port, 3000);
+      assert.equal(config.host, '127.0.0.1');
+      assert.equal(config.baseUrl, 'http://127.0.0.1:3000');
+      assert.deepEqual(config.database, { kind: 'sqlite', path: db });
+      assert.equal(config.smtpUrl, null);
+      assert.ok(config.secretKey.length >= 32);
+      assert.ok(existsSync(join(dir, 'secret.key')));
+      assert.equal(loadConfig({ DATABASE_URL: `sqlite://${db}` }).secretKey, config.secretKey, 'kept across restarts');
+      assert.equal(readFileSync(join(dir, 'secret.key'), 'utf8').trim(), config.secretKey);
+    });
+  });
+
+  it('reads the documented variables', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      BASE_URL: 'https://petitions.example.org/',
+      DATABASE_URL: 'postgres://u:p@db:5432/undersign',
+      SMTP_URL: 'smtp://user:pass@mail.example.org:587',
+      MAIL_FROM: 'Petitions <petitions@example.org>',
+      SECRET_KEY: 'x'.repeat(40),
+      NODE_ENV: 'production',
+    });
+    assert.equal(config.port, 8080);
+    assert.equal(config.baseUrl, 'https://petitions.example.org');
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://u:p@db:5432/undersign' });
+    assert.equal(config.smtpUrl, 'smtp://user:pass@mail.example.org:587');
+    assert.equal(config.mailFrom, 'Petitions <petitions@example.org>');
+  });
+
+  it('names the variable that is wrong', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /PORT/.test(e.message));
+    assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+    assert.throws(() => loadConfig({ SECRET_KEY: 'short' }), /SECRET_KEY/);
+    assert.throws(() => loadConfig({ SMTP_URL: 'http://nope' }), /SMTP_URL/);
+  });
+
+  it('refuses to start in production without SECRET_KEY or SMTP_URL', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://h:25' }), /SECRET_KEY/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) }), /SMTP_URL/);
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('accepts absolute and relative SQLite paths', () => {
+    assert.deepEqual(parseDatabaseUrl('sqlite:///var/lib/undersign/site.sqlite'), { kind: 'sqlite', path: '/var/lib/undersign/site.sqlite' });
+    const relative = parseDatabaseUrl('sqlite://./data/undersign.sqlite');
+    assert.equal(relative.kind, 'sqlite');
+    assert.ok(relative.kind === 'sqlite' && relative.path.endsWith('/data/undersign.sqlite'));
+  });
+});

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isCountryCode } from './countries.ts';
+import { normaliseUkPostcode } from './postcode.ts';
+import { endOfDayInZone } from './time.ts';
+import { TokenSigner } from './tokens.ts';
+
+describe('TokenSigner', () => {
+  const signer = new TokenSigner('a-secret-key-of-at-least-32-characters!', 'signature-confirmation');
+
+  it('verifies its own tokens and returns the id', () => {
+    const token = signer.sign(1804);
+    assert.match(token, /^1804\.[A-Za-z0-9_-]{43}$/);
+    assert.equal(signer.verify(token), 1804);
+  });
+
+  it('refuses a token whose id or mac was changed', () => {
+    const token = signer.sign(42);
+    assert.equal(signer.verify(token.replace(/^42/, '43')), null);
+    const mac = token.split('.')[1]!;
+    const flipped = (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1);
+    assert.equal(signer.verify(`42.${flipped}`), null);
+  });
+
+  it('refuses tokens made for another purpose or with another key', () => {
+    const other = new TokenSigner('a-secret-key-of-at-least-32-characters!', 'unsubscribe');
+    const otherKey = new TokenSigner('another-secret-key-of-at-least-32-chars', 'signature-confirmation');
+    assert.equal(signer.verify(other.sign(7)), null);
+    assert.equal(signer.verify(otherKey.sign(7)), null);
+  });
+
+  it('refuses malformed input without throwing', () => {
+    for (const bad of ['', '.', '1.', 'abc.def', '0.' + 'a'.repeat(43), '1.' + 'a'.repeat(44), '99999999999999999.' + 'a'.repeat(43), '1.' + '!'.repeat(43)]) {
+      assert.equal(signer.verify(bad), null, bad);
+    }
+  });
+});
+
+describe('normaliseUkPostcode', () => {
+  it('normalises spacing and case', () => {
+    assert.equal(normaliseUkPostcode('sw1a1aa'), 'SW1A 1AA');
+    assert.equal(normaliseUkPostcode('  ec1a   1bb '), 'EC1A 1BB');
+    assert.equal(normaliseUkPostcode('M1 1AE'), 'M1 1AE');
+  });
+
+  it('rejects strings that are not postcodes', () => {
+    for (const bad of ['', 'SW1A', '12345', 'not a postcode', 'SW1A 1AAA']) assert.equal(normaliseUkPostcode(bad), null, bad);
+  });
+});
+
+describe('endOfDayInZone', () => {
+  it('ends the day in London time, winter and summer', () => {
+    assert.equal(endOfDayInZone('2026-11-15', 'Europe/London'), '2026-11-15T23:59:59.999Z');
+    assert.equal(endOfDayInZone('2026-07-15', 'Europe/London'), '2026-07-15T22:59:59.999Z');
+  });
+
+  it('handles zones west of UTC', () => {
+    assert.equal(endOfDayInZone('2026-01-10', 'America/New_York'), '2026-01-11T04:59:59.999Z');
+  });
+});
+
+describe('isCountryCode', () => {
+  it('knows ISO 3166-1 alpha-2 codes', () => {
+    assert.ok(isCountryCode('GB'));
+    assert.ok(isCountryCode('DE'));
+    assert.ok(!isCountryCode('UK'));
+    assert.ok(!isCountryCode('gb'));
+  });
+});

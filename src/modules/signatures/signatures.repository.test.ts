@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { JobsRepository } from '../../jobs/jobs.repository.ts';
+import { PetitionsRepository } from '../petitions/petitions.repository.ts';
+import { UsersRepository } from '../users/users.repository.ts';
+import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
+import { SignaturesRepository, type NewSignature } from './signatures.repository.ts';
+
+const NOW = new Date('2026-10-20T10:00:00.000Z');
+const isOpen = (p: { state: string }) => p.state === 'open';
+const job = (signatureId: number) => ({ kind: 'signature.send_confirmation', payload: { signatureId } });
+
+describeEachDatabase('SignaturesRepository', (kind) => {
+  let t: TestDatabase;
+  let signatures: SignaturesRepository;
+  let petitions: PetitionsRepository;
+  let petitionId: number;
+  let n = 0;
+
+  const signature = (overrides: Partial<NewSignature> = {}): NewSignature => {
+    n++;
+    return {
+      petitionId,
+      name: `Signer ${n}`,
+      email: `Signer${n}@Example.net`,
+      emailKey: `signer${n}@example.net`,
+      postcode: 'SW1A 1AA',
+      country: 'GB',
+      publicName: false,
+      contactOptIn: false,
+      ...overrides,
+    };
+  };
+
+  const jobCount = async () =>
+    Number((await t.db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  before(async () => {
+    t = await openTestDatabase(kind);
+    const jobs = new JobsRepository(t.db);
+    signatures = new SignaturesRepository(t.db, jobs);
+    petitions = new PetitionsRepository(t.db);
+    const owner = await new UsersRepository(t.db).insert({
+      email: 'owner@example.org',
+      name: 'Owner',
+      passwordHash: 'x',
+      role: 'campaigner',
+      createdAt: NOW.toISOString(),
+    });
+    const petition = await petitions.insert({
+      slug: 'keep-the-unit',
+      title: 'Keep the unit',
+      action: 'Keep it',
+      background: 'Because',
+      target_name: 'Commissioner',
+      state: 'open',
+      owner_id: owner.id,
+      created_at: NOW.toISOString(),
+      updated_at: NOW.toISOString(),
+      opened_at: NOW.toISOString(),
+    });
+    petitionId = petition.id;
+  });
+  after(() => t.cleanup());
+
+  it('stores a pending signature and its confirmation job in one go', async () => {
+    const jobsBefore = await jobCount();
+    const input = signature({ publicName: true });
+    const result = await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
+    assert.deepEqual(result, { queued: true });
+    const row = await t.db.kysely.selectFrom('signatures').selectAll().where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'pending');
+    assert.equal(row.email, input.email);
+    assert.equal(row.public_name, 1);
+    assert.equal(row.contact_opt_in, 0);
+    assert.equal(row.created_at, NOW.toISOString());
+    assert.equal(await jobCount(), jobsBefore + 1);
+    const queued = await t.db.kysely.selectFrom('jobs').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(queued.payload), { signatureId: row.id });
+  });
+
+  it('keeps one signature per address, re-queueing the confirmation only when due', async () => {
+    const input = signature();
+    await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
+    const jobsBefore = await jobCount();
+    // Within the resend interval: nothing new.
+    const soon = await signatures.recordSignature({ ...input, name: 'Someone else' }, NOW, new Date(NOW.getTime() - 60_000).toISOString(), job);
+    assert.deepEqual(soon, { queued: false });
+    assert.equal(await jobCount(), jobsBefore);
+    // Later: one more confirmation, still one signature row, the original name kept.
+    const later = new Date(NOW.getTime() + 120_000);
+    const again = await signatures.recordSignature(input, later, new Date(later.getTime() - 60_000).toISOString(), job);
+    assert.deepEqual(again, { queued: true });
+    assert.equal(await jobCount(), jobsBefore + 1);
+    const rows = await t.db.kysely.selectFrom('signatures').selectAll().where('email_key', '=', input.emailKey).execute();
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.name, input.name);
+  });
+
+  it('confirms once, counts once, and never re-sends for a confirmed address', async () => {
+    const input = signature();
+    await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
+    const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
+    const countBefore = (await petitions.findById(petitionId))!.signature_count;
+    assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'confirmed', petitionId });
+    assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'already_confirmed', petitionId });
+    assert.equal((await petitions.findById(petitionId))!.signature_count, countBefore + 1);
+    const jobsBefore = await jobCount();
+    const later = new Date(NOW.getTime() + 3_600_000);
+    assert.deepEqual(await signatures.recordSignature(input, later, later.toISOString(), job), { queued: false });
+    assert.equal(await jobCount(), jobsBefore);
+  });
+
+  it('does not confirm into a closed petition, nor an unknown signature', async () => {
+    const input = signature();
+    await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
+    const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
+    assert.equal((await signatures.confirm(id, NOW, () => false)).outcome, 'petition_closed');
+    assert.equal((await signatures.findById(id))!.status, 'pending');
+    assert.equal((await signatures.confirm(999_999, NOW, isOpen)).outcome, 'not_found');
+  });
+
+  it('keeps the count exact when hundreds of signatures are recorded and confirmed concurrently', async () => {
+    const inputs = Array.from({ length: 300 }, () => signature());
+    await Promise.all(inputs.map((s) => signatures.recordSignature(s, NOW, NOW.toISOString(), job)));
+    const ids = (
+      await t.db.kysely.selectFrom('signatures').select('id').where('status', '=', 'pending').where('petition_id', '=', petitionId).execute()
+    ).map((r) => r.id);
+    // Every link followed twice at once: each signature must still count exactly once.
+    const outcomes = await Promise.all([...ids, ...ids].map((id) => signatures.confirm(id, NOW, isOpen)));
+    assert.ok(outcomes.filter((o) => o.outcome === 'confirmed').length >= 300);
+    const petition = await petitions.findById(petitionId);
+    assert.equal(petition!.signature_count, await signatures.countConfirmedRows(petitionId));
+    assert.equal(await signatures.countConfirmedRows(petitionId), outcomes.filter((o) => o.outcome === 'confirmed').length + 1);
+  });
+});

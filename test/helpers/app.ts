@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/app.ts';
+import type { Config } from '../../src/config.ts';
+import { createContext, type AppContext, type ContextOverrides } from '../../src/context.ts';
+import { openTestDatabase, type DatabaseKind, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  database: TestDatabase;
+  /** Runs every due job now (confirmation emails…); returns how many ran. */
+  drainJobs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Configuration for tests: fixed secret, no rate limits, mail to a temporary dev outbox. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    env: 'test',
+    port: 0,
+    host: '127.0.0.1',
+    baseUrl: 'http://localhost:3000',
+    database: { kind: 'sqlite', path: ':memory:' },
+    databasePoolMax: 10,
+    dataDir: mkdtempSync(join(tmpdir(), 'undersign-data-')),
+    smtpUrl: null,
+    mailFrom: 'Undersign <no-reply@undersign.test>',
+    secretKey: 'test-secret-key-that-is-at-least-32-characters',
+    logLevel: 'warn',
+    rateLimit: false,
+    trustProxy: false,
+    migrateOnStart: false,
+    timeZone: 'Europe/London',
+    siteName: 'Undersign',
+    ...overrides,
+  };
+}
+
+/** Builds the app on a fresh database of the given kind. */
+export async function createTestApp(
+  kind: DatabaseKind,
+  options: { config?: Partial<Config>; overrides?: ContextOverrides } = {},
+): Promise<TestApp> {
+  const database = await openTestDatabase(kind);
+  const config = testConfig({ database: database.location, ...options.config });
+  const ctx = createContext(config, {
+    db: database.db,
+    log: pino({ level: 'warn' }),
+    ...options.overrides,
+  });
+  const app = await buildApp(ctx);
+  await app.ready();
+  return {
+    app,
+    ctx,
+    database,
+    drainJobs: () => ctx.worker.drain(),
+    async close() {
+      await app.close();
+      await ctx.worker.stop();
+      ctx.mailer.close();
+      await database.cleanup();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}

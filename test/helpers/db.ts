@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe } from 'node:test';
+import pg from 'pg';
+import type { DatabaseLocation } from '../../src/config.ts';
+import { migrateToLatest, openDatabase, type Db } from '../../src/db/database.ts';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** A migrated, empty database of one kind, private to the test that opened it. */
+export interface TestDatabase {
+  kind: DatabaseKind;
+  db: Db;
+  location: DatabaseLocation;
+  /** PostgreSQL schema the database lives in (each test database gets its own). */
+  searchPath?: string;
+  /** Drops everything the database holds and closes it. */
+  cleanup(): Promise<void>;
+}
+
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL;
+export const POSTGRES_SKIP_REASON = 'TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)';
+
+/** Opens a fresh database: a temporary SQLite file, or a new schema in TEST_DATABASE_URL. */
+export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'undersign-test-'));
+    const location: DatabaseLocation = { kind: 'sqlite', path: join(dir, 'test.sqlite') };
+    const db = openDatabase(location);
+    if (options.migrate !== false) await migrateToLatest(db);
+    return {
+      kind,
+      db,
+      location,
+      async cleanup() {
+        await db.kysely.destroy().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (!POSTGRES_URL) throw new Error(POSTGRES_SKIP_REASON);
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const location: DatabaseLocation = { kind: 'postgres', url: POSTGRES_URL };
+  const db = openDatabase(location, { searchPath: schema, poolMax: 20 });
+  if (options.migrate !== false) await migrateToLatest(db);
+  return {
+    kind,
+    db,
+    location,
+    searchPath: schema,
+    async cleanup() {
+      await db.kysely.destroy().catch(() => {});
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/**
+ * Declares a suite once per database: always SQLite, and PostgreSQL when TEST_DATABASE_URL is
+ * set (otherwise the PostgreSQL suite is reported as skipped, with the reason).
+ */
+export function describeEachDatabase(title: string, fn: (kind: DatabaseKind) => void): void {
+  describe(`${title} [sqlite]`, () => fn('sqlite'));
+  if (POSTGRES_URL) describe(`${title} [postgres]`, () => fn('postgres'));
+  else describe(`${title} [postgres]`, { skip: POSTGRES_SKIP_REASON }, () => {});
+}

@@ -1,0 +1,52 @@
+import type { AppContext } from '../../src/context.ts';
+import type { UserRole } from '../../src/db/schema.ts';
+import type { Petition } from '../../src/modules/petitions/petitions.service.ts';
+import type { User } from '../../src/modules/users/users.service.ts';
+
+let sequence = 0;
+const next = () => ++sequence;
+
+export const DEFAULT_PASSWORD = 'correct horse battery staple';
+
+/** A campaigner (or admin) account. */
+export async function createUser(
+  ctx: AppContext,
+  overrides: { email?: string; name?: string; role?: UserRole; password?: string } = {},
+): Promise<User> {
+  const n = next();
+  return ctx.services.users.createUser({
+    email: overrides.email ?? `campaigner${n}@example.org`,
+    name: overrides.name ?? `Campaigner ${n}`,
+    password: overrides.password ?? DEFAULT_PASSWORD,
+    role: overrides.role ?? 'campaigner',
+  });
+}
+
+/** The story's petition: to the Met Police Commissioner, about the trafficking unit. */
+export function petitionInput(overrides: Record<string, unknown> = {}) {
+  return {
+    title: `Keep the Met's human trafficking unit open ${next()}`,
+    action: 'Do not close the specialist human trafficking unit of the Metropolitan Police.',
+    background: 'The unit has helped jail traffickers.\n\nClosing it means fewer victims come forward.',
+    target: { name: 'Sir Ian Blair', role: 'Commissioner', organisation: 'Metropolitan Police' },
+    goal: 1500,
+    ...overrides,
+  };
+}
+
+/** A petition owned by `owner` (a new campaigner if omitted), opened unless `open: false`. */
+export async function createPetition(
+  ctx: AppContext,
+  options: { owner?: User; input?: Record<string, unknown>; open?: boolean } = {},
+): Promise<{ petition: Petition; owner: User }> {
+  const owner = options.owner ?? (await createUser(ctx));
+  let petition = await ctx.services.petitions.createPetition(owner, petitionInput(options.input));
+  if (options.open !== false) petition = await ctx.services.petitions.openPetition(owner, petition.slug);
+  return { petition, owner };
+}
+
+/** What a member of the public types into the signing form. */
+export function signerInput(overrides: Record<string, unknown> = {}) {
+  const n = next();
+  return { name: `Signer ${n}`, email: `signer${n}@example.net`, postcode: 'SW1A 1AA', country: 'GB', ...overrides };
+}
