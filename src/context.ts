@@ -48,8 +48,6 @@ export interface ContextOverrides {
   log?: Logger;
   clock?: Clock;
   mailer?: Mailer;
-  /** PostgreSQL schema to use (tests). */
-  searchPath?: string;
   workerPollMs?: number;
 }
 
@@ -80,7 +78,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const log = overrides.log ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
   const db =
-    overrides.db ?? openDatabase(config.database, { poolMax: config.databasePoolMax, searchPath: overrides.searchPath });
+    overrides.db ?? openDatabase(config.database, { poolMax: config.databasePoolMax });
   const devOutbox = new DevOutbox(join(config.dataDir, 'dev-mail'));
   const mailer = overrides.mailer ?? createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, devOutbox });
 

@@ -25,9 +25,8 @@ export interface DialectSetup {
 }
 
 export interface DialectOptions {
+  /** PostgreSQL only: the most connections this process opens. */
   poolMax?: number;
-  /** PostgreSQL only: schema to work in (tests use one schema per test file). */
-  searchPath?: string;
 }
 
 /** Builds the Kysely dialect for a database location, applying the pragmas and type parsers we rely on. */
@@ -46,9 +45,11 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
   const pool = new pg.Pool({
     connectionString: location.url,
     max: options.poolMax ?? 10,
-    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
   });
+  // An idle connection the server dropped (restart, failover) must not crash the process:
+  // the pool discards it and the next query opens a new one.
+  pool.on('error', () => {});
   return { kind: 'postgres', dialect: new PostgresDialect({ pool }) };
 }
 

@@ -14,8 +14,6 @@ export interface TestDatabase {
   kind: DatabaseKind;
   db: Db;
   location: DatabaseLocation;
-  /** PostgreSQL schema the database lives in (each test database gets its own). */
-  searchPath?: string;
   /** Drops everything the database holds and closes it. */
   cleanup(): Promise<void>;
 }
@@ -23,7 +21,7 @@ export interface TestDatabase {
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL;
 export const POSTGRES_SKIP_REASON = 'TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)';
 
-/** Opens a fresh database: a temporary SQLite file, or a new schema in TEST_DATABASE_URL. */
+/** Opens a fresh database: a temporary SQLite file, or a new database on the TEST_DATABASE_URL server. */
 export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'undersign-test-'));
@@ -41,27 +39,34 @@ export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: 
     };
   }
   if (!POSTGRES_URL) throw new Error(POSTGRES_SKIP_REASON);
-  const schema = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const location: DatabaseLocation = { kind: 'postgres', url: POSTGRES_URL };
-  const db = openDatabase(location, { searchPath: schema, poolMax: 20 });
+  // A database of its own (not a schema): test files run in parallel, and Kysely's migrator
+  // inspects every schema of the database it is in.
+  const name = `undersign_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  const location: DatabaseLocation = { kind: 'postgres', url: url.toString() };
+  const db = openDatabase(location, { poolMax: 20 });
   if (options.migrate !== false) await migrateToLatest(db);
   return {
     kind,
     db,
     location,
-    searchPath: schema,
     async cleanup() {
       await db.kysely.destroy().catch(() => {});
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, it } from 'node:test';
+import pino from 'pino';
+import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
+import { JobsRepository } from './jobs.repository.ts';
+import { JobWorker, retryDelayMs, type JobHandler } from './worker.ts';
+
+const log = pino({ level: 'silent' });
+
+describeEachDatabase('jobs outbox and worker', (kind) => {
+  let t: TestDatabase;
+  let jobs: JobsRepository;
+  let now: Date;
+  const clock = () => now;
+
+  before(async () => {
+    t = await openTestDatabase(kind);
+    jobs = new JobsRepository(t.db);
+  });
+  after(() => t.cleanup());
+  beforeEach(async () => {
+    now = new Date('2026-11-01T09:00:00.000Z');
+    await t.db.kysely.deleteFrom('jobs').execute();
+  });
+
+  const worker = (handlers: Record<string, JobHandler>) => new JobWorker({ jobs, handlers, log, clock, batchSize: 10 });
+
+  it('runs a due job once and marks it done', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'greet', payload: { who: 'world' } }, now);
+    const seen: unknown[] = [];
+    const w = worker({ greet: async (p) => void seen.push(p) });
+    assert.equal(await w.drain(), 1);
+    assert.equal(await w.drain(), 0);
+    assert.deepEqual(seen, [{ who: 'world' }]);
+    assert.deepEqual(await jobs.countByState(), { done: 1 });
+  });
+
+  it('does not run a job before its time', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'later', payload: {}, runAt: new Date(now.getTime() + 60_000) }, now);
+    let runs = 0;
+    const w = worker({ later: async () => void runs++ });
+    assert.equal(await w.drain(), 0);
+    now = new Date(now.getTime() + 61_000);
+    assert.equal(await w.drain(), 1);
+    assert.equal(runs, 1);
+  });
+
+  it('retries a failing job with backoff, then gives up after max_attempts', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'flaky', payload: {}, maxAttempts: 3 }, now);
+    let runs = 0;
+    const w = worker({
+      flaky: async () => {
+        runs++;
+        throw new Error('SMTP said no');
+      },
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      assert.equal(await w.runOnce(), 1, `attempt ${attempt}`);
+      assert.equal(await w.runOnce(), 0, 'not again before the backoff');
+      now = new Date(now.getTime() + 3_600_000 * 2);
+    }
+    assert.equal(await w.runOnce(), 0);
+    assert.equal(runs, 3);
+    const row = await t.db.kysely.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+    assert.equal(row.state, 'dead');
+    assert.equal(row.attempts, 3);
+    assert.equal(row.last_error, 'SMTP said no');
+  });
+
+  it('takes over a job whose worker died (lock expired), but not one still locked', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'k', payload: {} }, now);
+    const claimed = await jobs.claimDue(now, 60_000, 10);
+    assert.equal(claimed.length, 1);
+    assert.equal((await jobs.claimDue(now, 60_000, 10)).length, 0, 'still locked');
+    now = new Date(now.getTime() + 61_000);
+    const retaken = await jobs.claimDue(now, 60_000, 10);
+    assert.equal(retaken.length, 1);
+    assert.equal(retaken[0]!.attempts, 2);
+  });
+
+  it('never hands the same job to two concurrent claimers', async () => {
+    for (let i = 0; i < 50; i++) await jobs.enqueue(t.db.kysely, { kind: 'k', payload: { i } }, now);
+    const batches = await Promise.all(Array.from({ length: 8 }, () => jobs.claimDue(now, 60_000, 10)));
+    const ids = batches.flat().map((j) => j.id);
+    assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
+    assert.equal(ids.length, 50);
+  });
+
+  it('a job for an unknown kind fails instead of vanishing', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'nobody-handles-this', payload: {} }, now);
+    await worker({}).runOnce();
+    const row = await t.db.kysely.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+    assert.equal(row.state, 'pending');
+    assert.match(row.last_error ?? '', /no handler/);
+  });
+});
+
+it('retry delays grow and are capped at about an hour', () => {
+  assert.ok(retryDelayMs(1) >= 24_000 && retryDelayMs(1) <= 36_000);
+  assert.ok(retryDelayMs(3) >= 96_000 && retryDelayMs(3) <= 144_000);
+  assert.ok(retryDelayMs(30) <= 3_600_000 * 1.2);
+});
