@@ -85,6 +85,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     done();
   });
 
+  // The JSON API speaks JSON only; a form or text body there is a client mistake worth naming.
+  app.addHook('onRequest', async (request) => {
+    const type = request.headers['content-type'];
+    if (type && request.url.startsWith('/api/') && !/^application\/(.+\+)?json\b/i.test(type)) {
+      throw new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).');
+    }
+  });
+
   registerAuth(app, ctx);
   app.setErrorHandler((error, request, reply) => handleError(ctx, error, request, reply));
   app.setNotFoundHandler((request, reply) =>

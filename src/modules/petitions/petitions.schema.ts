@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { multiLine, singleLine } from '../../lib/text.ts';
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `Use at most ${max} characters`)
+const optionalLine = (max: number) =>
+  singleLine({ max })
     .optional()
     .nullable()
     .transform((v) => (v ? v : null));
@@ -17,22 +15,14 @@ export const DeadlineInput = z
 
 /** What a campaigner gives to start a petition; the API body, and the web form after mapping. */
 export const CreatePetitionInput = z.object({
-  title: z.string().trim().min(10, 'Use at least 10 characters').max(150, 'Use at most 150 characters'),
-  action: z
-    .string()
-    .trim()
-    .min(10, 'Say what you are asking for in at least 10 characters')
-    .max(1000, 'Use at most 1,000 characters'),
-  background: z
-    .string()
-    .trim()
-    .min(10, 'Explain why in at least 10 characters')
-    .max(10_000, 'Use at most 10,000 characters'),
+  title: singleLine({ min: 10, max: 150, required: 'Give the petition a title of at least 10 characters' }),
+  action: multiLine({ min: 10, max: 1000, required: 'Say what you are asking for in at least 10 characters' }),
+  background: multiLine({ min: 10, max: 10_000, required: 'Explain why in at least 10 characters' }),
   target: z.object(
     {
-      name: z.string().trim().min(2, 'Enter who decides').max(200, 'Use at most 200 characters'),
-      role: optionalText(200),
-      organisation: optionalText(200),
+      name: singleLine({ min: 2, max: 200, required: 'Enter who decides' }),
+      role: optionalLine(200),
+      organisation: optionalLine(200),
     },
     { error: 'Say who the petition is addressed to' },
   ),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCountryCode } from '../../lib/countries.ts';
 import { normaliseUkPostcode, UK_POSTCODE_COUNTRIES } from '../../lib/postcode.ts';
+import { singleLine } from '../../lib/text.ts';
 
 /** A form checkbox or JSON boolean. Missing means no: consent is never assumed. */
 const optIn = z
@@ -11,14 +12,14 @@ const optIn = z
 /** What a member of the public gives to sign; the JSON body and the web form share it. */
 export const SignInput = z
   .object({
-    name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(100, 'Use at most 100 characters'),
+    name: singleLine({ min: 1, max: 100, required: 'Enter your name' }),
     email: z
       .string({ error: 'Enter your email address' })
       .trim()
       .min(1, 'Enter your email address')
       .max(254, 'Use at most 254 characters')
       .pipe(z.email('Enter an email address like name@example.com')),
-    postcode: z.string().trim().max(16, 'Use at most 16 characters').optional().nullable(),
+    postcode: singleLine({ max: 16 }).optional().nullable(),
     country: z
       .string({ error: 'Choose your country' })
       .trim()
