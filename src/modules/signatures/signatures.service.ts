@@ -1,11 +1,11 @@
-import { AppError, validationError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { NewJob } from '../../jobs/jobs.repository.ts';
 import { effectiveState } from '../petitions/petition-state.ts';
-import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petitions/petitions.service.ts';
+import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import { emailKey } from '../users/users.service.ts';
-import { SignInput } from './signatures.schema.ts';
+import { parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 
 export const CONFIRMATION_JOB = 'signature.send_confirmation';
@@ -36,9 +36,7 @@ export class SignaturesService {
   async recordSignature(slug: string, input: unknown): Promise<void> {
     const petition = await this.petitions.getForViewer(slug, null);
     if (!this.petitions.acceptsSignatures(petition)) throw petitionClosed(petition);
-    const parsed = SignInput.safeParse(input);
-    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
-    const data = parsed.data;
+    const data = parseSignInput(input);
     const now = this.clock();
     const { queued } = await this.signatures.recordSignature(
       {
