@@ -62,7 +62,8 @@ export const LOG_REDACT_PATHS = [
   '*.password',
 ];
 
-export function createLogger(config: Config): Logger {
+/** The process logger: JSON lines, with secrets and personal data redacted. */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
   return pino({
     level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
@@ -70,7 +71,7 @@ export function createLogger(config: Config): Logger {
       // Path only: query strings carry confirmation tokens, and client IPs are personal data.
       req: (req: { method?: string; url?: string }) => ({ method: req.method, path: req.url?.split('?')[0] }),
     },
-  });
+  }, destination);
 }
 
 /** Wires repositories, services, mail and the job worker for one process. */

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, type TestApp } from '../test/helpers/app.ts';
+import { textOf } from '../test/helpers/browser-session.ts';
+import { createPetition, signerInput } from '../test/helpers/factories.ts';
+import { createLogger } from './context.ts';
+
+describe('the web application', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp('sqlite');
+  });
+  after(() => t.close());
+
+  it('reports health as JSON', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok' });
+  });
+
+  it('sends strict security headers on pages', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    assert.equal(res.statusCode, 200);
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /form-action 'self'/);
+    assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'not on a plain-http site');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['referrer-policy'], 'strict-origin-when-cross-origin');
+    const cookie = String(res.headers['set-cookie']);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+  });
+
+  it('renders a friendly 404 page for unknown addresses', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/no/such/page' });
+    assert.equal(res.statusCode, 404);
+    assert.match(res.headers['content-type'] as string, /text\/html/);
+    assert.match(textOf(res.body), /Page not found/);
+  });
+
+  it('serves the stylesheet', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/static/styles.css' });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /text\/css/);
+  });
+
+  it('lists open petitions on the home page', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const { petition: draft } = await createPetition(t.ctx, { open: false });
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    assert.match(res.body, new RegExp(`href="/petitions/${petition.slug}"`));
+    assert.doesNotMatch(res.body, new RegExp(`href="/petitions/${draft.slug}"`));
+  });
+
+  it('shows sent mail in the dev outbox', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const signer = signerInput();
+    await t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signer });
+    await t.drainJobs();
+    const list = await t.app.inject({ method: 'GET', url: '/_dev/mail' });
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, new RegExp(signer.email));
+    const id = /href="\/_dev\/mail\/([0-9a-f-]+)"/.exec(list.body)![1];
+    const one = await t.app.inject({ method: 'GET', url: `/_dev/mail/${id}` });
+    assert.equal(one.statusCode, 200);
+    assert.match(one.body, /\/signatures\/confirm\?token=/);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/_dev/mail/../../etc/passwd' })).statusCode, 404);
+  });
+
+});
+
+describe('logging', () => {
+  it('keeps tokens, cookies, IP addresses and emails out of the request logs', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void lines.push(line) });
+    const t = await createTestApp('sqlite', { config: { env: 'development', logLevel: 'info' }, overrides: { log } });
+    try {
+      const { petition } = await createPetition(t.ctx);
+      const signer = signerInput({ email: 'private.person@example.net' });
+      await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/petitions/${petition.slug}/signatures`,
+        payload: signer,
+        headers: { cookie: 'undersign_session=very-secret-session' },
+      });
+      await t.app.inject({ method: 'GET', url: '/signatures/confirm?token=1.secret-token-value', remoteAddress: '203.0.113.9' });
+      const all = lines.join('');
+      assert.match(all, /"path":"\/signatures\/confirm"/, 'requests are logged');
+      for (const secret of ['secret-token-value', 'very-secret-session', '203.0.113.9', 'private.person@example.net', signer.name]) {
+        assert.ok(!all.includes(secret), `${secret} must not be logged`);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('health when the database is gone', () => {
+  it('answers 503', async () => {
+    const t = await createTestApp('sqlite');
+    await t.ctx.db.kysely.destroy();
+    const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().status, 'unavailable');
+    await t.app.close();
+  });
+});

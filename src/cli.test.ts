@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from './config.ts';
+import { createContext } from './context.ts';
+
+const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
+
+describe('the undersign command', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  const run = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      env: { ...env, ...options.env },
+      input: options.input ?? '',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'undersign-cli-'));
+    const { TEST_DATABASE_URL: _ignored, ...rest } = process.env;
+    env = { ...rest, NODE_ENV: 'development', DATABASE_URL: `sqlite://${join(dir, 'cli.sqlite')}`, LOG_LEVEL: 'warn' };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('explains itself with --help', () => {
+    const res = run(['--help']);
+    assert.equal(res.status, 0);
+    for (const command of ['serve', 'worker', 'migrate', 'user', 'token']) assert.match(res.stdout, new RegExp(command));
+    const user = run(['user', 'create', '--help']);
+    assert.match(user.stdout, /--email/);
+    assert.match(user.stdout, /--password-stdin/);
+    assert.match(user.stdout, /--admin/);
+  });
+
+  it('migrates the database', () => {
+    const first = run(['migrate']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /Applied: 0001_core|up to date/);
+    const second = run(['migrate']);
+    assert.equal(second.status, 0);
+    assert.match(second.stdout, /The database is up to date/);
+  });
+
+  it('creates an admin with a password from stdin, and a token printed as the last line', async () => {
+    const created = run(['user', 'create', '--email', 'Admin@Example.org', '--name', 'Site Admin', '--admin', '--password-stdin'], {
+      input: 'a long enough password\n',
+    });
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /Created admin admin@example\.org/);
+    assert.doesNotMatch(created.stdout, /Password/);
+
+    const token = run(['token', 'create', '--email', 'admin@example.org']);
+    assert.equal(token.status, 0, token.stderr);
+    const lastLine = token.stdout.trim().split('\n').at(-1)!;
+    assert.match(lastLine, /^us_[A-Za-z0-9_-]{43}$/);
+
+    const ctx = createContext(loadConfig(env));
+    try {
+      const user = await ctx.services.auth.userForApiToken(lastLine);
+      assert.equal(user.role, 'admin');
+      assert.ok(await ctx.services.users.verifyCredentials('admin@example.org', 'a long enough password'));
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('generates and prints a password once when none is given', async () => {
+    const res = run(['user', 'create', '--email', 'campaigner@example.org', '--name', 'Campaigner']);
+    assert.equal(res.status, 0, res.stderr);
+    const password = /Password \(shown once\): (\S+)/.exec(res.stdout)?.[1];
+    assert.ok(password && password.length >= 16);
+    const ctx = createContext(loadConfig(env));
+    try {
+      const user = await ctx.services.users.verifyCredentials('campaigner@example.org', password);
+      assert.equal(user?.role, 'campaigner');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('fails clearly on bad input', () => {
+    const duplicate = run(['user', 'create', '--email', 'admin@example.org', '--name', 'Again']);
+    assert.equal(duplicate.status, 1);
+    assert.match(duplicate.stderr, /email: An account with this email already exists/);
+    const weak = run(['user', 'create', '--email', 'weak@example.org', '--name', 'Weak', '--password-stdin'], { input: 'short' });
+    assert.equal(weak.status, 1);
+    assert.match(weak.stderr, /password: Use at least 10 characters/);
+    const noAccount = run(['token', 'create', '--email', 'nobody@example.org']);
+    assert.equal(noAccount.status, 1);
+    assert.match(noAccount.stderr, /No account with the email nobody@example\.org/);
+    const missing = run(['user', 'create', '--name', 'No Email']);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /--email/);
+  });
+
+  it('refuses invalid configuration, naming the variable', () => {
+    const res = run(['migrate'], { env: { PORT: 'eighty' } });
+    assert.notEqual(res.status, 0);
+    assert.match(res.stderr, /PORT/);
+    const prod = run(['migrate'], { env: { NODE_ENV: 'production', SMTP_URL: 'smtp://localhost:25' } });
+    assert.notEqual(prod.status, 0);
+    assert.match(prod.stderr, /SECRET_KEY/);
+  });
+});
