@@ -153,6 +153,13 @@ const PetitionPage = (p: {
               </p>
             ) : null}
             {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
+            {p.acceptsSignatures ? (
+              <p class="jump-to-sign">
+                <a class="button button-primary" href="#sign-title">
+                  Sign this petition
+                </a>
+              </p>
+            ) : null}
             {p.canManage && petition.state === 'open' ? (
               <form method="post" action={`/petitions/${encodeURIComponent(petition.slug)}/close`} class="manage-form">
                 <CsrfField token={p.ctx.csrfToken} />

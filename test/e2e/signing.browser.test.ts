@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { BROWSER_SKIP_REASON, launchChromium } from '../helpers/browser.ts';
+import { POSTGRES_URL } from '../helpers/db.ts';
+import { createPetition } from '../helpers/factories.ts';
+import { addresses, TestSmtpServer } from '../helpers/smtp.ts';
+import { freePort } from '../helpers/server.ts';
+
+// The core journey as a member of the public lives it: a phone, no JavaScript, a real mailbox.
+describe('signing in a real browser', { skip: BROWSER_SKIP_REASON }, () => {
+  let browser: Browser;
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+  let baseUrl: string;
+
+  before(async () => {
+    smtp = new TestSmtpServer();
+    const smtpUrl = await smtp.start();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    t = await createTestApp(POSTGRES_URL ? 'postgres' : 'sqlite', {
+      config: { baseUrl, smtpUrl, port },
+      overrides: { workerPollMs: 100 },
+    });
+    await t.app.listen({ port, host: '127.0.0.1' });
+    t.ctx.worker.start();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+    await smtp?.stop();
+  });
+
+  it('signs on a phone without JavaScript, confirms from the email and sees the count go up', async () => {
+    const { petition } = await createPetition(t.ctx, { input: { title: 'Keep the Met human trafficking unit open', goal: 1500 } });
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126 Mobile Safari/537.36',
+    });
+    const page = await context.newPage();
+    try {
+      const response = await page.goto(`${baseUrl}/petitions/${petition.slug}`);
+      assert.equal(response?.status(), 200);
+      assert.equal(await page.locator('h1').innerText(), 'Keep the Met human trafficking unit open');
+      assert.match(await page.locator('.count').innerText(), /0\s+signatures/);
+
+      // A mistake first: the error appears next to the field and what was typed is kept.
+      await page.getByLabel('Full name').fill('Zoë Ó Súilleabháin');
+      await page.getByLabel('Email address').fill('zoe@example');
+      await page.getByLabel('Postcode').fill('sw1a1aa');
+      await page.getByRole('button', { name: 'Sign this petition' }).click();
+      assert.match(await page.locator('#f-email-error').innerText(), /Enter an email address like name@example\.com/);
+      assert.equal(await page.getByLabel('Full name').inputValue(), 'Zoë Ó Súilleabháin');
+
+      await page.getByLabel('Email address').fill('zoe@example.net');
+      await page.getByLabel('Email me about this campaign').check();
+      await page.getByRole('button', { name: 'Sign this petition' }).click();
+      await page.waitForURL(`**/petitions/${petition.slug}/signed`);
+      assert.match(await page.locator('h1').innerText(), /Check your email/);
+
+      const mail = await smtp.waitFor((m) => addresses(m).includes('zoe@example.net'));
+      const link = /(http:\/\/\S+\/signatures\/confirm\?token=\S+)/.exec(mail.text ?? '')?.[1];
+      assert.ok(link?.startsWith(baseUrl), `link in email: ${link}`);
+
+      await page.goto(link);
+      assert.match(await page.locator('h1').innerText(), /Thank you for signing/);
+      assert.match(await page.locator('.count').innerText(), /1\s+signature/);
+      assert.ok(await page.getByRole('link', { name: /WhatsApp/ }).isVisible());
+
+      await page.goto(`${baseUrl}/petitions/${petition.slug}`);
+      assert.match(await page.locator('.count').innerText(), /1\s+signature/);
+
+      const width = await page.evaluate(() => document.documentElement.scrollWidth).catch(() => null);
+      if (width !== null) assert.ok(width <= 375, `no sideways scrolling on a phone (page is ${width}px wide)`);
+    } finally {
+      await context.close();
+    }
+  });
+});
