@@ -23,19 +23,27 @@ export const POSTGRES_SKIP_REASON = 'TEST_DATABASE_URL is not set: PostgreSQL te
 
 /** Opens a fresh database: a temporary SQLite file, or a new database on the TEST_DATABASE_URL server. */
 export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const { location, dispose } = await createEmptyDatabase(kind);
+  const db = openDatabase(location, { poolMax: 20 });
+  if (options.migrate !== false) await migrateToLatest(db);
+  return {
+    kind,
+    db,
+    location,
+    async cleanup() {
+      await db.kysely.destroy().catch(() => {});
+      await dispose();
+    },
+  };
+}
+
+/** Where a fresh test database lives, and how to remove it afterwards. */
+async function createEmptyDatabase(kind: DatabaseKind): Promise<{ location: DatabaseLocation; dispose: () => Promise<void> }> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'undersign-test-'));
-    const location: DatabaseLocation = { kind: 'sqlite', path: join(dir, 'test.sqlite') };
-    const db = openDatabase(location);
-    if (options.migrate !== false) await migrateToLatest(db);
     return {
-      kind,
-      db,
-      location,
-      async cleanup() {
-        await db.kysely.destroy().catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
-      },
+      location: { kind: 'sqlite', path: join(dir, 'test.sqlite') },
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
   if (!POSTGRES_URL) throw new Error(POSTGRES_SKIP_REASON);
@@ -45,17 +53,9 @@ export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: 
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
-  const location: DatabaseLocation = { kind: 'postgres', url: url.toString() };
-  const db = openDatabase(location, { poolMax: 20 });
-  if (options.migrate !== false) await migrateToLatest(db);
   return {
-    kind,
-    db,
-    location,
-    async cleanup() {
-      await db.kysely.destroy().catch(() => {});
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
+    location: { kind: 'postgres', url: url.toString() },
+    dispose: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 
