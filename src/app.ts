@@ -10,15 +10,18 @@ import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from './context.ts';
 import { AppError, type ErrorCode } from './lib/errors.ts';
+import { registerAdminPages } from './modules/admin/admin.pages.tsx';
 import { registerAuth } from './modules/auth/auth.plugin.ts';
 import { registerAuthPages } from './modules/auth/auth.pages.tsx';
 import { registerDevMailPages } from './modules/dev-mail/dev-mail.pages.tsx';
 import { registerHealthRoutes } from './modules/health/health.routes.ts';
-import { registerHomePage } from './modules/petitions/home.pages.tsx';
+import { registerBrowsePages } from './modules/petitions/browse.pages.tsx';
 import { registerPetitionsApi } from './modules/petitions/petitions.api.ts';
 import { registerPetitionPages } from './modules/petitions/petitions.pages.tsx';
 import { registerSignaturesApi } from './modules/signatures/signatures.api.ts';
 import { registerSignaturePages } from './modules/signatures/signatures.pages.tsx';
+import { registerTeamsApi } from './modules/teams/teams.api.ts';
+import { registerTeamPages } from './modules/teams/teams.pages.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -100,12 +103,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   );
 
   registerHealthRoutes(app, ctx);
-  registerHomePage(app, ctx);
+  registerBrowsePages(app, ctx);
   registerAuthPages(app, ctx);
   registerPetitionPages(app, ctx);
   registerSignaturePages(app, ctx);
+  registerTeamPages(app, ctx);
+  registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);
+  registerTeamsApi(app, ctx);
   if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
 
   return app;

@@ -66,9 +66,10 @@ user
   .description('Create an account. Without --password-stdin a password is generated and printed once.')
   .requiredOption('--email <email>', 'email address used to sign in')
   .requiredOption('--name <name>', 'name shown to other staff')
-  .option('--admin', 'make the account an administrator (can open and manage any petition)')
+  .option('--admin', 'make the account an administrator (moderates, and can open and manage any petition)')
+  .option('--moderator', 'make the account a moderator (works the moderation queue)')
   .addOption(new Option('--password-stdin', 'read the password from standard input'))
-  .action(async (opts: { email: string; name: string; admin?: boolean; passwordStdin?: boolean }) => {
+  .action(async (opts: { email: string; name: string; admin?: boolean; moderator?: boolean; passwordStdin?: boolean }) => {
     const generated = !opts.passwordStdin;
     const password = opts.passwordStdin ? await readStdin() : randomToken(15);
     await withContext(async (ctx) => {
@@ -76,7 +77,7 @@ user
         email: opts.email,
         name: opts.name,
         password,
-        role: opts.admin ? 'admin' : 'campaigner',
+        role: opts.admin ? 'admin' : opts.moderator ? 'moderator' : 'campaigner',
       });
       console.log(`Created ${created.role} ${created.email} (id ${created.id}).`);
       if (generated) console.log(`Password (shown once): ${password}`);

@@ -28,6 +28,36 @@ export interface Config {
   /** IANA zone in which a deadline given as a plain date ends (at 23:59:59). */
   timeZone: string;
   siteName: string;
+  /** When on, petitions go through the moderation queue; when off, owners open their own. */
+  moderation: boolean;
+  /** Reasons a moderator can give for rejecting a petition: code → wording shown to the public. */
+  rejectionReasons: Record<string, string>;
+  /** Supporters (signatures through a private link) a submitted petition needs before moderation. */
+  supportersRequired: number;
+  /** How often the worker closes petitions whose deadline passed. */
+  deadlineSweepMs: number;
+}
+
+/** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
+export const DEFAULT_REJECTION_REASONS: Record<string, string> = {
+  duplicate: 'It duplicates a petition that is already open',
+  not_actionable: 'It asks for something the decision-maker cannot do',
+  offensive: 'It is offensive or defamatory',
+  personal_data: 'It contains personal information about someone',
+  nonsense: 'It is nonsense, a joke or an advert',
+};
+
+function parseReasons(value: string): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  for (const item of value.split('|')) {
+    const [code, ...label] = item.split('=');
+    const key = code?.trim() ?? '';
+    if (!/^[a-z][a-z0-9_]{0,40}$/.test(key) || !label.join('=').trim()) {
+      throw new ConfigError('REJECTION_REASONS: use code=Wording|code=Wording, codes in lower case (e.g. duplicate=Duplicate of an open petition)');
+    }
+    reasons[key] = label.join('=').trim();
+  }
+  return reasons;
 }
 
 /** Thrown for configuration the site cannot start with; the message names the variable. */
@@ -59,6 +89,10 @@ const EnvSchema = z.object({
     .default('Europe/London')
     .refine((tz) => isValidTimeZone(tz), 'must be an IANA time zone such as Europe/London'),
   SITE_NAME: z.string().min(1).max(60).default('Undersign'),
+  MODERATION: booleanFlag.optional(),
+  REJECTION_REASONS: z.string().min(3).optional(),
+  SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
+  DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 function isValidTimeZone(tz: string): boolean {
@@ -120,6 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     timeZone: e.TIME_ZONE,
     siteName: e.SITE_NAME,
+    moderation: e.MODERATION ?? production,
+    rejectionReasons: e.REJECTION_REASONS ? parseReasons(e.REJECTION_REASONS) : DEFAULT_REJECTION_REASONS,
+    supportersRequired: e.SUPPORTERS_REQUIRED,
+    deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
   };
 }
 

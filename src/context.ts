@@ -7,13 +7,20 @@ import { JobWorker } from './jobs/worker.ts';
 import { DevOutbox } from './mail/dev-outbox.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { systemClock, type Clock } from './lib/time.ts';
+import { EffectsWriter } from './db/effects.ts';
+import { AuditRepository } from './modules/audit/audit.repository.ts';
 import { AuthRepository } from './modules/auth/auth.repository.ts';
+import { TeamsRepository } from './modules/teams/teams.repository.ts';
+import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
 import { PetitionsService } from './modules/petitions/petitions.service.ts';
 import { SignaturesRepository } from './modules/signatures/signatures.repository.ts';
 import { SignaturesService } from './modules/signatures/signatures.service.ts';
 import { signatureJobHandlers } from './modules/signatures/signatures.jobs.ts';
+import { petitionJobHandlers } from './modules/petitions/petitions.jobs.ts';
+import { teamJobHandlers } from './modules/teams/teams.jobs.ts';
+import { accountJobHandlers } from './modules/users/accounts.jobs.ts';
 import { UsersRepository } from './modules/users/users.repository.ts';
 import { UsersService } from './modules/users/users.service.ts';
 
@@ -30,6 +37,8 @@ export interface AppContext {
     auth: AuthRepository;
     petitions: PetitionsRepository;
     signatures: SignaturesRepository;
+    teams: TeamsRepository;
+    audit: AuditRepository;
     jobs: JobsRepository;
   };
   services: {
@@ -37,6 +46,7 @@ export interface AppContext {
     auth: AuthService;
     petitions: PetitionsService;
     signatures: SignaturesService;
+    teams: TeamsService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -84,35 +94,54 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const mailer = overrides.mailer ?? createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, devOutbox });
 
   const jobs = new JobsRepository(db);
+  const audit = new AuditRepository(db);
+  const effects = new EffectsWriter(jobs, audit);
   const repositories = {
-    users: new UsersRepository(db),
+    users: new UsersRepository(db, effects),
     auth: new AuthRepository(db),
-    petitions: new PetitionsRepository(db),
+    petitions: new PetitionsRepository(db, effects),
     signatures: new SignaturesRepository(db, jobs),
+    teams: new TeamsRepository(db, effects),
+    audit,
     jobs,
   };
 
   // The worker is created before the services so they can nudge it when they queue a job.
   let worker: JobWorker | null = null;
-  const petitions = new PetitionsService(repositories.petitions, clock, {
-    timeZone: config.timeZone,
-    baseUrl: config.baseUrl,
-  });
-  const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, () =>
-    worker?.nudge(),
+  const nudge = () => worker?.nudge();
+  const petitions = new PetitionsService(
+    repositories.petitions,
+    clock,
+    {
+      timeZone: config.timeZone,
+      baseUrl: config.baseUrl,
+      moderation: config.moderation,
+      rejectionReasons: config.rejectionReasons,
+      supportersRequired: config.supportersRequired,
+    },
+    nudge,
   );
+  const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge);
   const services = {
-    users: new UsersService(repositories.users, clock),
+    users: new UsersService(repositories.users, clock, config.secretKey, nudge),
     auth: new AuthService(repositories.auth, clock),
     petitions,
     signatures,
+    teams: new TeamsService(repositories.teams, petitions, clock, config.secretKey, nudge),
   };
   worker = new JobWorker({
     jobs,
     log,
     clock,
     pollMs: overrides.workerPollMs,
+    periodic: [
+        { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
+        { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
+      ],
     handlers: {
+      ...accountJobHandlers({ users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
+      ...petitionJobHandlers({ petitions, teams: repositories.teams, mailer, siteName: config.siteName }),
+      ...teamJobHandlers({ teams: services.teams, petitions, users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...signatureJobHandlers({
         signaturesRepository: repositories.signatures,
         signatures,

@@ -8,7 +8,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
  *   can never start pointing at another row.
  */
 
-export type UserRole = 'admin' | 'campaigner';
+export type UserRole = 'admin' | 'moderator' | 'campaigner';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -17,6 +17,8 @@ export interface UsersTable {
   password_hash: string;
   role: UserRole;
   created_at: string;
+  /** Set once the address is proven (sign-up link followed, or created by an admin). */
+  email_confirmed_at: string | null;
 }
 
 export interface SessionsTable {
@@ -37,7 +39,7 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
-export type PetitionStateValue = 'draft' | 'open' | 'closed';
+export type PetitionStateValue = 'draft' | 'pending' | 'open' | 'closed' | 'rejected';
 
 export interface PetitionsTable {
   id: Generated<number>;
@@ -56,6 +58,47 @@ export interface PetitionsTable {
   updated_at: string;
   opened_at: string | null;
   closed_at: string | null;
+  submitted_at: string | null;
+  rejected_at: string | null;
+  /** One of the configured rejection reason codes. */
+  rejection_reason: string | null;
+  rejection_details: string | null;
+  /** Hidden for legal reasons: visible to moderators and the team only. */
+  hidden_at: string | null;
+  hidden_reason: string | null;
+}
+
+export type MemberRole = 'owner' | 'editor' | 'viewer';
+
+export interface PetitionMembersTable {
+  petition_id: number;
+  user_id: number;
+  role: MemberRole;
+  created_at: string;
+}
+
+export interface PetitionInvitationsTable {
+  id: Generated<number>;
+  petition_id: number;
+  email: string;
+  role: MemberRole;
+  invited_by: number | null;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Who did what, when: every moderation and team action. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  /** Null for the system (e.g. the deadline closer). */
+  actor_id: number | null;
+  petition_id: number | null;
+  action: string;
+  /** JSON object with the particulars (reason, fields changed with before and after…). */
+  details: string;
+  created_at: string;
 }
 
 /**
@@ -113,6 +156,9 @@ export interface Database {
   petition_counters: PetitionCountersTable;
   signatures: SignaturesTable;
   jobs: JobsTable;
+  petition_members: PetitionMembersTable;
+  petition_invitations: PetitionInvitationsTable;
+  audit_log: AuditLogTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

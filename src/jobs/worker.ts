@@ -17,6 +17,14 @@ export interface JobWorkerOptions {
   batchSize?: number;
   /** How long a claimed job stays locked before another worker may take it over. */
   lockMs?: number;
+  /** Housekeeping run every so often (closing petitions at their deadline…); each must be safe to run from several processes at once. */
+  periodic?: PeriodicTask[];
+}
+
+export interface PeriodicTask {
+  name: string;
+  everyMs: number;
+  run: () => Promise<unknown>;
 }
 
 /** Delay before retry number `attempt` (1-based): 30 s doubling to at most an hour, with jitter. */
@@ -38,6 +46,8 @@ export class JobWorker {
   private running: Promise<void> | null = null;
   private stopped = true;
   private wakeAgain = false;
+  private periodicTimers: NodeJS.Timeout[] = [];
+  private periodicRuns = new Set<Promise<void>>();
 
   constructor(private readonly options: JobWorkerOptions) {
     this.pollMs = options.pollMs ?? 1000;
@@ -49,6 +59,25 @@ export class JobWorker {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    for (const task of this.options.periodic ?? []) {
+      let busy = false;
+      const runTask = () => {
+        if (busy || this.stopped) return;
+        busy = true;
+        const run = task
+          .run()
+          .catch((err) => this.options.log.error({ err, task: task.name }, 'periodic task failed'))
+          .then(() => {
+            busy = false;
+            this.periodicRuns.delete(run);
+          });
+        this.periodicRuns.add(run);
+      };
+      runTask();
+      const timer = setInterval(runTask, task.everyMs);
+      timer.unref?.();
+      this.periodicTimers.push(timer);
+    }
   }
 
   /** Stops polling and waits for the round in progress to finish. */
@@ -56,7 +85,8 @@ export class JobWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
+    for (const timer of this.periodicTimers.splice(0)) clearInterval(timer);
+    await Promise.all([this.running, ...this.periodicRuns]);
   }
 
   /** Asks for a round now, e.g. right after a job was enqueued in this process. */

@@ -45,8 +45,16 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
           <nav aria-label="Main">
             <ul class="nav">
               <li>
+                <a href="/petitions">Petitions</a>
+              </li>
+              <li>
                 <a href="/petitions/new">Start a petition</a>
               </li>
+              {ctx.user && (ctx.user.role === 'admin' || ctx.user.role === 'moderator') ? (
+                <li>
+                  <a href="/admin">Moderation</a>
+                </li>
+              ) : null}
               {ctx.user ? (
                 <>
                   <li>

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.ts';
-import type { Config } from '../../src/config.ts';
+import { DEFAULT_REJECTION_REASONS, type Config } from '../../src/config.ts';
 import { createContext, type AppContext, type ContextOverrides } from '../../src/context.ts';
 import { openTestDatabase, type DatabaseKind, type TestDatabase } from './db.ts';
 
@@ -36,6 +36,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     migrateOnStart: false,
     timeZone: 'Europe/London',
     siteName: 'Undersign',
+    moderation: false,
+    rejectionReasons: DEFAULT_REJECTION_REASONS,
+    supportersRequired: 0,
+    deadlineSweepMs: 30_000,
     ...overrides,
   };
 }

@@ -10,7 +10,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('email', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('password_hash', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'campaigner')`))
+    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'moderator', 'campaigner')`))
     .addColumn('created_at', t.timestamp, (c) => c.notNull())
     .execute();
 

@@ -26,6 +26,10 @@ export class AuthRepository {
     await this.db.kysely.deleteFrom('sessions').where('id', '=', sessionId).execute();
   }
 
+  async deleteSessionsOfUser(userId: number): Promise<void> {
+    await this.db.kysely.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  }
+
   async deleteExpiredSessions(nowIso: string): Promise<void> {
     await this.db.kysely.deleteFrom('sessions').where('expires_at', '<=', nowIso).execute();
   }

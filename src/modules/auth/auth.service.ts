@@ -38,6 +38,11 @@ export class AuthService {
     await this.auth.deleteSession(sha256(cookieValue));
   }
 
+  /** Signs the user out on every device (a lost phone, a shared computer). */
+  async endAllSessions(user: User): Promise<void> {
+    await this.auth.deleteSessionsOfUser(user.id);
+  }
+
   /** Creates an API token for a user; the token is returned once and never stored in clear. */
   async createApiToken(user: User, label = 'API token'): Promise<string> {
     const token = API_TOKEN_PREFIX + randomToken();

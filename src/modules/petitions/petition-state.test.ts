@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../lib/errors.ts';
-import { assertTransition, canTransition, effectiveState, type PetitionState } from './petition-state.ts';
+import { assertTransition, canTransition, effectiveState, PETITION_STATES } from './petition-state.ts';
 
-const STATES: PetitionState[] = ['draft', 'open', 'closed'];
-const ALLOWED = new Set(['draft→open', 'open→closed']);
+const ALLOWED = new Set(['draft→pending', 'draft→open', 'pending→open', 'pending→rejected', 'rejected→pending', 'open→closed']);
 
 describe('petition state transitions', () => {
-  for (const from of STATES) {
-    for (const to of STATES) {
+  for (const from of PETITION_STATES) {
+    for (const to of PETITION_STATES) {
       const allowed = ALLOWED.has(`${from}→${to}`);
       it(`${from} → ${to} is ${allowed ? 'allowed' : 'refused'}`, () => {
         assert.equal(canTransition(from, to), allowed);
@@ -26,5 +25,6 @@ describe('effectiveState', () => {
     assert.equal(effectiveState({ state: 'open', deadline: '2026-11-15T12:00:00.001Z' }, now), 'open');
     assert.equal(effectiveState({ state: 'open', deadline: null }, now), 'open');
     assert.equal(effectiveState({ state: 'draft', deadline: '2020-01-01T00:00:00.000Z' }, now), 'draft');
+    assert.equal(effectiveState({ state: 'pending', deadline: '2020-01-01T00:00:00.000Z' }, now), 'pending');
   });
 });

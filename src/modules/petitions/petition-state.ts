@@ -3,12 +3,21 @@ import { AppError } from '../../lib/errors.ts';
 
 export type PetitionState = PetitionStateValue;
 
+export const PETITION_STATES: readonly PetitionState[] = ['draft', 'pending', 'open', 'closed', 'rejected'];
+
 /**
- * Every allowed change of state, in one place. Moderation (pending, rejected) and the
- * hand-in (delivered) join this table in their own issues.
+ * Every allowed change of state, in one place:
+ * - draft → pending: the campaigner submits it for moderation;
+ * - draft → open: the shortcut for admins (and owners when moderation is off);
+ * - pending → open | rejected: a moderator publishes or rejects it;
+ * - rejected → pending: resubmitted after an edit;
+ * - open → closed: its deadline passed, or its owner or a moderator closed it.
+ * The hand-in (delivered) and outcome join this table in their own issue.
  */
 const TRANSITIONS: Record<PetitionState, readonly PetitionState[]> = {
-  draft: ['open'],
+  draft: ['pending', 'open'],
+  pending: ['open', 'rejected'],
+  rejected: ['pending'],
   open: ['closed'],
   closed: [],
 };
@@ -26,14 +35,19 @@ export function assertTransition(from: PetitionState, to: PetitionState): void {
 
 /**
  * The state a reader should see: an open petition whose deadline has passed is closed,
- * even in the moment before the deadline job has recorded it.
+ * even in the moment before the deadline closer has recorded it.
  */
 export function effectiveState(petition: { state: PetitionState; deadline: string | null }, now: Date): PetitionState {
   if (petition.state === 'open' && petition.deadline && petition.deadline <= now.toISOString()) return 'closed';
   return petition.state;
 }
 
-/** Only public (non-draft) petitions can be read by anyone. */
+/** States anyone may read (unless the petition is hidden). Drafts and pending ones belong to their team. */
 export function isPublicState(state: PetitionState): boolean {
-  return state !== 'draft';
+  return state === 'open' || state === 'closed' || state === 'rejected';
+}
+
+/** States in which the team may still change the text: signers have not signed it yet. */
+export function isEditableState(state: PetitionState): boolean {
+  return state === 'draft' || state === 'rejected';
 }

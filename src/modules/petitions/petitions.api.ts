@@ -2,48 +2,53 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import type { User } from '../users/users.service.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
-import { PetitionOutput, SlugParams } from './petitions.schema.ts';
+import { PetitionListOutput, PetitionOutput, SlugParams } from './petitions.schema.ts';
+import type { Petition } from './petitions.service.ts';
 
 const PetitionEnvelope = z.object({ data: PetitionOutput });
 
-/** JSON API for petitions under /api/v1. Writes need a Bearer token. */
+/** JSON API for petitions under /api/v1. Writes need a Bearer token; rules live in the service. */
 export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const petitions = ctx.services.petitions;
 
-  // The body is validated by the service (one schema for the form and the API), so errors match.
+  // Query and bodies are validated by the service (one schema for forms and API), so errors match.
+  api.get('/api/v1/petitions', { schema: { response: { 200: PetitionListOutput } } }, async (request) => {
+    const result = await petitions.listPublic(request.query);
+    return { data: result.petitions.map((p) => petitions.toOutput(p)), page: result.page };
+  });
+
   api.post('/api/v1/petitions', { schema: { response: { 201: PetitionEnvelope } } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     const petition = await petitions.createPetition(user, request.body ?? {});
     return reply.status(201).header('location', `/api/v1/petitions/${petition.slug}`).send({ data: petitions.toOutput(petition) });
   });
 
-  api.get(
-    '/api/v1/petitions/:slug',
-    { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } },
-    async (request) => {
-      const viewer = request.headers.authorization ? await requireApiUser(ctx, request) : null;
-      const petition = await petitions.getForViewer(request.params.slug, viewer);
-      return { data: petitions.toOutput(petition) };
-    },
-  );
+  api.get('/api/v1/petitions/:slug', { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
+    const viewer = request.headers.authorization ? await requireApiUser(ctx, request) : null;
+    return { data: petitions.toOutput(await petitions.getForViewer(request.params.slug, viewer)) };
+  });
 
-  api.post(
-    '/api/v1/petitions/:slug/open',
-    { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } },
-    async (request) => {
-      const user = await requireApiUser(ctx, request);
-      return { data: petitions.toOutput(await petitions.openPetition(user, request.params.slug)) };
-    },
-  );
+  api.patch('/api/v1/petitions/:slug', { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
+    const user = await requireApiUser(ctx, request);
+    return { data: petitions.toOutput(await petitions.updatePetition(user, request.params.slug, request.body ?? {})) };
+  });
 
-  api.post(
-    '/api/v1/petitions/:slug/close',
-    { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } },
-    async (request) => {
+  const actions: Record<string, (user: User, slug: string, body: unknown) => Promise<Petition>> = {
+    submit: (user, slug) => petitions.submitPetition(user, slug),
+    open: (user, slug) => petitions.openPetition(user, slug),
+    publish: (user, slug) => petitions.publishPetition(user, slug),
+    reject: (user, slug, body) => petitions.rejectPetition(user, slug, body ?? {}),
+    close: (user, slug) => petitions.closePetition(user, slug),
+    hide: (user, slug, body) => petitions.setHidden(user, slug, true, body ?? {}),
+    unhide: (user, slug) => petitions.setHidden(user, slug, false),
+  };
+  for (const [name, run] of Object.entries(actions)) {
+    api.post(`/api/v1/petitions/:slug/${name}`, { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
       const user = await requireApiUser(ctx, request);
-      return { data: petitions.toOutput(await petitions.closePetition(user, request.params.slug)) };
-    },
-  );
+      return { data: petitions.toOutput(await run(user, request.params.slug, request.body)) };
+    });
+  }
 }

@@ -100,7 +100,7 @@ describeEachDatabase('campaigner web journey: sign in, create, open', (kind) => 
     const draft = await browser.get(url);
     assert.equal(draft.statusCode, 200);
     const text = textOf(draft.body);
-    assert.match(text, /Draft\. Only you and the site’s administrators can see this petition/);
+    assert.match(text, /Draft\. Only the petition’s team and moderators can see it/);
     assert.match(text, /Petition to Sir Ian Blair, Commissioner, Metropolitan Police/);
     assert.match(text, /0 signatures of 1,500 goal/);
     assert.doesNotMatch(draft.body, /Sign this petition<\/button>/, 'a draft cannot be signed');

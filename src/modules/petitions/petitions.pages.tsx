@@ -1,75 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import {
-  CsrfField,
-  ErrorSummary,
-  formatDate,
-  formatNumber,
-  Paragraphs,
-  SignatureProgress,
-  TextArea,
-  TextField,
-} from '../../views/components.tsx';
+import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, SignatureProgress, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import { SignForm, type SignFormValues } from '../signatures/sign-form.tsx';
-import type { Petition } from './petitions.service.ts';
-
-const PETITION_FORM_LABELS: Record<string, string> = {
-  title: 'Title',
-  action: 'What are you asking for?',
-  background: 'Why does it matter?',
-  'target.name': 'Name of the decision-maker',
-  'target.role': 'Their role',
-  'target.organisation': 'Their organisation',
-  deadline: 'Deadline',
-  goal: 'Signature goal',
-};
-
-type PetitionFormValues = Partial<Record<string, string>>;
-
-/** Maps the web form's flat fields onto the API's input shape, so both share one schema. */
-export function petitionInputFromForm(body: Record<string, unknown>) {
-  const s = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
-  const goal = s('goal').replace(/[,\s]/g, '');
-  return {
-    title: s('title'),
-    action: s('action'),
-    background: s('background'),
-    target: { name: s('target_name'), role: s('target_role'), organisation: s('target_organisation') },
-    deadline: s('deadline').trim() || null,
-    goal: goal ? Number(goal) : null,
-  };
-}
-
-const NewPetitionPage = (p: { ctx: PageContext; values: PetitionFormValues; errors: FieldErrors }) => (
-  <Layout ctx={p.ctx} title="Start a petition">
-    <h1>Start a petition</h1>
-    <p>Say clearly what you want to happen and who can make it happen. You can open it for signatures once it is saved.</p>
-    <ErrorSummary errors={p.errors} labels={PETITION_FORM_LABELS} />
-    <form method="post" action="/petitions" novalidate>
-      <CsrfField token={p.ctx.csrfToken} />
-      <TextField name="title" label={PETITION_FORM_LABELS.title!} hint="A short headline, e.g. “Keep the Met’s human trafficking unit open”." value={p.values.title} error={p.errors.title} maxlength={150} required />
-      <TextArea name="action" label={PETITION_FORM_LABELS.action!} hint="The decision you want, in a sentence or two." rows={3} value={p.values.action} error={p.errors.action} maxlength={1000} required />
-      <TextArea name="background" label={PETITION_FORM_LABELS.background!} hint="The facts and reasons. Leave a blank line between paragraphs." rows={8} value={p.values.background} error={p.errors.background} maxlength={10000} required />
-      <fieldset>
-        <legend>Who decides?</legend>
-        <TextField name="target.name" inputName="target_name" label={PETITION_FORM_LABELS['target.name']!} hint="A person or a body, e.g. “Sir Ian Blair”." value={p.values.target_name} error={p.errors['target.name']} maxlength={200} required />
-        <TextField name="target.role" inputName="target_role" label={PETITION_FORM_LABELS['target.role']!} hint="Optional, e.g. “Commissioner”." value={p.values.target_role} error={p.errors['target.role']} maxlength={200} />
-        <TextField name="target.organisation" inputName="target_organisation" label={PETITION_FORM_LABELS['target.organisation']!} hint="Optional, e.g. “Metropolitan Police”." value={p.values.target_organisation} error={p.errors['target.organisation']} maxlength={200} />
-      </fieldset>
-      <TextField name="deadline" label={PETITION_FORM_LABELS.deadline!} hint="Optional. The petition closes at the end of this day, e.g. before the meeting where the decision is taken." type="date" value={p.values.deadline} error={p.errors.deadline} />
-      <TextField name="goal" label={PETITION_FORM_LABELS.goal!} hint="Optional. How many signatures you are aiming for." inputmode="numeric" value={p.values.goal} error={p.errors.goal} />
-      <button type="submit" class="button button-primary">
-        Save petition
-      </button>
-    </form>
-  </Layout>
-);
+import type { User } from '../users/users.service.ts';
+import type { PetitionAction } from './petition-policy.ts';
+import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type PetitionFormValues } from './petition-form.tsx';
+import type { Petition, PetitionView } from './petitions.service.ts';
 
 export interface PetitionPageOptions {
   signValues?: SignFormValues;
@@ -82,39 +24,73 @@ function targetLine(t: Petition['target']): string {
   return [t.name, t.role, t.organisation].filter(Boolean).join(', ');
 }
 
-function daysLeft(deadline: string, now: Date): number {
-  return Math.max(0, Math.ceil((Date.parse(deadline) - now.getTime()) / 86_400_000));
+/** "3 days left", "closes today". */
+export function timeLeft(deadline: string, now: Date): string {
+  const days = Math.ceil((Date.parse(deadline) - now.getTime()) / 86_400_000);
+  if (days <= 1) return 'closes today';
+  return `${formatNumber(days)} days left`;
 }
 
-const PetitionPage = (p: {
-  ctx: PageContext;
-  petition: Petition;
-  url: string;
-  timeZone: string;
-  now: Date;
-  canManage: boolean;
-  acceptsSignatures: boolean;
-  options: PetitionPageOptions;
-}) => {
-  const { petition, options } = p;
-  return (
-    <Layout ctx={p.ctx} title={petition.title} description={petition.action.slice(0, 200)} canonicalUrl={p.url}>
-      {petition.state === 'draft' ? (
+const path = (petition: Pick<Petition, 'slug'>, suffix = '') => `/petitions/${encodeURIComponent(petition.slug)}${suffix}`;
+
+/** A one-button form that posts to one of the petition's action routes. */
+const ActionButton = (p: { petition: Petition; action: string; label: string; csrf: string; kind?: 'primary' | 'secondary' }) => (
+  <form method="post" action={path(p.petition, `/${p.action}`)} class="inline-action">
+    <CsrfField token={p.csrf} />
+    <button type="submit" class={`button button-${p.kind ?? 'secondary'}`}>
+      {p.label}
+    </button>
+  </form>
+);
+
+const StateBanner = (p: { petition: Petition; timeZone: string; may: (a: PetitionAction) => boolean; csrf: string; moderation: boolean }) => {
+  const { petition } = p;
+  switch (petition.state) {
+    case 'draft':
+      return (
         <div class="banner banner-draft" role="status">
           <p>
-            <strong>Draft.</strong> Only you and the site’s administrators can see this petition.
+            <strong>Draft.</strong> Only the petition’s team and moderators can see it. This is how it will look.
           </p>
-          {p.canManage ? (
-            <form method="post" action={`/petitions/${encodeURIComponent(petition.slug)}/open`}>
-              <CsrfField token={p.ctx.csrfToken} />
-              <button type="submit" class="button button-primary">
-                Open for signatures
-              </button>
-            </form>
+          <div class="actions">
+            {p.may('edit') ? (
+              <a class="button button-secondary" href={path(petition, '/edit')}>
+                Edit
+              </a>
+            ) : null}
+            {p.may('submit') && p.moderation ? <ActionButton petition={petition} action="submit" label="Submit for moderation" csrf={p.csrf} kind="primary" /> : null}
+            {p.may('open') ? <ActionButton petition={petition} action="open" label="Open for signatures" csrf={p.csrf} kind="primary" /> : null}
+          </div>
+        </div>
+      );
+    case 'pending':
+      return (
+        <div class="banner banner-draft" role="status">
+          <p>
+            <strong>Waiting for moderation.</strong> Submitted on {formatDate(petition.submittedAt ?? petition.updatedAt, p.timeZone)}. A moderator
+            checks every petition before it is published.
+          </p>
+        </div>
+      );
+    case 'rejected':
+      return (
+        <div class="banner banner-closed" role="status">
+          <p>
+            <strong>This petition was not published.</strong> {petition.rejection?.label ?? ''}.
+          </p>
+          {petition.rejection?.details ? <p>{petition.rejection.details}</p> : null}
+          {p.may('edit') ? (
+            <div class="actions">
+              <a class="button button-secondary" href={path(petition, '/edit')}>
+                Edit
+              </a>
+              {p.may('submit') ? <ActionButton petition={petition} action="submit" label="Submit again" csrf={p.csrf} kind="primary" /> : null}
+            </div>
           ) : null}
         </div>
-      ) : null}
-      {petition.state === 'closed' ? (
+      );
+    case 'closed':
+      return (
         <div class="banner banner-closed" role="status">
           <p>
             <strong>This petition is closed.</strong>{' '}
@@ -122,7 +98,100 @@ const PetitionPage = (p: {
             It no longer accepts signatures.
           </p>
         </div>
+      );
+    case 'open':
+      return null;
+  }
+};
+
+/** What moderators can do to a petition: publish or reject a pending one, correct, hide, close. */
+const ModeratorPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean; csrf: string; reasons: Record<string, string> }) => {
+  const { petition } = p;
+  if (!p.may('moderate_edit')) return null;
+  return (
+    <section class="panel" aria-labelledby="moderation-title">
+      <h2 id="moderation-title">Moderation</h2>
+      {petition.hidden ? (
+        <p>
+          <strong>Hidden from the public</strong>: {petition.hiddenReason}
+        </p>
       ) : null}
+      {petition.state === 'pending' ? (
+        <>
+          <ActionButton petition={petition} action="publish" label="Publish" csrf={p.csrf} kind="primary" />
+          <form method="post" action={path(petition, '/reject')} class="reject-form">
+            <CsrfField token={p.csrf} />
+            <SelectField
+              name="reason"
+              label="Reason for rejecting"
+              options={[{ value: '', label: 'Choose a reason' }, ...Object.entries(p.reasons).map(([value, label]) => ({ value, label }))]}
+            />
+            <TextArea name="details" label="Details for the campaigner (shown publicly)" rows={3} maxlength={2000} />
+            <button type="submit" class="button button-secondary">
+              Reject
+            </button>
+          </form>
+        </>
+      ) : null}
+      <div class="actions">
+        <a class="button button-secondary" href={path(petition, '/edit')}>
+          Correct the text
+        </a>
+        {petition.state === 'open' ? <ActionButton petition={petition} action="close" label="Close now" csrf={p.csrf} /> : null}
+        {petition.hidden ? <ActionButton petition={petition} action="unhide" label="Show again" csrf={p.csrf} /> : null}
+      </div>
+      {petition.hidden ? null : (
+        <form method="post" action={path(petition, '/hide')} class="hide-form">
+          <CsrfField token={p.csrf} />
+          <TextField name="reason" label="Hide for legal reasons: why?" maxlength={300} />
+          <button type="submit" class="button button-secondary">
+            Hide from the public
+          </button>
+        </form>
+      )}
+    </section>
+  );
+};
+
+/** Links for the petition's own team. */
+const TeamPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean; csrf: string }) => {
+  if (!p.may('view_team') || p.may('moderate_edit')) return null;
+  return (
+    <section class="panel" aria-labelledby="team-title">
+      <h2 id="team-title">Your petition</h2>
+      <div class="actions">
+        <a class="button button-secondary" href={path(p.petition, '/team')}>
+          Team
+        </a>
+        {p.may('edit') ? (
+          <a class="button button-secondary" href={path(p.petition, '/edit')}>
+            Edit
+          </a>
+        ) : null}
+        {p.petition.state === 'open' && p.may('close') ? <ActionButton petition={p.petition} action="close" label="Close petition now" csrf={p.csrf} /> : null}
+      </div>
+    </section>
+  );
+};
+
+const PetitionPage = (p: {
+  ctx: PageContext;
+  view: PetitionView;
+  may: (a: PetitionAction) => boolean;
+  url: string;
+  timeZone: string;
+  now: Date;
+  acceptsSignatures: boolean;
+  moderation: boolean;
+  reasons: Record<string, string>;
+  options: PetitionPageOptions;
+}) => {
+  const { petition } = p.view;
+  const { options } = p;
+  const csrf = p.ctx.csrfToken;
+  return (
+    <Layout ctx={p.ctx} title={petition.title} description={petition.action.slice(0, 200)} canonicalUrl={p.url}>
+      <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} />
       {options.notice ? (
         <div class="banner banner-notice" role="alert">
           <p>{options.notice}</p>
@@ -148,8 +217,7 @@ const PetitionPage = (p: {
             <SignatureProgress count={petition.signatureCount} goal={petition.goal} />
             {petition.state === 'open' && petition.deadline ? (
               <p class="deadline">
-                Open until {formatDate(petition.deadline, p.timeZone)} ({formatNumber(daysLeft(petition.deadline, p.now))}{' '}
-                {daysLeft(petition.deadline, p.now) === 1 ? 'day' : 'days'} left)
+                Open until {formatDate(petition.deadline, p.timeZone)} ({timeLeft(petition.deadline, p.now)})
               </p>
             ) : null}
             {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
@@ -160,49 +228,60 @@ const PetitionPage = (p: {
                 </a>
               </p>
             ) : null}
-            {p.canManage && petition.state === 'open' ? (
-              <form method="post" action={`/petitions/${encodeURIComponent(petition.slug)}/close`} class="manage-form">
-                <CsrfField token={p.ctx.csrfToken} />
-                <button type="submit" class="button button-secondary">
-                  Close petition now
-                </button>
-              </form>
-            ) : null}
           </aside>
         </div>
+        <TeamPanel petition={petition} may={p.may} csrf={csrf} />
+        <ModeratorPanel petition={petition} may={p.may} csrf={csrf} reasons={p.reasons} />
         {p.acceptsSignatures ? (
-          <SignForm slug={petition.slug} csrfToken={p.ctx.csrfToken} values={options.signValues ?? {}} errors={options.signErrors ?? {}} />
+          <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} />
         ) : null}
-        {petition.state !== 'draft' ? <ShareLinks url={p.url} title={petition.title} /> : null}
+        {petition.state === 'open' || petition.state === 'closed' ? <ShareLinks url={p.url} title={petition.title} /> : null}
       </article>
     </Layout>
   );
 };
 
-/** Renders a petition's public page, optionally with the sign form's errors and values. */
+/** Renders a petition's page for whoever is looking, optionally with the sign form's errors and values. */
 export async function renderPetitionPage(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  petition: Petition,
+  view: PetitionView,
   options: PetitionPageOptions = {},
 ): Promise<FastifyReply> {
   const petitions = ctx.services.petitions;
-  if (petition.state === 'draft') reply.header('x-robots-tag', 'noindex');
+  const { petition } = view;
+  if (petition.state === 'draft' || petition.state === 'pending' || petition.hidden) reply.header('x-robots-tag', 'noindex');
+  if (view.actor) reply.header('cache-control', 'private, no-store');
   const page = PetitionPage({
     ctx: await pageContext(ctx, request, reply),
-    petition,
+    view,
+    may: (action) => petitions.can(view, action),
     url: petitions.urlFor(petition),
     timeZone: ctx.config.timeZone,
     now: ctx.clock(),
-    canManage: petitions.canManage(request.user, petition),
-    acceptsSignatures: petitions.acceptsSignatures(petition),
+    acceptsSignatures: petitions.acceptsSignatures(petition) && !petition.hidden,
+    moderation: ctx.config.moderation,
+    reasons: ctx.config.rejectionReasons,
     options,
   });
   return sendPage(reply, page, options.status ?? 200);
 }
 
-const AccountPage = (p: { ctx: PageContext; petitions: Petition[]; timeZone: string }) => (
+const FormPage = (p: { ctx: PageContext; title: string; intro: string; action: string; values: PetitionFormValues; errors: FieldErrors; submitLabel: string; back?: string }) => (
+  <Layout ctx={p.ctx} title={p.title}>
+    {p.back ? (
+      <p>
+        <a href={p.back}>← Back to the petition</a>
+      </p>
+    ) : null}
+    <h1>{p.title}</h1>
+    <p>{p.intro}</p>
+    <PetitionForm action={p.action} csrfToken={p.ctx.csrfToken} values={p.values} errors={p.errors} submitLabel={p.submitLabel} />
+  </Layout>
+);
+
+const AccountPage = (p: { ctx: PageContext; user: User; petitions: (Petition & { memberRole: string })[]; timeZone: string }) => (
   <Layout ctx={p.ctx} title="My petitions">
     <h1>My petitions</h1>
     <p>
@@ -211,14 +290,15 @@ const AccountPage = (p: { ctx: PageContext; petitions: Petition[]; timeZone: str
       </a>
     </p>
     {p.petitions.length === 0 ? (
-      <p>You have not started a petition yet.</p>
+      <p>You have not started or joined a petition yet.</p>
     ) : (
       <table class="table">
-        <caption class="visually-hidden">Your petitions</caption>
+        <caption class="visually-hidden">Petitions you started or help run</caption>
         <thead>
           <tr>
             <th scope="col">Petition</th>
             <th scope="col">State</th>
+            <th scope="col">Your role</th>
             <th scope="col" class="num">
               Signatures
             </th>
@@ -229,9 +309,10 @@ const AccountPage = (p: { ctx: PageContext; petitions: Petition[]; timeZone: str
           {p.petitions.map((petition) => (
             <tr>
               <td>
-                <a href={`/petitions/${encodeURIComponent(petition.slug)}`}>{petition.title}</a>
+                <a href={path(petition)}>{petition.title}</a>
               </td>
               <td>{petition.state}</td>
+              <td>{petition.memberRole}</td>
               <td class="num">{formatNumber(petition.signatureCount)}</td>
               <td>{formatDate(petition.createdAt, p.timeZone)}</td>
             </tr>
@@ -239,15 +320,63 @@ const AccountPage = (p: { ctx: PageContext; petitions: Petition[]; timeZone: str
         </tbody>
       </table>
     )}
+    <h2>Your account</h2>
+    <p>
+      Signed in as {p.user.name} ({p.user.email}).
+    </p>
+    <form method="post" action="/account/sign-out-everywhere">
+      <CsrfField token={p.ctx.csrfToken} />
+      <button type="submit" class="button button-secondary">
+        Sign out on every device
+      </button>
+    </form>
   </Layout>
 );
+
+/** The petition routes that take a one-button form post, and the service method each calls. */
+const SIMPLE_ACTIONS = {
+  submit: (ctx: AppContext, user: User, slug: string) => ctx.services.petitions.submitPetition(user, slug),
+  open: (ctx: AppContext, user: User, slug: string) => ctx.services.petitions.openPetition(user, slug),
+  publish: (ctx: AppContext, user: User, slug: string) => ctx.services.petitions.publishPetition(user, slug),
+  close: (ctx: AppContext, user: User, slug: string) => ctx.services.petitions.closePetition(user, slug),
+  unhide: (ctx: AppContext, user: User, slug: string) => ctx.services.petitions.setHidden(user, slug, false),
+} as const;
 
 export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): void {
   const petitions = ctx.services.petitions;
 
+  /**
+   * Runs a petition action for a signed-in user and returns to the petition page; a refusal the
+   * user can act on (wrong state, invalid input) is shown on the page rather than as an error page.
+   */
+  const runAction = async (request: FastifyRequest, reply: FastifyReply, run: (user: User, slug: string) => Promise<Petition>) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    const { slug } = request.params as { slug: string };
+    try {
+      const petition = await run(user, slug);
+      return reply.redirect(path(petition), 303);
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.status !== 409 && err.status !== 422)) throw err;
+      const view = await petitions.viewFor(slug, user);
+      return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: err.status });
+    }
+  };
+
   app.get('/petitions/new', async (request, reply) => {
     if (!requirePageUser(request, reply)) return reply;
-    return sendPage(reply, NewPetitionPage({ ctx: await pageContext(ctx, request, reply), values: {}, errors: {} }));
+    const page = FormPage({
+      ctx: await pageContext(ctx, request, reply),
+      title: 'Start a petition',
+      intro: ctx.config.moderation
+        ? 'Say clearly what you want to happen and who can make it happen. Once saved, you can preview it, then submit it for a moderator to check.'
+        : 'Say clearly what you want to happen and who can make it happen. Once saved, you can preview it and open it for signatures.',
+      action: '/petitions',
+      values: {},
+      errors: {},
+      submitLabel: 'Save draft',
+    });
+    return sendPage(reply, page);
   });
 
   app.post('/petitions', { config: { csrf: true } }, async (request, reply) => {
@@ -256,40 +385,89 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
       const petition = await petitions.createPetition(user, petitionInputFromForm(body));
-      return reply.redirect(`/petitions/${encodeURIComponent(petition.slug)}`, 303);
+      return reply.redirect(path(petition), 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      const values = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as PetitionFormValues;
-      return sendPage(reply, NewPetitionPage({ ctx: await pageContext(ctx, request, reply), values, errors: err.fields }), 422);
+      const page = FormPage({
+        ctx: await pageContext(ctx, request, reply),
+        title: 'Start a petition',
+        intro: 'Please check the fields marked below.',
+        action: '/petitions',
+        values: typedValues(body),
+        errors: err.fields,
+        submitLabel: 'Save draft',
+      });
+      return sendPage(reply, page, 422);
     }
   });
 
   app.get('/petitions/:slug', async (request, reply) => {
     const { slug } = request.params as { slug: string };
-    const petition = await petitions.getForViewer(slug, request.user);
-    return renderPetitionPage(ctx, request, reply, petition);
+    return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user));
   });
 
-  for (const action of ['open', 'close'] as const) {
-    app.post(`/petitions/:slug/${action}`, { config: { csrf: true } }, async (request, reply) => {
-      const user = requirePageUser(request, reply);
-      if (!user) return reply;
-      const { slug } = request.params as { slug: string };
-      try {
-        const petition = action === 'open' ? await petitions.openPetition(user, slug) : await petitions.closePetition(user, slug);
-        return reply.redirect(`/petitions/${encodeURIComponent(petition.slug)}`, 303);
-      } catch (err) {
-        if (!(err instanceof AppError) || err.status >= 500 || err.status === 404 || err.status === 403) throw err;
-        const petition = await petitions.getForViewer(slug, user);
-        return renderPetitionPage(ctx, request, reply, petition, { notice: err.message, status: err.status });
-      }
+  app.get('/petitions/:slug/edit', async (request, reply) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    const { slug } = request.params as { slug: string };
+    const view = await petitions.viewFor(slug, user);
+    if (!petitions.can(view, 'edit') && !petitions.can(view, 'moderate_edit')) {
+      throw new AppError('forbidden', 'This petition can no longer be changed: people have signed this text. Moderators can correct mistakes.');
+    }
+    const page = FormPage({
+      ctx: await pageContext(ctx, request, reply),
+      title: `Edit: ${view.petition.title}`,
+      intro: petitions.can(view, 'edit') ? 'Change what you need, then save.' : 'As a moderator, correct mistakes only: every change is kept in the audit log.',
+      action: path(view.petition, '/edit'),
+      values: formValuesOf(view.petition, ctx.config.timeZone),
+      errors: {},
+      submitLabel: 'Save changes',
+      back: path(view.petition),
     });
+    return sendPage(reply.header('cache-control', 'private, no-store'), page);
+  });
+
+  app.post('/petitions/:slug/edit', { config: { csrf: true } }, async (request, reply) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    const { slug } = request.params as { slug: string };
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      const petition = await petitions.updatePetition(user, slug, petitionInputFromForm(body));
+      return reply.redirect(path(petition), 303);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      const page = FormPage({
+        ctx: await pageContext(ctx, request, reply),
+        title: 'Edit petition',
+        intro: 'Please check the fields marked below.',
+        action: `/petitions/${encodeURIComponent(slug)}/edit`,
+        values: typedValues(body),
+        errors: err.fields,
+        submitLabel: 'Save changes',
+        back: `/petitions/${encodeURIComponent(slug)}`,
+      });
+      return sendPage(reply, page, 422);
+    }
+  });
+
+  for (const [action, run] of Object.entries(SIMPLE_ACTIONS)) {
+    app.post(`/petitions/:slug/${action}`, { config: { csrf: true } }, (request, reply) =>
+      runAction(request, reply, (user, slug) => run(ctx, user, slug)),
+    );
   }
+  app.post('/petitions/:slug/reject', { config: { csrf: true } }, (request, reply) =>
+    runAction(request, reply, (user, slug) => petitions.rejectPetition(user, slug, request.body ?? {})),
+  );
+  app.post('/petitions/:slug/hide', { config: { csrf: true } }, (request, reply) =>
+    runAction(request, reply, (user, slug) => petitions.setHidden(user, slug, true, request.body ?? {})),
+  );
 
   app.get('/account', async (request, reply) => {
     const user = requirePageUser(request, reply);
     if (!user) return reply;
-    const mine = await petitions.listOwnedBy(user);
-    return sendPage(reply, AccountPage({ ctx: await pageContext(ctx, request, reply), petitions: mine, timeZone: ctx.config.timeZone }));
+    const mine = await petitions.listForMember(user);
+    const page = AccountPage({ ctx: await pageContext(ctx, request, reply), user, petitions: mine, timeZone: ctx.config.timeZone });
+    return sendPage(reply.header('cache-control', 'private, no-store'), page);
   });
 }

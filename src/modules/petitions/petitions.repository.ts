@@ -1,13 +1,50 @@
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import type { NewPetitionRow, PetitionRow, PetitionStateValue } from '../../db/schema.ts';
+import type { EffectsWriter, Effects } from '../../db/effects.ts';
+import type { Database, MemberRole, NewPetitionRow, PetitionRow, PetitionStateValue } from '../../db/schema.ts';
 
-export type PetitionWithCount = PetitionRow & { signature_count: number };
+/** A petition row with its confirmed count (the sum of its counter shards). */
+export type PetitionWithCount = PetitionRow & { signature_count: number | null };
+
+/** The confirmed count is the sum of a petition's counter shards: a few rows by primary key, no COUNT(*). */
+function confirmedCount(eb: ExpressionBuilder<Database, 'petitions'>) {
+  return eb
+    .selectFrom('petition_counters')
+    .select((c) => c.fn.coalesce(c.fn.sum<number>('petition_counters.confirmed_count'), c.lit(0)).as('n'))
+    .whereRef('petition_counters.petition_id', '=', 'petitions.id');
+}
+
+export type PetitionListFilter = 'open' | 'closed' | 'rejected';
+export type PetitionSort = 'popular' | 'newest' | 'closing';
+
+export interface PetitionListQuery {
+  filter: PetitionListFilter;
+  sort: PetitionSort;
+  /** Words that must each appear in the title or the action. */
+  words: string[];
+  limit: number;
+  offset: number;
+}
+
+type Changes = Partial<Omit<PetitionRow, 'id' | 'slug' | 'owner_id' | 'created_at'>>;
 
 export class PetitionsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly effects: EffectsWriter,
+  ) {}
 
-  async insert(row: NewPetitionRow): Promise<PetitionRow> {
-    return this.db.kysely.insertInto('petitions').values(row).returningAll().executeTakeFirstOrThrow();
+  /** Inserts a petition with its creator as owner, and the creation's effects, atomically. */
+  async insert(row: NewPetitionRow, effects: (id: number) => Effects, now: Date): Promise<PetitionRow> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const petition = await trx.insertInto('petitions').values(row).returningAll().executeTakeFirstOrThrow();
+      await trx
+        .insertInto('petition_members')
+        .values({ petition_id: petition.id, user_id: row.owner_id, role: 'owner', created_at: row.created_at })
+        .execute();
+      await this.effects.write(trx, effects(petition.id), now);
+      return petition;
+    });
   }
 
   async findBySlug(slug: string): Promise<PetitionWithCount | undefined> {
@@ -18,55 +55,134 @@ export class PetitionsRepository {
     return this.withCount().where('petitions.id', '=', id).executeTakeFirst();
   }
 
-  /** Open petitions, newest first. */
-  async listOpen(nowIso: string, limit: number): Promise<PetitionWithCount[]> {
-    return this.withCount()
-      .where('petitions.state', '=', 'open')
-      .where((eb) => eb.or([eb('petitions.deadline', 'is', null), eb('petitions.deadline', '>', nowIso)]))
-      .orderBy('petitions.opened_at', 'desc')
-      .orderBy('petitions.id', 'desc')
-      .limit(limit)
-      .execute();
-  }
-
-  async listByOwner(ownerId: number): Promise<PetitionWithCount[]> {
-    return this.withCount().where('petitions.owner_id', '=', ownerId).orderBy('petitions.created_at', 'desc').execute();
+  /** The role `userId` has on the petition's team, or null. */
+  async memberRole(petitionId: number, userId: number): Promise<MemberRole | null> {
+    const row = await this.db.kysely
+      .selectFrom('petition_members')
+      .select('role')
+      .where('petition_id', '=', petitionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.role ?? null;
   }
 
   /**
-   * Moves a petition from one state to another; returns false when it was no longer in `from`
-   * (someone else changed it first), so concurrent changes cannot both win.
+   * Moves a petition from one state to another with its other changes and effects, atomically;
+   * returns false when it was no longer in `from` (someone else changed it first).
    */
-  async changeState(
-    id: number,
-    from: PetitionStateValue,
-    to: PetitionStateValue,
-    changes: Partial<Pick<PetitionRow, 'opened_at' | 'closed_at' | 'updated_at'>>,
-  ): Promise<boolean> {
-    const result = await this.db.kysely
-      .updateTable('petitions')
-      .set({ state: to, ...changes })
-      .where('id', '=', id)
-      .where('state', '=', from)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async changeState(id: number, from: PetitionStateValue, to: PetitionStateValue, changes: Changes, effects: Effects, now: Date): Promise<boolean> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('petitions')
+        .set({ ...changes, state: to, updated_at: now.toISOString() })
+        .where('id', '=', id)
+        .where('state', '=', from)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.effects.write(trx, effects, now);
+      return true;
+    });
   }
 
-  /** The confirmed count is the sum of a petition's counter shards: a few rows by primary key, no COUNT(*). */
-  private withCount() {
-    return this.db.kysely
-      .selectFrom('petitions')
-      .selectAll('petitions')
-      .select((eb) =>
-        eb.fn
-          .coalesce(
-            eb
-              .selectFrom('petition_counters')
-              .select((c) => c.fn.sum<number>('petition_counters.confirmed_count').as('n'))
-              .whereRef('petition_counters.petition_id', '=', 'petitions.id'),
-            eb.lit(0),
-          )
-          .as('signature_count'),
+  /** Changes fields (text, visibility) while the petition is in one of `states`; false when it is not. */
+  async update(id: number, states: readonly PetitionStateValue[], changes: Changes, effects: Effects, now: Date): Promise<boolean> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('petitions')
+        .set({ ...changes, updated_at: now.toISOString() })
+        .where('id', '=', id)
+        .where('state', 'in', states)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.effects.write(trx, effects, now);
+      return true;
+    });
+  }
+
+  /**
+   * Closes every open petition whose deadline has passed, recording each as closed at its
+   * deadline. Safe to run from several processes at once: each row changes only once.
+   */
+  async closeExpired(now: Date, effects: (petition: { id: number; slug: string }) => Effects): Promise<{ id: number; slug: string }[]> {
+    const nowIso = now.toISOString();
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const closed = await trx
+        .updateTable('petitions')
+        .set((eb) => ({ state: 'closed', closed_at: eb.ref('deadline'), updated_at: nowIso }))
+        .where('state', '=', 'open')
+        .where('deadline', '<=', nowIso)
+        .returning(['id', 'slug'])
+        .execute();
+      for (const petition of closed) await this.effects.write(trx, effects(petition), now);
+      return closed;
+    });
+  }
+
+  /** Public listing: not hidden, filtered by effective state, searched and sorted; with the total for paging. */
+  async list(query: PetitionListQuery, nowIso: string): Promise<{ rows: PetitionWithCount[]; total: number }> {
+    const filtered = this.filtered(query, nowIso);
+    let rows = this.withCountFrom(filtered);
+    if (query.sort === 'popular') rows = rows.orderBy('signature_count', 'desc');
+    else if (query.sort === 'closing') rows = rows.orderBy(sql`petitions.deadline is null`).orderBy('petitions.deadline', 'asc');
+    else rows = rows.orderBy(sql`coalesce(petitions.opened_at, petitions.created_at)`, 'desc');
+    const [list, total] = await Promise.all([
+      rows.orderBy('petitions.id', 'desc').limit(query.limit).offset(query.offset).execute(),
+      filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: list, total: Number(total.n) };
+  }
+
+  /** Submitted petitions waiting for a moderator, oldest first, once they have `minSignatures` supporters. */
+  async listModerationQueue(minSignatures: number, limit: number): Promise<PetitionWithCount[]> {
+    let query = this.withCount().where('petitions.state', '=', 'pending');
+    if (minSignatures > 0) query = query.where((eb) => eb(confirmedCount(eb), '>=', minSignatures));
+    return query.orderBy('petitions.submitted_at', 'asc').orderBy('petitions.id', 'asc').limit(limit).execute();
+  }
+
+  /** Petitions whose team `userId` is on, with their role, newest first. */
+  async listForMember(userId: number): Promise<(PetitionWithCount & { member_role: MemberRole })[]> {
+    return this.withCount()
+      .innerJoin('petition_members', 'petition_members.petition_id', 'petitions.id')
+      .select('petition_members.role as member_role')
+      .where('petition_members.user_id', '=', userId)
+      .orderBy('petitions.created_at', 'desc')
+      .execute();
+  }
+
+  /** Confirmed signatures across the whole site: one sum over the counter rows. */
+  async siteSignatureTotal(): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('petition_counters')
+      .innerJoin('petitions', 'petitions.id', 'petition_counters.petition_id')
+      .select((eb) => eb.fn.sum<number>('petition_counters.confirmed_count').as('n'))
+      .where('petitions.hidden_at', 'is', null)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  private filtered(query: PetitionListQuery, nowIso: string) {
+    let q = this.db.kysely.selectFrom('petitions').where('petitions.hidden_at', 'is', null);
+    if (query.filter === 'open') {
+      q = q.where('petitions.state', '=', 'open').where((eb) => eb.or([eb('petitions.deadline', 'is', null), eb('petitions.deadline', '>', nowIso)]));
+    } else if (query.filter === 'closed') {
+      q = q.where((eb) =>
+        eb.or([eb('petitions.state', '=', 'closed'), eb.and([eb('petitions.state', '=', 'open'), eb('petitions.deadline', '<=', nowIso)])]),
       );
+    } else {
+      q = q.where('petitions.state', '=', 'rejected');
+    }
+    for (const word of query.words) {
+      const pattern = `%${word.toLowerCase()}%`;
+      q = q.where((eb) => eb.or([eb(eb.fn('lower', ['petitions.title']), 'like', pattern), eb(eb.fn('lower', ['petitions.action']), 'like', pattern)]));
+    }
+    return q;
+  }
+
+  private withCount() {
+    return this.withCountFrom(this.db.kysely.selectFrom('petitions'));
+  }
+
+  private withCountFrom(from: ReturnType<PetitionsRepository['filtered']>) {
+    return from.selectAll('petitions').select((eb) => confirmedCount(eb).as('signature_count'));
   }
 }

@@ -50,15 +50,45 @@ export const PetitionOutput = z.object({
   action: z.string(),
   background: z.string(),
   target: TargetOutput,
-  state: z.enum(['draft', 'open', 'closed']),
+  state: z.enum(['draft', 'pending', 'open', 'closed', 'rejected']),
   signature_count: z.number().int(),
   goal: z.number().int().nullable(),
   deadline: z.string().nullable(),
   url: z.string(),
   created_at: z.string(),
+  submitted_at: z.string().nullable(),
   opened_at: z.string().nullable(),
   closed_at: z.string().nullable(),
+  rejection: z.object({ reason: z.string(), label: z.string(), details: z.string().nullable() }).nullable(),
+  hidden: z.boolean(),
 });
 export type PetitionOutput = z.infer<typeof PetitionOutput>;
 
 export const SlugParams = z.object({ slug: z.string().min(1).max(200) });
+
+/** A moderator's rejection: a reason code from the configured list, and optional details for the campaigner. */
+export const RejectInput = z.object({
+  reason: z.string({ error: 'Choose a reason' }).trim().min(1, 'Choose a reason').max(60),
+  details: multiLine({ max: 2000 })
+    .optional()
+    .nullable()
+    .transform((v) => (v ? v : null)),
+});
+
+export const HideInput = z.object({
+  reason: singleLine({ min: 3, max: 300, required: 'Say why the petition is hidden' }),
+});
+
+/** Query of the public listing (`/petitions` and `GET /api/v1/petitions`). */
+export const ListPetitionsQuery = z.object({
+  state: z.enum(['open', 'closed', 'rejected'], { error: 'Choose open, closed or rejected' }).default('open'),
+  sort: z.enum(['popular', 'newest', 'closing'], { error: 'Sort by popular, newest or closing' }).optional(),
+  q: z.string().trim().max(200, 'Use at most 200 characters').default(''),
+  page: z.coerce.number({ error: 'Enter a page number' }).int().min(1).max(10_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const PetitionListOutput = z.object({
+  data: z.array(PetitionOutput),
+  page: z.object({ number: z.number().int(), size: z.number().int(), total: z.number().int(), total_pages: z.number().int() }),
+});

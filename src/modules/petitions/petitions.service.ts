@@ -1,12 +1,14 @@
 import slugify from '@sindresorhus/slugify';
 import { randomBytes } from 'node:crypto';
 import { isUniqueViolation } from '../../db/dialect.ts';
-import { AppError, forbidden, validationError, type FieldErrors } from '../../lib/errors.ts';
+import type { Effects } from '../../db/effects.ts';
+import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts';
 import { endOfDayInZone, type Clock } from '../../lib/time.ts';
 import type { User } from '../users/users.service.ts';
-import { assertTransition, effectiveState, isPublicState, type PetitionState } from './petition-state.ts';
-import type { PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
-import { CreatePetitionInput, type PetitionOutput } from './petitions.schema.ts';
+import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
+import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
+import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
+import { CreatePetitionInput, HideInput, ListPetitionsQuery, RejectInput, type PetitionOutput } from './petitions.schema.ts';
 
 /** A petition as the rest of the application sees it. */
 export interface Petition {
@@ -24,13 +26,35 @@ export interface Petition {
   signatureCount: number;
   createdAt: string;
   updatedAt: string;
+  submittedAt: string | null;
   openedAt: string | null;
   closedAt: string | null;
+  rejection: { reason: string; label: string; details: string | null; at: string } | null;
+  hidden: boolean;
+  hiddenReason: string | null;
 }
 
+/** A petition together with who is looking at it, for pages that show what they may do. */
+export interface PetitionView {
+  petition: Petition;
+  actor: Actor | null;
+}
+
+export interface PetitionPage {
+  petitions: Petition[];
+  page: { number: number; size: number; total: number; total_pages: number };
+  filter: PetitionListFilter;
+  sort: PetitionSort;
+  q: string;
+}
+
+/** Job that emails a petition's owners the moderation decision. */
+export const MODERATION_NOTICE_JOB = 'petition.moderation_notice';
+
 /** Paths that live beside /petitions/{slug} and so cannot be slugs. */
-const RESERVED_SLUGS = new Set(['new', 'search', 'open', 'closed', 'feed', 'api']);
+const RESERVED_SLUGS = new Set(['new', 'search', 'open', 'closed', 'rejected', 'feed', 'api']);
 const MAX_SLUG_LENGTH = 60;
+const TEXT_FIELDS = ['title', 'action', 'background', 'target_name', 'target_role', 'target_organisation', 'deadline', 'goal'] as const;
 
 /** A URL slug for a title: lower-case words joined by hyphens, cut at a word boundary. */
 export function slugForTitle(title: string): string {
@@ -50,44 +74,37 @@ export function fieldErrorsFrom(issues: { path: PropertyKey[]; message: string }
   return fields;
 }
 
+export interface PetitionsServiceOptions {
+  timeZone: string;
+  baseUrl: string;
+  moderation: boolean;
+  rejectionReasons: Record<string, string>;
+  supportersRequired: number;
+}
+
 export class PetitionsService {
   constructor(
     private readonly petitions: PetitionsRepository,
     private readonly clock: Clock,
-    private readonly options: { timeZone: string; baseUrl: string },
+    readonly options: PetitionsServiceOptions,
+    private readonly onJobQueued: () => void = () => {},
   ) {}
 
-  /** Starts a petition in the `draft` state, owned by `user`. */
+  /** Starts a petition in the `draft` state; its creator becomes its owner. */
   async createPetition(user: User, input: unknown): Promise<Petition> {
-    const parsed = CreatePetitionInput.safeParse(input);
-    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
-    const data = parsed.data;
+    const data = this.parseText(input);
     const now = this.clock();
-    const deadline = data.deadline ? this.deadlineInstant(data.deadline) : null;
-    if (deadline && deadline <= now.toISOString()) {
-      throw new AppError('validation_failed', 'The deadline must be in the future', { field: 'deadline' });
-    }
-    const base = slugForTitle(data.title);
     const nowIso = now.toISOString();
+    const base = slugForTitle(data.title);
     // The plain slug when free, otherwise a short random suffix; the unique index settles races.
     for (let attempt = 0; attempt < 5; attempt++) {
       const slug = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
       try {
-        const row = await this.petitions.insert({
-          slug,
-          title: data.title,
-          action: data.action,
-          background: data.background,
-          target_name: data.target.name,
-          target_role: data.target.role,
-          target_organisation: data.target.organisation,
-          deadline,
-          goal: data.goal ?? null,
-          state: 'draft',
-          owner_id: user.id,
-          created_at: nowIso,
-          updated_at: nowIso,
-        });
+        const row = await this.petitions.insert(
+          { ...data.columns, slug, state: 'draft', owner_id: user.id, created_at: nowIso, updated_at: nowIso },
+          (id) => ({ audit: [{ actorId: user.id, petitionId: id, action: 'petition.created', details: { title: data.title } }] }),
+          now,
+        );
         return this.toPetition({ ...row, signature_count: 0 });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -96,40 +113,144 @@ export class PetitionsService {
     throw new AppError('internal_error', 'Could not find a free address for this petition; please try again.');
   }
 
-  /** Opens a draft for signing. The owner or an admin may do this (moderation comes later). */
-  async openPetition(user: User, slug: string): Promise<Petition> {
-    const petition = await this.getManageable(user, slug);
-    assertTransition(petition.state, 'open');
+  /**
+   * Changes a petition's text. Its team may while it is a draft or rejected; moderators may at
+   * any time (to mend a typo in an open petition), and every change is in the audit log.
+   */
+  async updatePetition(user: User, slug: string, input: unknown): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    const byTeam = can(actor, 'edit', this.policyView(petition), this.options);
+    if (!byTeam) authorize(actor, 'moderate_edit', this.policyView(petition), this.options);
+    const data = this.parseText(input);
+    const before = this.columnsOf(petition);
+    const changes = Object.fromEntries(
+      TEXT_FIELDS.filter((f) => before[f] !== data.columns[f]).map((f) => [f, { from: before[f], to: data.columns[f] }]),
+    );
+    if (Object.keys(changes).length === 0) return petition;
     const now = this.clock();
-    if (petition.deadline && petition.deadline <= now.toISOString()) {
-      throw new AppError('validation_failed', 'The deadline has passed; set a new one before opening', { field: 'deadline' });
-    }
-    const nowIso = now.toISOString();
-    const changed = await this.petitions.changeState(petition.id, 'draft', 'open', { opened_at: nowIso, updated_at: nowIso });
-    if (!changed) throw new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
+    const states: PetitionState[] = byTeam ? ['draft', 'rejected'] : ['draft', 'pending', 'open', 'closed', 'rejected'];
+    const updated = await this.petitions.update(
+      petition.id,
+      states,
+      data.columns,
+      { audit: [{ actorId: user.id, petitionId: petition.id, action: byTeam ? 'petition.edited' : 'petition.corrected', details: { changes } }] },
+      now,
+    );
+    if (!updated) throw changedMeanwhile();
     return this.requireById(petition.id);
   }
 
-  /** Closes an open petition early (owner or admin). */
+  /** Sends a draft (or a rejected petition after an edit) to the moderation queue. */
+  async submitPetition(user: User, slug: string): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'submit', this.policyView(petition), this.options);
+    assertTransition(petition.state, 'pending');
+    this.assertDeadlineAhead(petition);
+    return this.transition(petition, 'pending', { submitted_at: this.clock().toISOString() }, {
+      audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.submitted' }],
+    });
+  }
+
+  /** Opens a draft without review: admins always, owners only when moderation is off. */
+  async openPetition(user: User, slug: string): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'open', this.policyView(petition), this.options);
+    assertTransition(petition.state, 'open');
+    this.assertDeadlineAhead(petition);
+    return this.transition(petition, 'open', { opened_at: this.clock().toISOString() }, {
+      audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.opened' }],
+    });
+  }
+
+  /** A moderator publishes a submitted petition; its owners are emailed. */
+  async publishPetition(user: User, slug: string): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'publish', this.policyView(petition), this.options);
+    assertTransition(petition.state, 'open');
+    this.assertDeadlineAhead(petition);
+    return this.transition(petition, 'open', { opened_at: this.clock().toISOString() }, {
+      audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.published' }],
+      jobs: [{ kind: MODERATION_NOTICE_JOB, payload: { petitionId: petition.id, decision: 'published' } }],
+    });
+  }
+
+  /** A moderator rejects a submitted petition with a reason from the configured list; its owners are emailed. */
+  async rejectPetition(user: User, slug: string, input: unknown): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'reject', this.policyView(petition), this.options);
+    const parsed = RejectInput.safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const { reason, details } = parsed.data;
+    if (!this.options.rejectionReasons[reason]) {
+      throw new AppError('validation_failed', 'Choose one of the rejection reasons', { field: 'reason' });
+    }
+    assertTransition(petition.state, 'rejected');
+    return this.transition(
+      petition,
+      'rejected',
+      { rejected_at: this.clock().toISOString(), rejection_reason: reason, rejection_details: details },
+      {
+        audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.rejected', details: { reason, details } }],
+        jobs: [{ kind: MODERATION_NOTICE_JOB, payload: { petitionId: petition.id, decision: 'rejected' } }],
+      },
+    );
+  }
+
+  /** Closes an open petition early (its owners or a moderator). */
   async closePetition(user: User, slug: string): Promise<Petition> {
-    const petition = await this.getManageable(user, slug);
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'close', this.policyView(petition), this.options);
     assertTransition(petition.state, 'closed');
-    const nowIso = this.clock().toISOString();
-    const changed = await this.petitions.changeState(petition.id, 'open', 'closed', { closed_at: nowIso, updated_at: nowIso });
-    if (!changed) throw new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
+    return this.transition(petition, 'closed', { closed_at: this.clock().toISOString() }, {
+      audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.closed' }],
+    });
+  }
+
+  /** Hides a petition from the public for legal reasons (or shows it again); moderators only. */
+  async setHidden(user: User, slug: string, hidden: boolean, input: unknown = {}): Promise<Petition> {
+    const { petition, actor } = await this.load(slug, user);
+    authorize(actor, 'hide', this.policyView(petition), this.options);
+    const parsed = HideInput.safeParse(input);
+    if (hidden && !parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const reason = hidden && parsed.success ? parsed.data.reason : null;
+    const now = this.clock();
+    const updated = await this.petitions.update(
+      petition.id,
+      ['draft', 'pending', 'open', 'closed', 'rejected'],
+      { hidden_at: hidden ? now.toISOString() : null, hidden_reason: reason },
+      { audit: [{ actorId: user.id, petitionId: petition.id, action: hidden ? 'petition.hidden' : 'petition.unhidden', details: reason ? { reason } : {} }] },
+      now,
+    );
+    if (!updated) throw changedMeanwhile();
     return this.requireById(petition.id);
+  }
+
+  /** Closes every petition whose deadline has passed; run periodically by the worker. */
+  async closeExpiredPetitions(): Promise<number> {
+    const closed = await this.petitions.closeExpired(this.clock(), (p) => ({
+      audit: [{ actorId: null, petitionId: p.id, action: 'petition.closed', details: { by: 'deadline' } }],
+    }));
+    return closed.length;
   }
 
   /**
-   * A petition as `viewer` may see it: public petitions for everyone, drafts only for their
-   * owner and admins. Anything else is "not found", so drafts do not leak.
+   * A petition as `viewer` may see it: public petitions for everyone; drafts, pending and hidden
+   * ones only for their team and moderators. Anything else is "not found", so nothing leaks.
    */
   async getForViewer(slug: string, viewer: User | null): Promise<Petition> {
-    const row = await this.petitions.findBySlug(slug);
-    if (!row) throw petitionNotFound();
-    const petition = this.toPetition(row);
-    if (!isPublicState(petition.state) && !(viewer && canManage(viewer, petition))) throw petitionNotFound();
-    return petition;
+    return (await this.viewFor(slug, viewer)).petition;
+  }
+
+  /** Like {@link getForViewer}, with the viewer's standing, so pages can offer what they may do. */
+  async viewFor(slug: string, viewer: User | null): Promise<PetitionView> {
+    const view = await this.load(slug, viewer);
+    authorize(view.actor, 'view', this.policyView(view.petition), this.options);
+    return view;
+  }
+
+  /** Whether the viewer may take an action, for showing or hiding buttons. */
+  can(view: PetitionView, action: PetitionAction): boolean {
+    return can(view.actor, action, this.policyView(view.petition), this.options);
   }
 
   async getById(id: number): Promise<Petition | null> {
@@ -142,17 +263,45 @@ export class PetitionsService {
     return effectiveState(petition, this.clock()) === 'open';
   }
 
-  async listOpen(limit = 20): Promise<Petition[]> {
-    const rows = await this.petitions.listOpen(this.clock().toISOString(), limit);
+  /** The public listing: open, closed or rejected petitions, searched, sorted and paged. */
+  async listPublic(input: unknown): Promise<PetitionPage> {
+    const parsed = ListPetitionsQuery.safeParse(input ?? {});
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const { state: filter, q, page, per_page: size } = parsed.data;
+    const sort = parsed.data.sort ?? (filter === 'open' ? 'popular' : 'newest');
+    const words = q
+      .replace(/[%_\\]/g, ' ')
+      .split(/\s+/)
+      .filter((w) => w.length > 0)
+      .slice(0, 8);
+    const { rows, total } = await this.petitions.list(
+      { filter, sort, words, limit: size, offset: (page - 1) * size },
+      this.clock().toISOString(),
+    );
+    return {
+      petitions: rows.map((r) => this.toPetition(r)),
+      page: { number: page, size, total, total_pages: Math.max(1, Math.ceil(total / size)) },
+      filter,
+      sort,
+      q,
+    };
+  }
+
+  /** Submitted petitions waiting for review, oldest first; moderators only. */
+  async moderationQueue(user: User, limit = 100): Promise<Petition[]> {
+    if (!isModerator(user.role)) throw new AppError('forbidden', 'Only moderators can see the moderation queue.');
+    const rows = await this.petitions.listModerationQueue(this.options.supportersRequired, limit);
     return rows.map((r) => this.toPetition(r));
   }
 
-  async listOwnedBy(user: User): Promise<Petition[]> {
-    return (await this.petitions.listByOwner(user.id)).map((r) => this.toPetition(r));
+  /** Petitions whose team the user is on, with their role. */
+  async listForMember(user: User): Promise<(Petition & { memberRole: string })[]> {
+    const rows = await this.petitions.listForMember(user.id);
+    return rows.map((r) => ({ ...this.toPetition(r), memberRole: r.member_role }));
   }
 
-  canManage(user: User | null, petition: Petition): boolean {
-    return !!user && canManage(user, petition);
+  async siteSignatureTotal(): Promise<number> {
+    return this.petitions.siteSignatureTotal();
   }
 
   /** The petition's public address. */
@@ -174,15 +323,81 @@ export class PetitionsService {
       deadline: petition.deadline,
       url: this.urlFor(petition),
       created_at: petition.createdAt,
+      submitted_at: petition.submittedAt,
       opened_at: petition.openedAt,
       closed_at: petition.closedAt ?? (petition.state === 'closed' ? petition.deadline : null),
+      rejection: petition.rejection ? { reason: petition.rejection.reason, label: petition.rejection.label, details: petition.rejection.details } : null,
+      hidden: petition.hidden,
     };
   }
 
-  private async getManageable(user: User, slug: string): Promise<Petition> {
-    const petition = await this.getForViewer(slug, user);
-    if (!canManage(user, petition)) throw forbidden('Only the petition’s owner or an administrator can do that.');
-    return petition;
+  /** Loads a petition and who is acting on it (their team role, if any). */
+  private async load(slug: string, user: User | null): Promise<PetitionView> {
+    const row = await this.petitions.findBySlug(slug);
+    if (!row) throw petitionNotFound();
+    const petition = this.toPetition(row);
+    const actor: Actor | null = user
+      ? { userId: user.id, siteRole: user.role, memberRole: await this.petitions.memberRole(petition.id, user.id) }
+      : null;
+    return { petition, actor };
+  }
+
+  private async transition(
+    petition: Petition,
+    to: PetitionState,
+    changes: Parameters<PetitionsRepository['changeState']>[3],
+    effects: Effects,
+  ): Promise<Petition> {
+    const changed = await this.petitions.changeState(petition.id, petition.state, to, changes, effects, this.clock());
+    if (!changed) throw changedMeanwhile();
+    if (effects.jobs?.length) this.onJobQueued();
+    return this.requireById(petition.id);
+  }
+
+  private policyView(petition: Petition) {
+    return { state: petition.state, hidden: petition.hidden };
+  }
+
+  private parseText(input: unknown) {
+    const parsed = CreatePetitionInput.safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const data = parsed.data;
+    const deadline = data.deadline ? this.deadlineInstant(data.deadline) : null;
+    if (deadline && deadline <= this.clock().toISOString()) {
+      throw new AppError('validation_failed', 'The deadline must be in the future', { field: 'deadline' });
+    }
+    return {
+      title: data.title,
+      columns: {
+        title: data.title,
+        action: data.action,
+        background: data.background,
+        target_name: data.target.name,
+        target_role: data.target.role,
+        target_organisation: data.target.organisation,
+        deadline,
+        goal: data.goal ?? null,
+      },
+    };
+  }
+
+  private columnsOf(petition: Petition) {
+    return {
+      title: petition.title,
+      action: petition.action,
+      background: petition.background,
+      target_name: petition.target.name,
+      target_role: petition.target.role,
+      target_organisation: petition.target.organisation,
+      deadline: petition.deadline,
+      goal: petition.goal,
+    };
+  }
+
+  private assertDeadlineAhead(petition: Petition): void {
+    if (petition.deadline && petition.deadline <= this.clock().toISOString()) {
+      throw new AppError('validation_failed', 'The deadline has passed; set a new one first', { field: 'deadline' });
+    }
   }
 
   private async requireById(id: number): Promise<Petition> {
@@ -209,19 +424,31 @@ export class PetitionsService {
       goal: row.goal,
       state: effectiveState(row, this.clock()),
       ownerId: row.owner_id,
-      signatureCount: Number(row.signature_count),
+      signatureCount: Number(row.signature_count ?? 0),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      submittedAt: row.submitted_at,
       openedAt: row.opened_at,
       closedAt: row.closed_at,
+      rejection:
+        row.state === 'rejected' && row.rejection_reason
+          ? {
+              reason: row.rejection_reason,
+              label: this.options.rejectionReasons[row.rejection_reason] ?? row.rejection_reason,
+              details: row.rejection_details,
+              at: row.rejected_at ?? row.updated_at,
+            }
+          : null,
+      hidden: row.hidden_at !== null,
+      hiddenReason: row.hidden_reason,
     };
   }
 }
 
-function canManage(user: User, petition: Pick<Petition, 'ownerId'>): boolean {
-  return user.role === 'admin' || petition.ownerId === user.id;
-}
-
 export function petitionNotFound(): AppError {
   return new AppError('petition_not_found', 'There is no petition at this address.');
+}
+
+function changedMeanwhile(): AppError {
+  return new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
 }

@@ -1,3 +1,4 @@
+import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { MailMessage } from '../../mail/mailer.ts';
 
 export interface ConfirmationEmailInput {
@@ -11,28 +12,17 @@ export interface ConfirmationEmailInput {
 
 /** The email that asks a signer to confirm their signature (plain text: it reads well everywhere). */
 export function confirmationEmail(input: ConfirmationEmailInput): MailMessage {
-  const text = [
-    `Dear ${input.signerName},`,
-    '',
-    `Thank you for signing the petition "${input.petitionTitle}".`,
-    '',
-    'Your signature will not count until you confirm your email address. Please follow this link:',
-    '',
-    input.confirmUrl,
-    '',
-    `You can read the petition at ${input.petitionUrl}`,
-    '',
-    'If you did not sign this petition, ignore this email: without confirmation, the signature is not counted.',
-    '',
-    `— ${input.siteName}`,
-  ].join('\n');
-  return {
+  return composeEmail({
     to: input.to,
-    subject: `Please confirm your signature: ${truncate(input.petitionTitle, 80)}`,
-    text,
-  };
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+    subject: `Please confirm your signature: ${truncate(input.petitionTitle)}`,
+    greeting: `Dear ${input.signerName},`,
+    paragraphs: [
+      `Thank you for signing the petition "${input.petitionTitle}".`,
+      'Your signature will not count until you confirm your email address. Please follow this link:',
+      input.confirmUrl,
+      `You can read the petition at ${input.petitionUrl}`,
+      'If you did not sign this petition, ignore this email: without confirmation, the signature is not counted.',
+    ],
+    siteName: input.siteName,
+  });
 }

@@ -79,12 +79,12 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         if (err.code === 'validation_failed') {
-          const petition = await petitions.getForViewer(slug, null);
-          return renderPetitionPage(ctx, request, reply, petition, { signValues: values, signErrors: err.fields, status: 422 });
+          const view = await petitions.viewFor(slug, request.user);
+          return renderPetitionPage(ctx, request, reply, view, { signValues: values, signErrors: err.fields, status: 422 });
         }
         if (err.code === 'petition_closed') {
-          const petition = await petitions.getForViewer(slug, null);
-          return renderPetitionPage(ctx, request, reply, petition, { notice: err.message, status: 409 });
+          const view = await petitions.viewFor(slug, request.user);
+          return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: 409 });
         }
         throw err;
       }

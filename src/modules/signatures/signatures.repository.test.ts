@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { JobsRepository } from '../../jobs/jobs.repository.ts';
-import { PetitionsRepository } from '../petitions/petitions.repository.ts';
-import { UsersRepository } from '../users/users.repository.ts';
+import type { PetitionsRepository } from '../petitions/petitions.repository.ts';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
-import { SignaturesRepository, type NewSignature } from './signatures.repository.ts';
+import { repositoriesFor, userRow } from '../../../test/helpers/repositories.ts';
+import type { SignaturesRepository, NewSignature } from './signatures.repository.ts';
 
 const NOW = new Date('2026-10-20T10:00:00.000Z');
 const isOpen = (p: { state: string }) => p.state === 'open';
@@ -37,17 +36,12 @@ describeEachDatabase('SignaturesRepository', (kind) => {
 
   before(async () => {
     t = await openTestDatabase(kind);
-    const jobs = new JobsRepository(t.db);
-    signatures = new SignaturesRepository(t.db, jobs);
-    petitions = new PetitionsRepository(t.db);
-    const owner = await new UsersRepository(t.db).insert({
-      email: 'owner@example.org',
-      name: 'Owner',
-      passwordHash: 'x',
-      role: 'campaigner',
-      createdAt: NOW.toISOString(),
-    });
-    const petition = await petitions.insert({
+    const repos = repositoriesFor(t.db);
+    signatures = repos.signatures;
+    petitions = repos.petitions;
+    const owner = await repos.users.insert(userRow('owner@example.org'));
+    const petition = await petitions.insert(
+      {
       slug: 'keep-the-unit',
       title: 'Keep the unit',
       action: 'Keep it',
@@ -58,7 +52,10 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       created_at: NOW.toISOString(),
       updated_at: NOW.toISOString(),
       opened_at: NOW.toISOString(),
-    });
+      },
+      () => ({}),
+      NOW,
+    );
     petitionId = petition.id;
   });
   after(() => t.cleanup());
@@ -101,10 +98,10 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const input = signature();
     await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
-    const countBefore = (await petitions.findById(petitionId))!.signature_count;
+    const countBefore = Number((await petitions.findById(petitionId))!.signature_count);
     assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'confirmed', petitionId });
     assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'already_confirmed', petitionId });
-    assert.equal((await petitions.findById(petitionId))!.signature_count, countBefore + 1);
+    assert.equal(Number((await petitions.findById(petitionId))!.signature_count), countBefore + 1);
     const jobsBefore = await jobCount();
     const later = new Date(NOW.getTime() + 3_600_000);
     assert.deepEqual(await signatures.recordSignature(input, later, later.toISOString(), job), { queued: false });
@@ -130,7 +127,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const outcomes = await Promise.all([...ids, ...ids].map((id) => signatures.confirm(id, NOW, isOpen)));
     assert.ok(outcomes.filter((o) => o.outcome === 'confirmed').length >= 300);
     const petition = await petitions.findById(petitionId);
-    assert.equal(petition!.signature_count, await signatures.countConfirmedRows(petitionId));
+    assert.equal(Number(petition!.signature_count), await signatures.countConfirmedRows(petitionId));
     assert.equal(await signatures.countConfirmedRows(petitionId), outcomes.filter((o) => o.outcome === 'confirmed').length + 1);
   });
 });

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import { counterShards } from '../../db/dialect.ts';
-import type { SignatureRow } from '../../db/schema.ts';
+import type { PetitionStateValue, SignatureRow } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
 
 export interface NewSignature {
@@ -84,7 +84,7 @@ export class SignaturesRepository {
   async confirm(
     signatureId: number,
     now: Date,
-    isOpen: (petition: { state: 'draft' | 'open' | 'closed'; deadline: string | null }) => boolean,
+    isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean,
   ): Promise<{ outcome: ConfirmOutcome; petitionId: number | null }> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const found = await trx

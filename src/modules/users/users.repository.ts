@@ -1,15 +1,40 @@
 import type { Db } from '../../db/database.ts';
+import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { UserRole, UserRow } from '../../db/schema.ts';
 
-export class UsersRepository {
-  constructor(private readonly db: Db) {}
+export interface NewUser {
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: UserRole;
+  createdAt: string;
+  emailConfirmedAt: string | null;
+}
 
-  async insert(user: { email: string; name: string; passwordHash: string; role: UserRole; createdAt: string }): Promise<UserRow> {
-    return this.db.kysely
-      .insertInto('users')
-      .values({ email: user.email, name: user.name, password_hash: user.passwordHash, role: user.role, created_at: user.createdAt })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+export class UsersRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly effects: EffectsWriter,
+  ) {}
+
+  /** Inserts an account with its effects (e.g. the confirmation email job) in one transaction. */
+  async insert(user: NewUser, effects: (id: number) => Effects = () => ({}), now = new Date(user.createdAt)): Promise<UserRow> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('users')
+        .values({
+          email: user.email,
+          name: user.name,
+          password_hash: user.passwordHash,
+          role: user.role,
+          created_at: user.createdAt,
+          email_confirmed_at: user.emailConfirmedAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.effects.write(trx, effects(row.id), now);
+      return row;
+    });
   }
 
   async findByEmail(email: string): Promise<UserRow | undefined> {
@@ -18,5 +43,34 @@ export class UsersRepository {
 
   async findById(id: number): Promise<UserRow | undefined> {
     return this.db.kysely.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Queues effects (emails) about an existing account. */
+  async enqueue(effects: Effects, now: Date): Promise<void> {
+    await this.db.kysely.transaction().execute((trx) => this.effects.write(trx, effects, now));
+  }
+
+  async confirmEmail(id: number, nowIso: string): Promise<void> {
+    await this.db.kysely
+      .updateTable('users')
+      .set({ email_confirmed_at: nowIso })
+      .where('id', '=', id)
+      .where('email_confirmed_at', 'is', null)
+      .execute();
+  }
+
+  /** Sets a new password hash only if the old one is still `expectedHash`, and ends every session. */
+  async replacePassword(id: number, expectedHash: string, newHash: string, nowIso: string): Promise<boolean> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('users')
+        .set((eb) => ({ password_hash: newHash, email_confirmed_at: eb.fn.coalesce('email_confirmed_at', eb.val(nowIso)) }))
+        .where('id', '=', id)
+        .where('password_hash', '=', expectedHash)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+      return true;
+    });
   }
 }

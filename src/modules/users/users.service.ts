@@ -2,25 +2,45 @@ import argon2 from 'argon2';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import type { UserRole, UserRow } from '../../db/schema.ts';
-import { AppError, validationError } from '../../lib/errors.ts';
+import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts';
+import { singleLine } from '../../lib/text.ts';
 import type { Clock } from '../../lib/time.ts';
+import { ExpiringTokenSigner, TokenSigner } from '../../lib/tokens.ts';
 import type { UsersRepository } from './users.repository.ts';
 
-/** A signed-in person: campaigner or admin. */
+/** A signed-in person: campaigner, moderator or admin. */
 export interface User {
   id: number;
   email: string;
   name: string;
   role: UserRole;
+  emailConfirmed: boolean;
 }
 
 export const MIN_PASSWORD_LENGTH = 10;
+export const PASSWORD_RESET_TTL_MS = 60 * 60 * 1000;
+
+export const ACCOUNT_CONFIRMATION_JOB = 'account.confirm_email';
+export const ACCOUNT_EXISTS_JOB = 'account.already_registered';
+export const PASSWORD_RESET_JOB = 'account.password_reset';
+
+const Email = z
+  .string({ error: 'Enter your email address' })
+  .trim()
+  .min(1, 'Enter your email address')
+  .max(254, 'Use at most 254 characters')
+  .pipe(z.email('Enter an email address like name@example.com'))
+  .transform((e) => e.toLowerCase());
+
+const Password = z
+  .string({ error: 'Enter a password' })
+  .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1000, 'Use at most 1,000 characters');
 
 const NewUserSchema = z.object({
-  email: z.email('Enter a valid email address').max(254).transform((e) => e.toLowerCase()),
-  name: z.string().trim().min(1, 'Enter a name').max(100),
-  password: z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters`).max(1000),
-  role: z.enum(['admin', 'campaigner']),
+  email: Email,
+  name: singleLine({ min: 1, max: 100, required: 'Enter your name' }),
+  password: Password,
 });
 
 /** Normalises an email address for lookup: trimmed, lower case. */
@@ -29,33 +49,160 @@ export function emailKey(email: string): string {
 }
 
 export function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, role: row.role };
+  return { id: row.id, email: row.email, name: row.name, role: row.role, emailConfirmed: row.email_confirmed_at !== null };
 }
+
+function fieldErrors(issues: { path: PropertyKey[]; message: string }[]): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of issues) fields[String(issue.path[0] ?? 'body')] ??= issue.message;
+  return fields;
+}
+
+export type CredentialsResult = { status: 'ok'; user: User } | { status: 'unconfirmed'; user: User } | { status: 'invalid' };
 
 export class UsersService {
   // Verified against when the email is unknown, so a failed sign-in takes as long either way.
   private dummyHash: Promise<string> | null = null;
+  readonly emailConfirmationTokens: TokenSigner;
+  private readonly resetTokens: ExpiringTokenSigner;
 
   constructor(
     private readonly users: UsersRepository,
     private readonly clock: Clock,
-  ) {}
+    secretKey: string,
+    private readonly onJobQueued: () => void = () => {},
+  ) {
+    this.emailConfirmationTokens = new TokenSigner(secretKey, 'account-email-confirmation');
+    this.resetTokens = new ExpiringTokenSigner(secretKey, 'password-reset');
+  }
 
-  /** Creates a staff account (campaigner or admin) with an argon2id password hash. */
+  /** Creates an account as an administrator would (CLI): the address counts as confirmed. */
   async createUser(input: { email: string; name: string; password: string; role: UserRole }): Promise<User> {
-    const parsed = NewUserSchema.safeParse({ ...input, email: input.email.trim() });
-    if (!parsed.success) {
-      throw validationError(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
+    const data = this.parseNewUser(input);
+    const now = this.clock();
+    return this.insertUser({ ...data, role: input.role, emailConfirmedAt: now.toISOString() }, now);
+  }
+
+  /**
+   * Self-service sign-up for campaigners. The answer is the same whether or not the address has
+   * an account (a new one gets a confirmation link, an existing one a note with a reset link), so
+   * the form cannot be used to find out who has an account.
+   */
+  async signUp(input: unknown): Promise<void> {
+    const data = this.parseNewUser(input);
+    const now = this.clock();
+    const existing = await this.users.findByEmail(data.email);
+    if (existing) {
+      await this.users.enqueue({ jobs: [{ kind: ACCOUNT_EXISTS_JOB, payload: { userId: existing.id } }] }, now);
+    } else {
+      try {
+        await this.insertUser({ ...data, role: 'campaigner', emailConfirmedAt: null }, now, (id) => ({
+          jobs: [{ kind: ACCOUNT_CONFIRMATION_JOB, payload: { userId: id } }],
+        }));
+      } catch (err) {
+        // Two sign-ups for one address at once: the second is treated like an existing account.
+        if (!(err instanceof AppError && err.field === 'email')) throw err;
+      }
     }
-    const passwordHash = await argon2.hash(parsed.data.password, { type: argon2.argon2id });
+    this.onJobQueued();
+  }
+
+  /** Confirms the address an account-confirmation link was sent to; returns the account. */
+  async confirmEmail(token: string): Promise<User> {
+    const id = this.emailConfirmationTokens.verify(token);
+    const row = id === null ? undefined : await this.users.findById(id);
+    if (!row) throw new AppError('not_found', 'This confirmation link is not valid. Check that you copied the whole link.');
+    await this.users.confirmEmail(row.id, this.clock().toISOString());
+    return { ...toUser(row), emailConfirmed: true };
+  }
+
+  /** Sends a new confirmation link to an account that has not confirmed its address yet. */
+  async resendConfirmation(user: User): Promise<void> {
+    if (user.emailConfirmed) return;
+    await this.users.enqueue({ jobs: [{ kind: ACCOUNT_CONFIRMATION_JOB, payload: { userId: user.id } }] }, this.clock());
+    this.onJobQueued();
+  }
+
+  /** Emails a reset link if the address has an account; says nothing either way. */
+  async requestPasswordReset(input: unknown): Promise<void> {
+    const parsed = z.object({ email: Email }).safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
+    const row = await this.users.findByEmail(parsed.data.email);
+    if (!row) return;
+    await this.users.enqueue({ jobs: [{ kind: PASSWORD_RESET_JOB, payload: { userId: row.id } }] }, this.clock());
+    this.onJobQueued();
+  }
+
+  /** A reset link for an account, valid for an hour and only until the password changes. */
+  passwordResetToken(row: UserRow): string {
+    return this.resetTokens.sign(row.id, new Date(this.clock().getTime() + PASSWORD_RESET_TTL_MS), row.password_hash);
+  }
+
+  /** The account a reset link is for, or an error when it is expired, used or forged. */
+  async checkPasswordResetToken(token: string): Promise<UserRow> {
+    const claim = this.resetTokens.peek(token, this.clock());
+    const row = claim ? await this.users.findById(claim.id) : undefined;
+    if (!claim || !row || !this.resetTokens.matches(claim, row.password_hash)) {
+      throw new AppError('not_found', 'This reset link has expired or was already used. Ask for a new one.');
+    }
+    return row;
+  }
+
+  /** Sets a new password from a reset link; every existing session of the account ends. */
+  async resetPassword(token: string, input: unknown): Promise<User> {
+    const row = await this.checkPasswordResetToken(token);
+    const parsed = z.object({ password: Password }).safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
+    const hash = await argon2.hash(parsed.data.password, { type: argon2.argon2id });
+    const now = this.clock().toISOString();
+    if (!(await this.users.replacePassword(row.id, row.password_hash, hash, now))) {
+      throw new AppError('not_found', 'This reset link was already used. Ask for a new one.');
+    }
+    return { ...toUser(row), emailConfirmed: true };
+  }
+
+  /** Checks an email and password (same timing whether or not the account exists). */
+  async verifyCredentials(email: string, password: string): Promise<CredentialsResult> {
+    const row = await this.users.findByEmail(emailKey(email));
+    if (!row) {
+      this.dummyHash ??= argon2.hash('not a real password', { type: argon2.argon2id });
+      await argon2.verify(await this.dummyHash, password).catch(() => false);
+      return { status: 'invalid' };
+    }
+    const ok = await argon2.verify(row.password_hash, password).catch(() => false);
+    if (!ok) return { status: 'invalid' };
+    const user = toUser(row);
+    return user.emailConfirmed ? { status: 'ok', user } : { status: 'unconfirmed', user };
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    const row = await this.users.findByEmail(emailKey(email));
+    return row ? toUser(row) : null;
+  }
+
+  async findRowById(id: number): Promise<UserRow | null> {
+    return (await this.users.findById(id)) ?? null;
+  }
+
+  private parseNewUser(input: unknown) {
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const parsed = NewUserSchema.safeParse(raw);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
+    return parsed.data;
+  }
+
+  private async insertUser(
+    data: { email: string; name: string; password: string; role: UserRole; emailConfirmedAt: string | null },
+    now: Date,
+    effects?: (id: number) => { jobs: { kind: string; payload: Record<string, unknown> }[] },
+  ): Promise<User> {
+    const passwordHash = await argon2.hash(data.password, { type: argon2.argon2id });
     try {
-      const row = await this.users.insert({
-        email: parsed.data.email,
-        name: parsed.data.name,
-        passwordHash,
-        role: parsed.data.role,
-        createdAt: this.clock().toISOString(),
-      });
+      const row = await this.users.insert(
+        { email: data.email, name: data.name, passwordHash, role: data.role, createdAt: now.toISOString(), emailConfirmedAt: data.emailConfirmedAt },
+        effects,
+        now,
+      );
       return toUser(row);
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -63,22 +210,5 @@ export class UsersService {
       }
       throw err;
     }
-  }
-
-  /** Returns the user when the email and password match, otherwise null (same timing either way). */
-  async verifyCredentials(email: string, password: string): Promise<User | null> {
-    const row = await this.users.findByEmail(emailKey(email));
-    if (!row) {
-      this.dummyHash ??= argon2.hash('not a real password', { type: argon2.argon2id });
-      await argon2.verify(await this.dummyHash, password).catch(() => false);
-      return null;
-    }
-    const ok = await argon2.verify(row.password_hash, password).catch(() => false);
-    return ok ? toUser(row) : null;
-  }
-
-  async findByEmail(email: string): Promise<User | null> {
-    const row = await this.users.findByEmail(emailKey(email));
-    return row ? toUser(row) : null;
   }
 }
