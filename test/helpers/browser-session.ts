@@ -60,3 +60,13 @@ export function textOf(html: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/** A browser session signed in as `email` (password from the factories by default). */
+export async function signedInSession(app: FastifyInstance, email: string, password = 'correct horse battery staple'): Promise<FormSession> {
+  const session = new FormSession(app);
+  await session.get('/login');
+  const res = await session.post('/login', { email, password });
+  if (res.statusCode !== 303) throw new Error(`sign-in as ${email} failed: ${res.statusCode}`);
+  await session.get('/account');
+  return session;
+}

@@ -88,7 +88,7 @@ export function authorize(actor: Actor | null, action: PetitionAction, petition:
 const FORBIDDEN_MESSAGES: Record<PetitionAction, string> = {
   view: 'You cannot see this petition.',
   edit: 'Only the petition’s owners and editors can change it, and only before it is published.',
-  moderate_edit: 'Only moderators can correct a published petition.',
+  moderate_edit: 'Once a petition is under review or published, its text is fixed: people sign that text. Ask a moderator to correct a mistake.',
   submit: 'Only the petition’s owners can submit it for moderation.',
   open: 'Petitions are published by moderators after review. Submit it for moderation instead.',
   publish: 'Only moderators can publish petitions.',
