@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { apiClient } from '../../../test/helpers/api.ts';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { textOf } from '../../../test/helpers/browser-session.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { createPetition, createUser } from '../../../test/helpers/factories.ts';
+
+describeEachDatabase('browsing and searching petitions', (kind) => {
+  let t: TestApp;
+  const slugs: Record<string, string> = {};
+
+  before(async () => {
+    t = await createTestApp(kind);
+    const owner = await createUser(t.ctx);
+    const make = async (key: string, title: string, extra: { open?: boolean; signatures?: number; close?: boolean } = {}) => {
+      const { petition } = await createPetition(t.ctx, { owner, open: extra.open !== false, input: { title } });
+      if (extra.signatures) {
+        await t.ctx.db.kysely.insertInto('petition_counters').values({ petition_id: petition.id, shard: 0, confirmed_count: extra.signatures }).execute();
+      }
+      if (extra.close) await t.ctx.services.petitions.closePetition(owner, petition.slug);
+      slugs[key] = petition.slug;
+    };
+    await make('unit', 'Keep the trafficking unit open', { signatures: 1804 });
+    await make('library', 'Save Mill Street library', { signatures: 12 });
+    await make('bus', 'Bring back the night bus', { signatures: 300 });
+    await make('closedOne', 'Stop the closure of the lido', { close: true, signatures: 50 });
+    await make('draftOne', 'A draft nobody should see', { open: false });
+    for (let i = 0; i < 23; i++) await make(`filler${i}`, `Filler petition number ${i}`);
+  });
+  after(() => t.close());
+
+  it('lists open petitions, most signed first, with paging', async () => {
+    const res = await apiClient(t.app)('GET', '/api/v1/petitions?per_page=2');
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual(body.data.map((p: { slug: string }) => p.slug), [slugs.unit, slugs.bus]);
+    assert.deepEqual(body.page, { number: 1, size: 2, total: 26, total_pages: 13 });
+    const page2 = (await apiClient(t.app)('GET', '/api/v1/petitions?per_page=2&page=2')).json();
+    assert.deepEqual(page2.data.map((p: { slug: string }) => p.slug)[0], slugs.library);
+    const all = (await apiClient(t.app)('GET', '/api/v1/petitions?per_page=100')).json().data.map((p: { slug: string }) => p.slug);
+    assert.ok(!all.includes(slugs.draftOne), 'drafts never listed');
+    assert.ok(!all.includes(slugs.closedOne));
+  });
+
+  it('filters by state and searches title and action', async () => {
+    const closed = (await apiClient(t.app)('GET', '/api/v1/petitions?state=closed')).json();
+    assert.deepEqual(closed.data.map((p: { slug: string }) => p.slug), [slugs.closedOne]);
+    const found = (await apiClient(t.app)('GET', '/api/v1/petitions?q=LIBRARY%20mill')).json();
+    assert.deepEqual(found.data.map((p: { slug: string }) => p.slug), [slugs.library]);
+    const byAction = (await apiClient(t.app)('GET', '/api/v1/petitions?q=specialist&per_page=1')).json();
+    assert.equal(byAction.page.total, 26, 'the factory action text mentions the specialist unit');
+    const nothing = (await apiClient(t.app)('GET', `/api/v1/petitions?q=${encodeURIComponent("%' OR 1=1 --")}`)).json();
+    assert.equal(nothing.data.length, 0, 'wildcards and quotes are plain text');
+  });
+
+  it('refuses nonsense queries with a clear error', async () => {
+    for (const [query, field] of [
+      ['state=deleted', 'state'],
+      ['sort=random', 'sort'],
+      ['page=0', 'page'],
+      ['per_page=1000', 'per_page'],
+    ]) {
+      const res = await apiClient(t.app)('GET', `/api/v1/petitions?${query}`);
+      assert.equal(res.statusCode, 422, query);
+      assert.equal(res.json().error.field, field);
+    }
+  });
+
+  it('shows the list as a page with tabs, search, sorting and pages', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/petitions?q=night' });
+    assert.equal(res.statusCode, 200);
+    const text = textOf(res.body);
+    assert.match(text, /Open petitions matching “night” \(1\)/);
+    assert.match(text, /Bring back the night bus/);
+    assert.match(res.body, /aria-current="page"[^>]*>Open|href="[^"]*state=open[^"]*" aria-current="page"/);
+    const paged = await t.app.inject({ method: 'GET', url: '/petitions?page=2' });
+    assert.match(textOf(paged.body), /Page 2 of 2/);
+    assert.match(paged.body, /rel="prev"/);
+    const silly = await t.app.inject({ method: 'GET', url: '/petitions?page=abc' });
+    assert.equal(silly.statusCode, 200, 'a mangled address falls back to the first page');
+  });
+
+  it('shows popular and recent petitions and the site-wide total on the home page', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    const text = textOf(res.body);
+    assert.match(text, /2,166 signatures confirmed on this site so far/);
+    assert.match(text, /Most signed 1\. Keep the trafficking unit open|Most signed Keep the trafficking unit open/);
+    assert.doesNotMatch(text, /A draft nobody should see/);
+  });
+});
