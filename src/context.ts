@@ -113,6 +113,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     repositories.petitions,
     clock,
     {
+      secretKey: config.secretKey,
       timeZone: config.timeZone,
       baseUrl: config.baseUrl,
       moderation: config.moderation,

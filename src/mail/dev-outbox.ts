@@ -18,12 +18,16 @@ export interface DevMail {
  * so a campaigner trying Undersign on a laptop can read confirmation emails at /_dev/mail.
  */
 export class DevOutbox {
+  // Orders mails written in the same millisecond by this process.
+  private sequence = 0;
+
   constructor(readonly dir: string) {}
 
   async store(mail: Omit<DevMail, 'id' | 'date'>): Promise<DevMail> {
     await mkdir(this.dir, { recursive: true });
     const date = new Date().toISOString();
-    const id = `${date.replace(/[-:.TZ]/g, '')}-${randomBytes(4).toString('hex')}`;
+    const sequence = (this.sequence++ % 1_000_000).toString().padStart(6, '0');
+    const id = `${date.replace(/[-:.TZ]/g, '')}-${sequence}-${randomBytes(4).toString('hex')}`;
     const stored: DevMail = { id, date, ...mail };
     await writeFile(join(this.dir, `${id}.json`), JSON.stringify(stored));
     return stored;

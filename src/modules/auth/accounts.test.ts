@@ -59,10 +59,8 @@ describeEachDatabase('campaigner accounts', (kind) => {
     assert.equal(a.statusCode, b.statusCode);
     assert.equal(textOf(a.body), textOf(b.body));
     await t.drainJobs();
-    const subjects = (await mailsTo(t.ctx, 'twice@example.org')).map((m) => m.subject);
-    assert.equal(subjects.length, 2);
-    assert.match(subjects[0]!, /Confirm your email address/);
-    assert.match(subjects[1]!, /already have an account/);
+    const subjects = (await mailsTo(t.ctx, 'twice@example.org')).map((m) => m.subject).sort();
+    assert.deepEqual(subjects, ['Confirm your email address for Undersign', 'You already have an account on Undersign']);
   });
 
   it('resets a forgotten password once, ending every session', async () => {

@@ -14,6 +14,8 @@ import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type Pe
 import type { Petition, PetitionView } from './petitions.service.ts';
 
 export interface PetitionPageOptions {
+  /** Set when the visitor came through the private supporters' link of a submitted petition. */
+  supportToken?: string;
   signValues?: SignFormValues;
   signErrors?: FieldErrors;
   notice?: string;
@@ -43,7 +45,14 @@ const ActionButton = (p: { petition: Petition; action: string; label: string; cs
   </form>
 );
 
-const StateBanner = (p: { petition: Petition; timeZone: string; may: (a: PetitionAction) => boolean; csrf: string; moderation: boolean }) => {
+const StateBanner = (p: {
+  petition: Petition;
+  timeZone: string;
+  may: (a: PetitionAction) => boolean;
+  csrf: string;
+  moderation: boolean;
+  supporters: { required: number; url: string | null; visitor: boolean };
+}) => {
   const { petition } = p;
   switch (petition.state) {
     case 'draft':
@@ -63,15 +72,36 @@ const StateBanner = (p: { petition: Petition; timeZone: string; may: (a: Petitio
           </div>
         </div>
       );
-    case 'pending':
+    case 'pending': {
+      const { required, url, visitor } = p.supporters;
+      if (visitor) {
+        return (
+          <div class="banner banner-draft" role="status">
+            <p>
+              <strong>You have been asked to support this petition.</strong> It needs {formatNumber(required)} supporters before moderators
+              check it and publish it. Your signature counts towards the final total.
+            </p>
+          </div>
+        );
+      }
+      const gathering = required > 0 && petition.signatureCount < required;
       return (
         <div class="banner banner-draft" role="status">
           <p>
-            <strong>Waiting for moderation.</strong> Submitted on {formatDate(petition.submittedAt ?? petition.updatedAt, p.timeZone)}. A moderator
-            checks every petition before it is published.
+            <strong>{gathering ? 'Gathering supporters.' : 'Waiting for moderation.'}</strong> Submitted on{' '}
+            {formatDate(petition.submittedAt ?? petition.updatedAt, p.timeZone)}.{' '}
+            {gathering
+              ? `It has ${formatNumber(petition.signatureCount)} of the ${formatNumber(required)} supporters it needs before moderators check it.`
+              : 'A moderator checks every petition before it is published.'}
           </p>
+          {gathering && url ? (
+            <p>
+              Share this private link with supporters: <input class="copy-link" type="text" readonly value={url} aria-label="Supporters’ link" />
+            </p>
+          ) : null}
         </div>
       );
+    }
     case 'rejected':
       return (
         <div class="banner banner-closed" role="status">
@@ -184,6 +214,7 @@ const PetitionPage = (p: {
   acceptsSignatures: boolean;
   moderation: boolean;
   reasons: Record<string, string>;
+  supporters: { required: number; url: string | null; visitor: boolean };
   options: PetitionPageOptions;
 }) => {
   const { petition } = p.view;
@@ -191,7 +222,7 @@ const PetitionPage = (p: {
   const csrf = p.ctx.csrfToken;
   return (
     <Layout ctx={p.ctx} title={petition.title} description={petition.action.slice(0, 200)} canonicalUrl={p.url}>
-      <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} />
+      <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
         <div class="banner banner-notice" role="alert">
           <p>{options.notice}</p>
@@ -233,7 +264,7 @@ const PetitionPage = (p: {
         <TeamPanel petition={petition} may={p.may} csrf={csrf} />
         <ModeratorPanel petition={petition} may={p.may} csrf={csrf} reasons={p.reasons} />
         {p.acceptsSignatures ? (
-          <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} />
+          <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} supportToken={options.supportToken} />
         ) : null}
         {petition.state === 'open' || petition.state === 'closed' ? <ShareLinks url={p.url} title={petition.title} /> : null}
       </article>
@@ -260,9 +291,14 @@ export async function renderPetitionPage(
     url: petitions.urlFor(petition),
     timeZone: ctx.config.timeZone,
     now: ctx.clock(),
-    acceptsSignatures: petitions.acceptsSignatures(petition) && !petition.hidden,
+    acceptsSignatures: !petition.hidden && (petitions.acceptsSignatures(petition) || (!!options.supportToken && petitions.collectsSupporters(petition))),
     moderation: ctx.config.moderation,
     reasons: ctx.config.rejectionReasons,
+    supporters: {
+      required: ctx.config.supportersRequired,
+      url: petitions.can(view, 'view_team') && petitions.collectsSupporters(petition) ? petitions.supporterUrl(petition) : null,
+      visitor: !!options.supportToken,
+    },
     options,
   });
   return sendPage(reply, page, options.status ?? 200);
@@ -404,6 +440,16 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
   app.get('/petitions/:slug', async (request, reply) => {
     const { slug } = request.params as { slug: string };
     return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user));
+  });
+
+  // The private link a submitted petition's team shares to gather its first supporters.
+  app.get('/petitions/:slug/support/:token', async (request, reply) => {
+    const { slug, token } = request.params as { slug: string; token: string };
+    const petition = await petitions.petitionForSigning(slug, token);
+    // Once published, an old supporters' link leads to the public page.
+    if (!petitions.collectsSupporters(petition)) return reply.redirect(path(petition), 303);
+    reply.header('x-robots-tag', 'noindex').header('referrer-policy', 'no-referrer');
+    return renderPetitionPage(ctx, request, reply, { petition, actor: null }, { supportToken: token });
   });
 
   app.get('/petitions/:slug/edit', async (request, reply) => {

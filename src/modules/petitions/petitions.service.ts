@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../db/dialect.ts';
 import type { Effects } from '../../db/effects.ts';
 import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts';
 import { endOfDayInZone, type Clock } from '../../lib/time.ts';
+import { TokenSigner } from '../../lib/tokens.ts';
 import type { User } from '../users/users.service.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
 import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
@@ -75,6 +76,7 @@ export function fieldErrorsFrom(issues: { path: PropertyKey[]; message: string }
 }
 
 export interface PetitionsServiceOptions {
+  secretKey: string;
   timeZone: string;
   baseUrl: string;
   moderation: boolean;
@@ -83,12 +85,17 @@ export interface PetitionsServiceOptions {
 }
 
 export class PetitionsService {
+  /** Signs the private links through which a submitted petition gathers its first supporters. */
+  private readonly supporterLinks: TokenSigner;
+
   constructor(
     private readonly petitions: PetitionsRepository,
     private readonly clock: Clock,
     readonly options: PetitionsServiceOptions,
     private readonly onJobQueued: () => void = () => {},
-  ) {}
+  ) {
+    this.supporterLinks = new TokenSigner(options.secretKey, 'petition-supporters');
+  }
 
   /** Starts a petition in the `draft` state; its creator becomes its owner. */
   async createPetition(user: User, input: unknown): Promise<Petition> {
@@ -261,6 +268,46 @@ export class PetitionsService {
   /** True while the petition takes signatures: open and before its deadline. */
   acceptsSignatures(petition: Pick<Petition, 'state' | 'deadline'>): boolean {
     return effectiveState(petition, this.clock()) === 'open';
+  }
+
+  /**
+   * True while a submitted petition gathers supporters through its private link before it
+   * reaches the moderation queue (only when SUPPORTERS_REQUIRED is set).
+   */
+  collectsSupporters(petition: Pick<Petition, 'state'>): boolean {
+    return this.options.supportersRequired > 0 && petition.state === 'pending';
+  }
+
+  /** Whether a signature to this petition may still be confirmed (open, or gathering supporters). */
+  confirmsSignatures(petition: Pick<Petition, 'state' | 'deadline'>): boolean {
+    return this.acceptsSignatures(petition) || this.collectsSupporters(petition);
+  }
+
+  /** The private address the team shares to gather supporters. */
+  supporterUrl(petition: Pick<Petition, 'id' | 'slug'>): string {
+    return `${this.urlFor(petition)}/support/${this.supporterLinks.sign(petition.id)}`;
+  }
+
+  /**
+   * The petition someone is signing: an open one, or a submitted one gathering supporters when
+   * the signer came through its private link. Anything else is closed, not open yet, or unknown.
+   */
+  async petitionForSigning(slug: string, supportToken?: string | null): Promise<Petition> {
+    if (supportToken) {
+      const row = await this.petitions.findBySlug(slug);
+      const petition = row ? this.toPetition(row) : null;
+      if (petition && !petition.hidden && this.supporterLinks.verify(supportToken) === petition.id && this.collectsSupporters(petition)) {
+        return petition;
+      }
+      if (!petition || petition.state !== 'open') throw petitionNotFound();
+    }
+    const petition = await this.getForViewer(slug, null);
+    if (!this.acceptsSignatures(petition) || petition.hidden) {
+      throw petition.state === 'draft' || petition.state === 'pending' || petition.state === 'rejected'
+        ? new AppError('petition_not_open', 'This petition is not open for signatures.')
+        : new AppError('petition_closed', 'This petition is closed and no longer accepts signatures.');
+    }
+    return petition;
   }
 
   /** The public listing: open, closed or rejected petitions, searched, sorted and paged. */

@@ -3,7 +3,7 @@ import { COUNTRIES } from '../../lib/countries.ts';
 import type { FieldErrors } from '../../lib/errors.ts';
 import { Checkbox, CsrfField, ErrorSummary, SelectField, TextField } from '../../views/components.tsx';
 
-export type SignFormValues = Partial<Record<'name' | 'email' | 'postcode' | 'country' | 'public_name' | 'contact_opt_in', string>>;
+export type SignFormValues = Partial<Record<'name' | 'email' | 'postcode' | 'country' | 'public_name' | 'contact_opt_in' | 'support_token', string>>;
 
 export const SIGN_FORM_LABELS: Record<string, string> = {
   name: 'Full name',
@@ -15,17 +15,19 @@ export const SIGN_FORM_LABELS: Record<string, string> = {
 const countryOptions = COUNTRIES.map((c) => ({ value: c.code, label: c.name }));
 
 /** The signing form: plain HTML that works on any phone without JavaScript. */
-export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormValues; errors: FieldErrors }> = ({
+export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormValues; errors: FieldErrors; supportToken?: string | null }> = ({
   slug,
   csrfToken,
   values,
   errors,
+  supportToken,
 }) => (
   <section class="sign" aria-labelledby="sign-title">
     <h2 id="sign-title">Sign this petition</h2>
     <ErrorSummary errors={errors} labels={SIGN_FORM_LABELS} />
     <form method="post" action={`/petitions/${encodeURIComponent(slug)}/sign`} novalidate>
       <CsrfField token={csrfToken} />
+      {supportToken ? <input type="hidden" name="support_token" value={supportToken} /> : null}
       <TextField name="name" label={SIGN_FORM_LABELS.name!} autocomplete="name" value={values.name} error={errors.name} maxlength={100} required />
       <TextField
         name="email"
@@ -59,7 +61,7 @@ export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormVal
         />
       </fieldset>
       <button type="submit" class="button button-primary">
-        Sign this petition
+        {supportToken ? 'Support this petition' : 'Sign this petition'}
       </button>
     </form>
   </section>

@@ -18,7 +18,8 @@ const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => (
       We have sent you an email with a link. <strong>Your signature is not counted until you follow that link.</strong>
     </p>
     <p>
-      Petition: <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
+      Petition:{' '}
+      {p.petition.state === 'pending' ? p.petition.title : <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>}
     </p>
     <h2>No email?</h2>
     <ul>
@@ -30,8 +31,14 @@ const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => (
 );
 
 const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; accepted: boolean }) => (
-  <Layout ctx={p.ctx} title={p.accepted ? 'Thank you for signing' : 'This petition has closed'} canonicalUrl={p.url}>
-    {p.accepted ? (
+  <Layout ctx={p.ctx} title={p.accepted ? 'Thank you for signing' : 'This petition has closed'} canonicalUrl={p.petition.state === 'pending' ? undefined : p.url}>
+    {p.accepted && p.petition.state === 'pending' ? (
+      <>
+        <h1>Thank you for your support</h1>
+        <p class="lead">Your signature is confirmed. Once the petition has enough supporters, a moderator checks it and publishes it.</p>
+        <p>Your signature is kept and counts in the final total.</p>
+      </>
+    ) : p.accepted ? (
       <>
         <h1>Thank you for signing</h1>
         <p class="lead">Your signature is confirmed and counted.</p>
@@ -42,11 +49,15 @@ const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; a
         <p class="lead">The petition closed before your signature was confirmed, so it could not be counted.</p>
       </>
     )}
-    <p>
-      <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
-    </p>
+    {p.petition.state === 'pending' ? (
+      <p>{p.petition.title}</p>
+    ) : (
+      <p>
+        <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
+      </p>
+    )}
     <SignatureProgress count={p.petition.signatureCount} goal={p.petition.goal} />
-    {p.accepted ? (
+    {p.accepted && p.petition.state !== 'pending' ? (
       <>
         <p>Petitions win when people share them. Ask friends and family to sign too:</p>
         <ShareLinks url={p.url} title={p.petition.title} />
@@ -57,7 +68,7 @@ const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; a
 
 function formValues(body: Record<string, unknown>): SignFormValues {
   const values: SignFormValues = {};
-  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in'] as const) {
+  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'support_token'] as const) {
     const v = body[key];
     if (typeof v === 'string') values[key] = v;
   }
@@ -75,12 +86,16 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       const values = formValues((request.body ?? {}) as Record<string, unknown>);
       try {
         await signatures.recordSignature(slug, values);
-        return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed`, 303);
+        const support = values.support_token ? `?support=${encodeURIComponent(values.support_token)}` : '';
+        return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed${support}`, 303);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         if (err.code === 'validation_failed') {
-          const view = await petitions.viewFor(slug, request.user);
-          return renderPetitionPage(ctx, request, reply, view, { signValues: values, signErrors: err.fields, status: 422 });
+          const supportToken = values.support_token;
+          const view = supportToken
+            ? { petition: await petitions.petitionForSigning(slug, supportToken), actor: null }
+            : await petitions.viewFor(slug, request.user);
+          return renderPetitionPage(ctx, request, reply, view, { signValues: values, signErrors: err.fields, status: 422, supportToken });
         }
         if (err.code === 'petition_closed') {
           const view = await petitions.viewFor(slug, request.user);
@@ -93,9 +108,12 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
 
   app.get('/petitions/:slug/signed', async (request, reply) => {
     const { slug } = request.params as { slug: string };
-    const petition = await petitions.getForViewer(slug, null);
-    reply.header('x-robots-tag', 'noindex');
-    return sendPage(reply, CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition }));
+    const { support } = request.query as { support?: unknown };
+    const petition = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
+    return sendPage(
+      reply.header('x-robots-tag', 'noindex'),
+      CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition: petition ?? (await petitions.getForViewer(slug, null)) }),
+    );
   });
 
   app.get('/signatures/confirm', async (request, reply) => {

@@ -2,7 +2,6 @@ import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { NewJob } from '../../jobs/jobs.repository.ts';
-import { effectiveState } from '../petitions/petition-state.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import { emailKey } from '../users/users.service.ts';
 import { parseSignInput } from './signatures.schema.ts';
@@ -34,8 +33,8 @@ export class SignaturesService {
    * address signed before, so the response reveals nothing about who has signed.
    */
   async recordSignature(slug: string, input: unknown): Promise<void> {
-    const petition = await this.petitions.getForViewer(slug, null);
-    if (!this.petitions.acceptsSignatures(petition)) throw petitionClosed(petition);
+    const supportToken = typeof (input as { support_token?: unknown } | null)?.support_token === 'string' ? (input as { support_token: string }).support_token : null;
+    const petition = await this.petitions.petitionForSigning(slug, supportToken);
     const data = parseSignInput(input);
     const now = this.clock();
     const { queued } = await this.signatures.recordSignature(
@@ -61,7 +60,7 @@ export class SignaturesService {
     const signatureId = this.confirmationTokens.verify(token);
     if (signatureId === null) throw invalidLink();
     const now = this.clock();
-    const { outcome, petitionId } = await this.signatures.confirm(signatureId, now, (p) => effectiveState(p, now) === 'open');
+    const { outcome, petitionId } = await this.signatures.confirm(signatureId, now, (p) => this.petitions.confirmsSignatures(p));
     const petition = petitionId === null ? null : await this.petitions.getById(petitionId);
     if (outcome === 'not_found' || !petition) throw invalidLink();
     return { status: outcome, petition };
@@ -78,10 +77,4 @@ function invalidLink(): AppError {
     'invalid_confirmation_link',
     'This confirmation link is not valid. Check that you copied the whole link from the email.',
   );
-}
-
-export function petitionClosed(petition: Pick<Petition, 'state'>): AppError {
-  return petition.state === 'draft'
-    ? new AppError('petition_not_open', 'This petition is not open for signatures yet.')
-    : new AppError('petition_closed', 'This petition is closed and no longer accepts signatures.');
 }
