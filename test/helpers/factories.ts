@@ -34,14 +34,32 @@ export function petitionInput(overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** A petition owned by `owner` (a new campaigner if omitted), opened unless `open: false`. */
+const admins = new WeakMap<AppContext, Promise<User>>();
+
+/** An administrator for the factories to act as (one per app). */
+export function factoryAdmin(ctx: AppContext): Promise<User> {
+  let admin = admins.get(ctx);
+  if (!admin) {
+    admin = createUser(ctx, { role: 'admin', name: 'Factory Admin' });
+    admins.set(ctx, admin);
+  }
+  return admin;
+}
+
+/**
+ * A petition owned by `owner` (a new campaigner if omitted), opened unless `open: false`
+ * (by its owner when moderation is off, otherwise by an admin).
+ */
 export async function createPetition(
   ctx: AppContext,
   options: { owner?: User; input?: Record<string, unknown>; open?: boolean } = {},
 ): Promise<{ petition: Petition; owner: User }> {
   const owner = options.owner ?? (await createUser(ctx));
   let petition = await ctx.services.petitions.createPetition(owner, petitionInput(options.input));
-  if (options.open !== false) petition = await ctx.services.petitions.openPetition(owner, petition.slug);
+  if (options.open !== false) {
+    const opener = ctx.config.moderation && owner.role !== 'admin' ? await factoryAdmin(ctx) : owner;
+    petition = await ctx.services.petitions.openPetition(opener, petition.slug);
+  }
   return { petition, owner };
 }
 
