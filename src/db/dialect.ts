@@ -82,6 +82,7 @@ export function columnTypes(kind: DialectKind) {
     refType: (postgres ? 'bigint' : 'integer') as ColumnDataType,
     timestamp: (postgres ? 'timestamptz' : 'text') as ColumnDataType,
     flag: (postgres ? 'smallint' : 'integer') as ColumnDataType,
+    binary: (postgres ? 'bytea' : 'blob') as ColumnDataType,
   };
 }
 

@@ -129,6 +129,8 @@ export interface SignaturesTable {
   confirmed_at: string | null;
   /** When a confirmation email was last queued: repeat sign-ups re-send at most once a minute. */
   confirmation_requested_at: string;
+  /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
+  unsubscribed_at: string | null;
 }
 
 export type JobState = 'pending' | 'running' | 'done' | 'dead';
@@ -148,6 +150,92 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+export interface UploadsTable {
+  id: Generated<number>;
+  petition_id: number | null;
+  content_type: string;
+  size: number;
+  bytes: Buffer;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface PetitionUpdatesTable {
+  id: Generated<number>;
+  petition_id: number;
+  author_id: number | null;
+  title: string;
+  /** Markdown, rendered safely on display. */
+  body: string;
+  image_upload_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type EndorsementKind = 'person' | 'organisation';
+
+export interface EndorsementsTable {
+  id: Generated<number>;
+  petition_id: number;
+  kind: EndorsementKind;
+  name: string;
+  role: string | null;
+  organisation: string | null;
+  quote: string | null;
+  url: string | null;
+  image_upload_id: number | null;
+  position: number;
+  /** Set while the endorser is invited to write their own quote. */
+  invited_email: string | null;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PressLinksTable {
+  id: Generated<number>;
+  petition_id: number;
+  outlet: string;
+  headline: string;
+  published_on: string;
+  url: string;
+  created_at: string;
+}
+
+export type MilestoneKind = 'count' | 'goal';
+
+export interface MilestonesTable {
+  petition_id: number;
+  kind: MilestoneKind;
+  threshold: number;
+  reached_at: string;
+}
+
+export type BroadcastKind = 'update' | 'thanks';
+
+/** An email to a petition's opted-in signers, sent in batches through the outbox. */
+export interface BroadcastsTable {
+  id: Generated<number>;
+  petition_id: number;
+  kind: BroadcastKind;
+  update_id: number | null;
+  subject: string;
+  body: string;
+  created_by: number | null;
+  created_at: string;
+  max_signature_id: number;
+  total: number;
+  finished_at: string | null;
+}
+
+/** One row per recipient of a broadcast: written before sending, so nobody gets it twice. */
+export interface BroadcastDeliveriesTable {
+  broadcast_id: number;
+  signature_id: number;
+  state: 'sending' | 'sent';
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -159,6 +247,13 @@ export interface Database {
   petition_members: PetitionMembersTable;
   petition_invitations: PetitionInvitationsTable;
   audit_log: AuditLogTable;
+  uploads: UploadsTable;
+  petition_updates: PetitionUpdatesTable;
+  endorsements: EndorsementsTable;
+  press_links: PressLinksTable;
+  milestones: MilestonesTable;
+  broadcasts: BroadcastsTable;
+  broadcast_deliveries: BroadcastDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

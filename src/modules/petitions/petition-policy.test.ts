@@ -72,6 +72,8 @@ describe('petition policy', () => {
       view_team: ['viewer', 'editor', 'owner', 'moderator', 'admin'],
       manage_team: ['owner', 'admin'],
       view_audit: ['moderator', 'admin'],
+      campaign: ['editor', 'owner'],
+      verify_endorsement: ['moderator', 'admin'],
     };
     for (const [action, allowed] of Object.entries(who) as [PetitionAction, string[]][]) {
       if (action === 'view' || action === 'edit') continue;

@@ -18,7 +18,9 @@ export type PetitionAction =
   | 'close'
   | 'view_team'
   | 'manage_team'
-  | 'view_audit';
+  | 'view_audit'
+  | 'campaign'
+  | 'verify_endorsement';
 
 /** The person acting: their site role, and their role on this petition's team. */
 export interface Actor {
@@ -53,6 +55,10 @@ export function can(actor: Actor | null, action: PetitionAction, petition: Polic
       return isPublicState(petition.state) && !petition.hidden;
     case 'edit':
       return editor && isEditableState(petition.state);
+    case 'campaign':
+      // Updates, endorsements, press links and messages to signers: the team's owners and editors.
+      return editor;
+    case 'verify_endorsement':
     case 'moderate_edit':
     case 'publish':
     case 'reject':
@@ -98,4 +104,6 @@ const FORBIDDEN_MESSAGES: Record<PetitionAction, string> = {
   view_team: 'Only the petition’s team can see this.',
   manage_team: 'Only the petition’s owners can manage its team.',
   view_audit: 'Only moderators can see the audit log.',
+  campaign: 'Only the petition’s owners and editors can do that.',
+  verify_endorsement: 'Only moderators can verify endorsements.',
 };
