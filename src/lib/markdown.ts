@@ -1,5 +1,5 @@
 import { Marked, type Tokens } from 'marked';
-import { FilterXSS, safeAttrValue } from 'xss';
+import xss from 'xss';
 
 const SAFE_URL = /^(https?:|mailto:)/i;
 
@@ -33,7 +33,7 @@ const marked = new Marked({
   },
 });
 
-const sanitiser = new FilterXSS({
+const sanitiser = new xss.FilterXSS({
   whiteList: {
     p: [],
     br: [],
@@ -65,7 +65,7 @@ const sanitiser = new FilterXSS({
   stripIgnoreTagBody: ['script', 'style'],
   safeAttrValue: (tag, name, value, cssFilter) => {
     if (tag === 'a' && name === 'href' && !SAFE_URL.test(value)) return '';
-    return safeAttrValue(tag, name, value, cssFilter);
+    return xss.safeAttrValue(tag, name, value, cssFilter);
   },
 });
 
