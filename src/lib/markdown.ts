@@ -1,5 +1,8 @@
 import { Marked, type Tokens } from 'marked';
-import xss from 'xss';
+import xssModule from 'xss';
+
+// xss is CommonJS: its named exports live on the default export at run time.
+const { FilterXSS, safeAttrValue } = xssModule as unknown as typeof import('xss');
 
 const SAFE_URL = /^(https?:|mailto:)/i;
 
@@ -33,7 +36,7 @@ const marked = new Marked({
   },
 });
 
-const sanitiser = new xss.FilterXSS({
+const sanitiser = new FilterXSS({
   whiteList: {
     p: [],
     br: [],
@@ -65,7 +68,7 @@ const sanitiser = new xss.FilterXSS({
   stripIgnoreTagBody: ['script', 'style'],
   safeAttrValue: (tag, name, value, cssFilter) => {
     if (tag === 'a' && name === 'href' && !SAFE_URL.test(value)) return '';
-    return xss.safeAttrValue(tag, name, value, cssFilter);
+    return safeAttrValue(tag, name, value, cssFilter);
   },
 });
 
