@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -22,6 +23,11 @@ import { registerSignaturesApi } from './modules/signatures/signatures.api.ts';
 import { registerSignaturePages } from './modules/signatures/signatures.pages.tsx';
 import { registerTeamsApi } from './modules/teams/teams.api.ts';
 import { registerTeamPages } from './modules/teams/teams.pages.tsx';
+import { registerUnsubscribePages } from './modules/mailings/unsubscribe.pages.tsx';
+import { registerUpdatesApi } from './modules/updates/updates.api.ts';
+import { registerUpdateFeeds } from './modules/updates/updates.feeds.ts';
+import { registerUpdatePages } from './modules/updates/updates.pages.tsx';
+import { MAX_IMAGE_BYTES, registerUploadRoutes } from './modules/uploads/uploads.ts';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -73,6 +79,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
   });
   await app.register(fastifyFormbody);
+  // Forms with an image: fields and the file arrive in request.body, checked like any other form.
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 30, fieldSize: 100_000 },
+  });
   if (config.rateLimit) {
     await app.register(fastifyRateLimit, {
       global: false,
@@ -108,10 +119,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPetitionPages(app, ctx);
   registerSignaturePages(app, ctx);
   registerTeamPages(app, ctx);
+  registerUpdatePages(app, ctx);
+  registerUpdateFeeds(app, ctx);
+  registerUnsubscribePages(app, ctx);
+  registerUploadRoutes(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);
   registerTeamsApi(app, ctx);
+  registerUpdatesApi(app, ctx);
   if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
 
   return app;
@@ -129,6 +145,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
   FST_CSRF_INVALID_TOKEN: 'csrf_failed',
+  FST_REQ_FILE_TOO_LARGE: 'payload_too_large',
+  FST_FILES_LIMIT: 'payload_too_large',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'bad_request',
   FST_CSRF_MISSING_SECRET: 'csrf_failed',
 };
 

@@ -11,6 +11,11 @@ import { EffectsWriter } from './db/effects.ts';
 import { AuditRepository } from './modules/audit/audit.repository.ts';
 import { AuthRepository } from './modules/auth/auth.repository.ts';
 import { TeamsRepository } from './modules/teams/teams.repository.ts';
+import { BroadcastsRepository } from './modules/mailings/broadcasts.repository.ts';
+import { BroadcastsService } from './modules/mailings/broadcasts.service.ts';
+import { UpdatesRepository } from './modules/updates/updates.repository.ts';
+import { UpdatesService } from './modules/updates/updates.service.ts';
+import { UploadsRepository } from './modules/uploads/uploads.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -38,6 +43,9 @@ export interface AppContext {
     petitions: PetitionsRepository;
     signatures: SignaturesRepository;
     teams: TeamsRepository;
+    uploads: UploadsRepository;
+    updates: UpdatesRepository;
+    broadcasts: BroadcastsRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -47,6 +55,8 @@ export interface AppContext {
     petitions: PetitionsService;
     signatures: SignaturesService;
     teams: TeamsService;
+    broadcasts: BroadcastsService;
+    updates: UpdatesService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -102,6 +112,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     petitions: new PetitionsRepository(db, effects),
     signatures: new SignaturesRepository(db, jobs),
     teams: new TeamsRepository(db, effects),
+    uploads: new UploadsRepository(db),
+    updates: new UpdatesRepository(db, effects),
+    broadcasts: new BroadcastsRepository(db, effects),
     audit,
     jobs,
   };
@@ -123,12 +136,22 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     nudge,
   );
   const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge);
+  const broadcasts = new BroadcastsService(
+    repositories.broadcasts,
+    petitions,
+    mailer,
+    clock,
+    { baseUrl: config.baseUrl, siteName: config.siteName, secretKey: config.secretKey },
+    nudge,
+  );
   const services = {
     users: new UsersService(repositories.users, clock, config.secretKey, nudge),
     auth: new AuthService(repositories.auth, clock),
     petitions,
     signatures,
     teams: new TeamsService(repositories.teams, petitions, clock, config.secretKey, nudge),
+    broadcasts,
+    updates: new UpdatesService(repositories.updates, repositories.uploads, petitions, broadcasts, clock),
   };
   worker = new JobWorker({
     jobs,
@@ -140,6 +163,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],
     handlers: {
+      ...broadcasts.jobHandlers(),
       ...accountJobHandlers({ users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...petitionJobHandlers({ petitions, teams: repositories.teams, mailer, siteName: config.siteName }),
       ...teamJobHandlers({ teams: services.teams, petitions, users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),

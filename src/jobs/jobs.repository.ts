@@ -85,6 +85,15 @@ export class JobsRepository {
       .execute();
   }
 
+  /** Puts a job back in the queue for `runAt` without counting the run as an attempt. */
+  async reschedule(job: JobRow, runAt: Date): Promise<void> {
+    await this.db.kysely
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'pending', run_at: runAt.toISOString(), locked_until: null, attempts: eb('attempts', '-', 1) }))
+      .where('id', '=', job.id)
+      .execute();
+  }
+
   async countByState(): Promise<Record<string, number>> {
     const rows = await this.db.kysely
       .selectFrom('jobs')

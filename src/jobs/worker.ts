@@ -129,6 +129,12 @@ export class JobWorker {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const now = clock();
+      // A job may ask to be picked up again at once (long work done in slices) without it counting as a failure.
+      const retryInMs = (err as { retryInMs?: unknown }).retryInMs;
+      if (typeof retryInMs === 'number') {
+        await jobs.reschedule(job, new Date(now.getTime() + retryInMs));
+        return;
+      }
       log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, err: message }, 'job failed');
       await jobs.markFailed(job, message, now, new Date(now.getTime() + retryDelayMs(job.attempts)));
     }

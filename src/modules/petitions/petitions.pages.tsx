@@ -12,6 +12,8 @@ import type { User } from '../users/users.service.ts';
 import type { PetitionAction } from './petition-policy.ts';
 import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type PetitionFormValues } from './petition-form.tsx';
 import type { Petition, PetitionView } from './petitions.service.ts';
+import { UpdatesSection } from '../updates/updates.pages.tsx';
+import type { UpdateWithEmail } from '../updates/updates.service.ts';
 
 export interface PetitionPageOptions {
   /** Set when the visitor came through the private supporters' link of a submitted petition. */
@@ -215,6 +217,7 @@ const PetitionPage = (p: {
   moderation: boolean;
   reasons: Record<string, string>;
   supporters: { required: number; url: string | null; visitor: boolean };
+  updates: UpdateWithEmail[];
   options: PetitionPageOptions;
 }) => {
   const { petition } = p.view;
@@ -266,6 +269,7 @@ const PetitionPage = (p: {
         {p.acceptsSignatures ? (
           <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} supportToken={options.supportToken} />
         ) : null}
+        <UpdatesSection petition={petition} updates={p.updates} canPost={p.may('campaign') && (petition.state === 'open' || petition.state === 'closed')} timeZone={p.timeZone} />
         {petition.state === 'open' || petition.state === 'closed' ? <ShareLinks url={p.url} title={petition.title} /> : null}
       </article>
     </Layout>
@@ -299,6 +303,7 @@ export async function renderPetitionPage(
       url: petitions.can(view, 'view_team') && petitions.collectsSupporters(petition) ? petitions.supporterUrl(petition) : null,
       visitor: !!options.supportToken,
     },
+    updates: await ctx.services.updates.forPetition(petition),
     options,
   });
   return sendPage(reply, page, options.status ?? 200);

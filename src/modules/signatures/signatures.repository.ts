@@ -124,6 +124,18 @@ export class SignaturesRepository {
     return this.db.kysely.selectFrom('signatures').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Confirmed signers who agreed to hear from the campaign (the audience of an update). */
+  async countContactable(petitionId: number): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('petition_id', '=', petitionId)
+      .where('contact_opt_in', '=', 1)
+      .where('status', '=', 'confirmed')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Confirmed signatures counted row by row: for checks and repairs, never on a page view. */
   async countConfirmedRows(petitionId: number): Promise<number> {
     const row = await this.db.kysely

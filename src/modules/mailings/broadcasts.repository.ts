@@ -1,0 +1,201 @@
+import type { Db } from '../../db/database.ts';
+import type { Effects, EffectsWriter } from '../../db/effects.ts';
+import type { BroadcastKind } from '../../db/schema.ts';
+
+export interface Broadcast {
+  id: number;
+  petitionId: number;
+  kind: BroadcastKind;
+  updateId: number | null;
+  subject: string;
+  body: string;
+  createdAt: string;
+  total: number;
+  sent: number;
+  finishedAt: string | null;
+}
+
+export interface Recipient {
+  signatureId: number;
+  name: string;
+  email: string;
+}
+
+/** Emails to a petition's signers, and the per-recipient record that makes each go out once. */
+export class BroadcastsRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly effects: EffectsWriter,
+  ) {}
+
+  /**
+   * Records a broadcast to every confirmed signer who agreed to be contacted, fixing the
+   * recipients as those who signed so far; `effects` receives the id (to queue the sending job).
+   */
+  async create(
+    input: { petitionId: number; kind: BroadcastKind; updateId: number | null; subject: string; body: string; createdBy: number | null },
+    effects: (id: number) => Effects,
+    now: Date,
+  ): Promise<number> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const audience = await trx
+        .selectFrom('signatures')
+        .select((eb) => [eb.fn.max('id').as('max_id'), eb.fn.countAll<number>().as('n')])
+        .where('petition_id', '=', input.petitionId)
+        .where('status', '=', 'confirmed')
+        .where('contact_opt_in', '=', 1)
+        .executeTakeFirstOrThrow();
+      const { id } = await trx
+        .insertInto('broadcasts')
+        .values({
+          petition_id: input.petitionId,
+          kind: input.kind,
+          update_id: input.updateId,
+          subject: input.subject,
+          body: input.body,
+          created_by: input.createdBy,
+          created_at: now.toISOString(),
+          max_signature_id: Number(audience.max_id ?? 0),
+          total: Number(audience.n),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await this.effects.write(trx, effects(id), now);
+      return id;
+    });
+  }
+
+  async find(id: number): Promise<Broadcast | null> {
+    const rows = await this.withProgress().where('broadcasts.id', '=', id).execute();
+    return rows[0] ? toBroadcast(rows[0]) : null;
+  }
+
+  async listForPetition(petitionId: number): Promise<Broadcast[]> {
+    const rows = await this.withProgress().where('broadcasts.petition_id', '=', petitionId).orderBy('broadcasts.id', 'desc').execute();
+    return rows.map(toBroadcast);
+  }
+
+  /**
+   * The next recipients who have no delivery record yet and still want to hear from the
+   * campaign (someone who unsubscribed meanwhile is skipped).
+   */
+  async nextRecipients(broadcast: { id: number; petitionId: number }, maxSignatureId: number, limit: number): Promise<Recipient[]> {
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select(['signatures.id', 'signatures.name', 'signatures.email'])
+      .where('signatures.petition_id', '=', broadcast.petitionId)
+      .where('signatures.status', '=', 'confirmed')
+      .where('signatures.contact_opt_in', '=', 1)
+      .where('signatures.id', '<=', maxSignatureId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('broadcast_deliveries')
+              .select('broadcast_deliveries.signature_id')
+              .where('broadcast_deliveries.broadcast_id', '=', broadcast.id)
+              .whereRef('broadcast_deliveries.signature_id', '=', 'signatures.id'),
+          ),
+        ),
+      )
+      .orderBy('signatures.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ signatureId: r.id, name: r.name, email: r.email }));
+  }
+
+  async maxSignatureId(broadcastId: number): Promise<number> {
+    const row = await this.db.kysely.selectFrom('broadcasts').select('max_signature_id').where('id', '=', broadcastId).executeTakeFirst();
+    return Number(row?.max_signature_id ?? 0);
+  }
+
+  /** Reserves one recipient before sending; false when someone (another worker, an earlier run) already did. */
+  async claimDelivery(broadcastId: number, signatureId: number, now: Date): Promise<boolean> {
+    const row = await this.db.kysely
+      .insertInto('broadcast_deliveries')
+      .values({ broadcast_id: broadcastId, signature_id: signatureId, state: 'sending', created_at: now.toISOString() })
+      .onConflict((oc) => oc.columns(['broadcast_id', 'signature_id']).doNothing())
+      .returning('signature_id')
+      .executeTakeFirst();
+    return !!row;
+  }
+
+  async markSent(broadcastId: number, signatureId: number): Promise<void> {
+    await this.db.kysely
+      .updateTable('broadcast_deliveries')
+      .set({ state: 'sent' })
+      .where('broadcast_id', '=', broadcastId)
+      .where('signature_id', '=', signatureId)
+      .execute();
+  }
+
+  /** Gives a reservation back after the mail server refused the message, so a retry sends it. */
+  async releaseDelivery(broadcastId: number, signatureId: number): Promise<void> {
+    await this.db.kysely
+      .deleteFrom('broadcast_deliveries')
+      .where('broadcast_id', '=', broadcastId)
+      .where('signature_id', '=', signatureId)
+      .where('state', '=', 'sending')
+      .execute();
+  }
+
+  async finish(broadcastId: number, now: Date): Promise<void> {
+    await this.db.kysely
+      .updateTable('broadcasts')
+      .set({ finished_at: now.toISOString() })
+      .where('id', '=', broadcastId)
+      .where('finished_at', 'is', null)
+      .execute();
+  }
+
+  /** Stops campaign emails to one signature (unsubscribe); returns its petition id, or null. */
+  async unsubscribe(signatureId: number, now: Date): Promise<number | null> {
+    const row = await this.db.kysely
+      .updateTable('signatures')
+      .set((eb) => ({ contact_opt_in: 0, unsubscribed_at: eb.fn.coalesce('unsubscribed_at', eb.val(now.toISOString())) }))
+      .where('id', '=', signatureId)
+      .returning('petition_id')
+      .executeTakeFirst();
+    return row?.petition_id ?? null;
+  }
+
+  private withProgress() {
+    return this.db.kysely
+      .selectFrom('broadcasts')
+      .selectAll('broadcasts')
+      .select((eb) =>
+        eb
+          .selectFrom('broadcast_deliveries')
+          .select((d) => d.fn.countAll<number>().as('n'))
+          .whereRef('broadcast_deliveries.broadcast_id', '=', 'broadcasts.id')
+          .where('broadcast_deliveries.state', '=', 'sent')
+          .as('sent'),
+      );
+  }
+}
+
+function toBroadcast(row: {
+  id: number;
+  petition_id: number;
+  kind: BroadcastKind;
+  update_id: number | null;
+  subject: string;
+  body: string;
+  created_at: string;
+  total: number;
+  sent: number | null;
+  finished_at: string | null;
+}): Broadcast {
+  return {
+    id: row.id,
+    petitionId: row.petition_id,
+    kind: row.kind,
+    updateId: row.update_id,
+    subject: row.subject,
+    body: row.body,
+    createdAt: row.created_at,
+    total: Number(row.total),
+    sent: Number(row.sent ?? 0),
+    finishedAt: row.finished_at,
+  };
+}

@@ -1,0 +1,157 @@
+import type { BroadcastKind } from '../../db/schema.ts';
+import type { JobHandler } from '../../jobs/worker.ts';
+import { renderMarkdown } from '../../lib/markdown.ts';
+import type { Clock } from '../../lib/time.ts';
+import { TokenSigner } from '../../lib/tokens.ts';
+import type { Mailer } from '../../mail/mailer.ts';
+import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
+import type { Broadcast, BroadcastsRepository } from './broadcasts.repository.ts';
+
+export const BROADCAST_JOB = 'broadcast.send';
+const BATCH_SIZE = 50;
+/** A job sends for at most this long, then hands over to a fresh job (so locks never expire mid-send). */
+const JOB_TIME_BUDGET_MS = 60_000;
+
+export interface BroadcastsServiceOptions {
+  baseUrl: string;
+  siteName: string;
+  secretKey: string;
+}
+
+/**
+ * Emails to everyone who signed a petition and agreed to hear from the campaign: updates and
+ * thank-you messages. Sent through the outbox in batches; each recipient is reserved before the
+ * message goes out, so a crash or a retry never sends anyone the same message twice.
+ */
+export class BroadcastsService {
+  readonly unsubscribeTokens: TokenSigner;
+
+  constructor(
+    private readonly broadcasts: BroadcastsRepository,
+    private readonly petitions: PetitionsService,
+    private readonly mailer: Mailer,
+    private readonly clock: Clock,
+    private readonly options: BroadcastsServiceOptions,
+    private readonly onJobQueued: () => void = () => {},
+  ) {
+    this.unsubscribeTokens = new TokenSigner(options.secretKey, 'unsubscribe');
+  }
+
+  /** Starts sending; the caller has checked the user may message this petition's signers. */
+  async start(input: { petition: Petition; kind: BroadcastKind; updateId: number | null; subject: string; body: string; userId: number }): Promise<Broadcast> {
+    const id = await this.broadcasts.create(
+      {
+        petitionId: input.petition.id,
+        kind: input.kind,
+        updateId: input.updateId,
+        subject: input.subject,
+        body: input.body,
+        createdBy: input.userId,
+      },
+      (broadcastId) => ({
+        audit: [{ actorId: input.userId, petitionId: input.petition.id, action: `broadcast.${input.kind}`, details: { subject: input.subject } }],
+        jobs: [{ kind: BROADCAST_JOB, payload: { broadcastId } }],
+      }),
+      this.clock(),
+    );
+    this.onJobQueued();
+    return (await this.broadcasts.find(id))!;
+  }
+
+  async listForPetition(petitionId: number): Promise<Broadcast[]> {
+    return this.broadcasts.listForPetition(petitionId);
+  }
+
+  async find(id: number): Promise<Broadcast | null> {
+    return this.broadcasts.find(id);
+  }
+
+  /** Stops campaign emails for the signature an unsubscribe link was made for. */
+  async unsubscribe(token: string): Promise<Petition | null> {
+    const signatureId = this.unsubscribeTokens.verify(token);
+    if (signatureId === null) return null;
+    const petitionId = await this.broadcasts.unsubscribe(signatureId, this.clock());
+    return petitionId === null ? null : this.petitions.getById(petitionId);
+  }
+
+  unsubscribeUrl(signatureId: number): string {
+    return `${this.options.baseUrl}/unsubscribe/${this.unsubscribeTokens.sign(signatureId)}`;
+  }
+
+  /** The job that sends a broadcast: batches until done or out of time, then a fresh job continues. */
+  jobHandlers(): Record<string, JobHandler> {
+    return {
+      [BROADCAST_JOB]: async (payload) => {
+        const broadcast = await this.broadcasts.find(Number(payload.broadcastId));
+        if (!broadcast || broadcast.finishedAt) return;
+        const petition = await this.petitions.getById(broadcast.petitionId);
+        if (!petition) return;
+        const maxSignatureId = await this.broadcasts.maxSignatureId(broadcast.id);
+        const started = Date.now();
+        for (;;) {
+          const recipients = await this.broadcasts.nextRecipients(broadcast, maxSignatureId, BATCH_SIZE);
+          if (recipients.length === 0) {
+            await this.broadcasts.finish(broadcast.id, this.clock());
+            return;
+          }
+          for (const recipient of recipients) {
+            if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) continue;
+            try {
+              await this.mailer.send(this.message(broadcast, petition, recipient));
+            } catch (err) {
+              // Not sent: give the recipient back, and let the job retry later from here.
+              await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
+              throw err;
+            }
+            await this.broadcasts.markSent(broadcast.id, recipient.signatureId);
+          }
+          if (Date.now() - started > JOB_TIME_BUDGET_MS) throw new ContinueLater();
+        }
+      },
+    };
+  }
+
+  private message(broadcast: Broadcast, petition: Petition, recipient: { signatureId: number; name: string; email: string }) {
+    const unsubscribe = this.unsubscribeUrl(recipient.signatureId);
+    const url = broadcast.updateId ? `${this.petitions.urlFor(petition)}/updates/${broadcast.updateId}` : this.petitions.urlFor(petition);
+    const footer = `You are receiving this because you signed “${petition.title}” and agreed to hear about the campaign.`;
+    const text = [
+      `Dear ${recipient.name},`,
+      '',
+      broadcast.body,
+      '',
+      `Read it online: ${url}`,
+      '',
+      '—',
+      footer,
+      `Unsubscribe with one click: ${unsubscribe}`,
+    ].join('\n');
+    const html = `<p>Dear ${escapeHtml(recipient.name)},</p>${renderMarkdown(broadcast.body)}<p><a href="${escapeHtml(url)}">Read it online</a></p><hr><p style="color:#555;font-size:90%">${escapeHtml(footer)} <a href="${escapeHtml(unsubscribe)}">Unsubscribe</a></p>`;
+    return {
+      to: recipient.email,
+      subject: broadcast.subject,
+      text,
+      html,
+      headers: {
+        'List-Unsubscribe': `<${unsubscribe}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'List-Id': `${petition.slug} <${petition.slug}.petitions.${new URL(this.options.baseUrl).hostname}>`,
+      },
+    };
+  }
+}
+
+/**
+ * Thrown when a sending job has used its time: the job is retried promptly and carries on where
+ * it stopped (every recipient already sent is recorded).
+ */
+export class ContinueLater extends Error {
+  readonly retryInMs = 0;
+  constructor() {
+    super('continuing in a new job');
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
