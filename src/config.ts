@@ -36,6 +36,8 @@ export interface Config {
   supportersRequired: number;
   /** How often the worker closes petitions whose deadline passed. */
   deadlineSweepMs: number;
+  /** How long a worker holds a job before another may take it over (when the first died). */
+  jobLockMs: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -93,6 +95,7 @@ const EnvSchema = z.object({
   REJECTION_REASONS: z.string().min(3).optional(),
   SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
   DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 function isValidTimeZone(tz: string): boolean {
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rejectionReasons: e.REJECTION_REASONS ? parseReasons(e.REJECTION_REASONS) : DEFAULT_REJECTION_REASONS,
     supportersRequired: e.SUPPORTERS_REQUIRED,
     deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
+    jobLockMs: e.JOB_LOCK_SECONDS * 1000,
   };
 }
 

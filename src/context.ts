@@ -158,6 +158,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     log,
     clock,
     pollMs: overrides.workerPollMs,
+    lockMs: config.jobLockMs,
     periodic: [
         { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },

@@ -23,7 +23,8 @@ export interface MailerOptions {
 }
 
 export function createMailer(options: MailerOptions): Mailer {
-  if (options.smtpUrl) return new SmtpMailer(nodemailer.createTransport(options.smtpUrl), options.from);
+  // A pool of a few kept-open connections: campaign emails go out by the thousand.
+  if (options.smtpUrl) return new SmtpMailer(nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 5 }), options.from);
   return new DevOutboxMailer(options.devOutbox, options.from);
 }
 

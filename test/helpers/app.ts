@@ -40,6 +40,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rejectionReasons: DEFAULT_REJECTION_REASONS,
     supportersRequired: 0,
     deadlineSweepMs: 30_000,
+    jobLockMs: 300_000,
     ...overrides,
   };
 }

@@ -30,6 +30,29 @@ export class FormSession {
     return res;
   }
 
+  /** Posts a multipart form with one file, as a browser does for a form with a file input. */
+  async postMultipart(
+    url: string,
+    fields: Record<string, string>,
+    file: { name: string; filename: string; type: string; bytes: Buffer },
+  ): Promise<LightMyRequestResponse> {
+    const boundary = `----undersign${Date.now()}`;
+    const parts: Buffer[] = [];
+    for (const [key, value] of Object.entries({ _csrf: this.csrfToken, ...fields })) {
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`));
+    }
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${file.type}\r\n\r\n`));
+    parts.push(file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`));
+    const res = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...this.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat(parts),
+    });
+    this.remember(res);
+    return res;
+  }
+
   hasCookie(name: string): boolean {
     return this.cookies.has(name);
   }

@@ -5,10 +5,12 @@ import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
-import type { Broadcast, BroadcastsRepository } from './broadcasts.repository.ts';
+import type { Broadcast, BroadcastsRepository, Recipient } from './broadcasts.repository.ts';
 
 export const BROADCAST_JOB = 'broadcast.send';
 const BATCH_SIZE = 50;
+/** Messages handed to the SMTP connection pool at once. */
+const PARALLEL_SENDS = 5;
 /** A job sends for at most this long, then hands over to a fresh job (so locks never expire mid-send). */
 const JOB_TIME_BUDGET_MS = 60_000;
 
@@ -94,21 +96,28 @@ export class BroadcastsService {
             await this.broadcasts.finish(broadcast.id, this.clock());
             return;
           }
-          for (const recipient of recipients) {
-            if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) continue;
-            try {
-              await this.mailer.send(this.message(broadcast, petition, recipient));
-            } catch (err) {
-              // Not sent: give the recipient back, and let the job retry later from here.
-              await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
-              throw err;
-            }
-            await this.broadcasts.markSent(broadcast.id, recipient.signatureId);
+          for (let i = 0; i < recipients.length; i += PARALLEL_SENDS) {
+            const results = await Promise.allSettled(recipients.slice(i, i + PARALLEL_SENDS).map((r) => this.deliver(broadcast, petition, r)));
+            const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            // Anything not sent was given back; the job retries later and carries on from there.
+            if (failed) throw failed.reason;
           }
           if (Date.now() - started > JOB_TIME_BUDGET_MS) throw new ContinueLater();
         }
       },
     };
+  }
+
+  /** Reserves, sends and records one recipient's copy; a refused message is given back for a retry. */
+  private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<void> {
+    if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) return;
+    try {
+      await this.mailer.send(this.message(broadcast, petition, recipient));
+    } catch (err) {
+      await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
+      throw err;
+    }
+    await this.broadcasts.markSent(broadcast.id, recipient.signatureId);
   }
 
   private message(broadcast: Broadcast, petition: Petition, recipient: { signatureId: number; name: string; email: string }) {
