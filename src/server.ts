@@ -59,6 +59,12 @@ export async function startServer(config: Config, options: { withWorker: boolean
 export async function startWorker(config: Config): Promise<void> {
   const ctx = await prepareContext(config);
   ctx.worker.start();
+  // The worker's timers do not hold the process open (so tests and the web process can exit),
+  // and SQLite holds no socket: a worker on its own must keep itself alive until told to stop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   ctx.log.info('Undersign worker started');
-  closeOnSignals(() => ctx.close(), ctx);
+  closeOnSignals(async () => {
+    clearInterval(keepAlive);
+    await ctx.close();
+  }, ctx);
 }

@@ -7,6 +7,8 @@ export class TestSmtpServer {
   readonly messages: ParsedMail[] = [];
   /** How many of the next messages to refuse with a temporary failure (451), as a busy server does. */
   failNext = 0;
+  /** Milliseconds to take over each message, like a slow server. */
+  delayMs = 0;
   private server: SMTPServer;
   private waiters: (() => void)[] = [];
 
@@ -28,7 +30,8 @@ export class TestSmtpServer {
           return;
         }
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
             this.messages.push(mail);
             for (const wake of this.waiters.splice(0)) wake();
             callback();
@@ -39,6 +42,8 @@ export class TestSmtpServer {
   }
 
   async start(): Promise<string> {
+    // A client that vanished mid-conversation (a killed worker) is not the server's failure.
+    this.server.on('error', () => {});
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.server.address() as AddressInfo;
     return `smtp://${this.credentials.user}:${this.credentials.pass}@127.0.0.1:${port}`;
