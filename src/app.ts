@@ -23,11 +23,16 @@ import { registerSignaturesApi } from './modules/signatures/signatures.api.ts';
 import { registerSignaturePages } from './modules/signatures/signatures.pages.tsx';
 import { registerTeamsApi } from './modules/teams/teams.api.ts';
 import { registerTeamPages } from './modules/teams/teams.pages.tsx';
+import { registerThanksPages } from './modules/mailings/thanks.pages.tsx';
 import { registerUnsubscribePages } from './modules/mailings/unsubscribe.pages.tsx';
 import { registerUpdatesApi } from './modules/updates/updates.api.ts';
 import { registerUpdateFeeds } from './modules/updates/updates.feeds.ts';
 import { registerUpdatePages } from './modules/updates/updates.pages.tsx';
 import { MAX_IMAGE_BYTES, registerUploadRoutes } from './modules/uploads/uploads.ts';
+import { registerEndorsementsApi } from './modules/endorsements/endorsements.api.ts';
+import { registerEndorsementPages } from './modules/endorsements/endorsements.pages.tsx';
+import { registerPressRoutes } from './modules/press/press.routes.tsx';
+import { registerSharingRoutes } from './modules/sharing/sharing.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -123,11 +128,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerUpdateFeeds(app, ctx);
   registerUnsubscribePages(app, ctx);
   registerUploadRoutes(app, ctx);
+  registerEndorsementPages(app, ctx);
+  registerPressRoutes(app, ctx);
+  registerSharingRoutes(app, ctx);
+  registerThanksPages(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);
   registerTeamsApi(app, ctx);
   registerUpdatesApi(app, ctx);
+  registerEndorsementsApi(app, ctx);
   if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
 
   return app;

@@ -16,6 +16,13 @@ import { BroadcastsService } from './modules/mailings/broadcasts.service.ts';
 import { UpdatesRepository } from './modules/updates/updates.repository.ts';
 import { UpdatesService } from './modules/updates/updates.service.ts';
 import { UploadsRepository } from './modules/uploads/uploads.ts';
+import { EndorsementsRepository } from './modules/endorsements/endorsements.repository.ts';
+import { EndorsementsService } from './modules/endorsements/endorsements.service.ts';
+import { endorsementJobHandlers } from './modules/endorsements/endorsements.jobs.ts';
+import { PressRepository } from './modules/press/press.repository.ts';
+import { PressService } from './modules/press/press.service.ts';
+import { MilestonesRepository } from './modules/milestones/milestones.ts';
+import { MilestonesService } from './modules/milestones/milestones.service.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -46,6 +53,9 @@ export interface AppContext {
     uploads: UploadsRepository;
     updates: UpdatesRepository;
     broadcasts: BroadcastsRepository;
+    endorsements: EndorsementsRepository;
+    press: PressRepository;
+    milestones: MilestonesRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -57,6 +67,9 @@ export interface AppContext {
     teams: TeamsService;
     broadcasts: BroadcastsService;
     updates: UpdatesService;
+    endorsements: EndorsementsService;
+    press: PressService;
+    milestones: MilestonesService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -115,6 +128,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     uploads: new UploadsRepository(db),
     updates: new UpdatesRepository(db, effects),
     broadcasts: new BroadcastsRepository(db, effects),
+    endorsements: new EndorsementsRepository(db, effects),
+    press: new PressRepository(db, effects),
+    milestones: new MilestonesRepository(db, effects),
     audit,
     jobs,
   };
@@ -152,6 +168,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     teams: new TeamsService(repositories.teams, petitions, clock, config.secretKey, nudge),
     broadcasts,
     updates: new UpdatesService(repositories.updates, repositories.uploads, petitions, broadcasts, clock),
+    endorsements: new EndorsementsService(repositories.endorsements, repositories.uploads, petitions, clock, config.secretKey, nudge),
+    press: new PressService(repositories.press, petitions, clock),
+    milestones: new MilestonesService(repositories.milestones, petitions, repositories.teams, mailer, clock, config.siteName),
   };
   worker = new JobWorker({
     jobs,
@@ -161,10 +180,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     lockMs: config.jobLockMs,
     periodic: [
         { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
+        { name: 'record milestones', everyMs: config.deadlineSweepMs, run: () => services.milestones.detect() },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],
     handlers: {
       ...broadcasts.jobHandlers(),
+      ...services.milestones.jobHandlers(),
+      ...endorsementJobHandlers({ endorsements: services.endorsements, petitions, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...accountJobHandlers({ users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...petitionJobHandlers({ petitions, teams: repositories.teams, mailer, siteName: config.siteName }),
       ...teamJobHandlers({ teams: services.teams, petitions, users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),

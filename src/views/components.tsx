@@ -129,15 +129,19 @@ export const Checkbox: FC<{ name: string; label: string; hint?: string; checked?
 
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name="_csrf" value={token} />;
 
-/** Signature count with progress towards a goal, readable without CSS. */
-export const SignatureProgress: FC<{ count: number; goal: number | null }> = ({ count, goal }) => {
+/**
+ * Signature count with progress towards a goal, readable without CSS. Once the goal is reached
+ * the bar aims at the next step (as large petition sites do); `originalGoal` says so.
+ */
+export const SignatureProgress: FC<{ count: number; goal: number | null; originalGoal?: number | null }> = ({ count, goal, originalGoal }) => {
   const percent = goal ? Math.min(100, Math.floor((count / goal) * 100)) : null;
   return (
     <div class="progress-block">
       <p class="count">
         <strong data-signature-count>{formatNumber(count)}</strong> {count === 1 ? 'signature' : 'signatures'}
-        {goal ? <span class="goal"> of {formatNumber(goal)} goal</span> : null}
+        {goal ? <span class="goal"> of {formatNumber(goal)} {originalGoal && originalGoal !== goal ? 'next goal' : 'goal'}</span> : null}
       </p>
+      {originalGoal && originalGoal !== goal ? <p class="meta goal-reached">The original goal of {formatNumber(originalGoal)} was reached.</p> : null}
       {goal ? (
         <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={goal} aria-valuenow={Math.min(count, goal)} aria-label="Progress towards the goal">
           <div class={`progress-bar w-${Math.round((percent ?? 0) / 5) * 5}`}></div>

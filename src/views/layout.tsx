@@ -16,10 +16,12 @@ export interface LayoutProps {
   description?: string;
   /** Open Graph and canonical address for shareable pages. */
   canonicalUrl?: string;
+  /** Absolute address of the share image (Open Graph and Twitter cards). */
+  imageUrl?: string;
   children?: Child;
 }
 
-export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, children }) => (
+export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, children }) => (
   <html lang="en-GB">
     <head>
       <meta charset="utf-8" />
@@ -31,6 +33,14 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       <meta property="og:title" content={title} />
       {description ? <meta property="og:description" content={description} /> : null}
       <meta property="og:site_name" content={ctx.siteName} />
+      <meta property="og:type" content={canonicalUrl ? 'article' : 'website'} />
+      {imageUrl ? <meta property="og:image" content={imageUrl} /> : null}
+      {imageUrl ? <meta property="og:image:width" content="1200" /> : null}
+      {imageUrl ? <meta property="og:image:height" content="630" /> : null}
+      <meta name="twitter:card" content={imageUrl ? 'summary_large_image' : 'summary'} />
+      <meta name="twitter:title" content={title} />
+      {description ? <meta name="twitter:description" content={description} /> : null}
+      {imageUrl ? <meta name="twitter:image" content={imageUrl} /> : null}
       <link rel="stylesheet" href="/static/styles.css" />
     </head>
     <body>

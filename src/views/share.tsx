@@ -26,6 +26,17 @@ export const ShareLinks: FC<{ url: string; title: string }> = ({ url, title }) =
       </ul>
       <label for="share-url">Or copy the link</label>
       <input id="share-url" type="text" readonly value={url} />
+      <h3>For flyers and websites</h3>
+      <ul class="share-links">
+        <li>
+          <a href={`${url}/qr.svg`}>QR code (SVG)</a>
+        </li>
+        <li>
+          <a href={`${url}/qr.png`}>QR code (PNG)</a>
+        </li>
+      </ul>
+      <label for="embed-code">Embed the petition on your website</label>
+      <textarea id="embed-code" readonly rows={3}>{`<iframe src="${url}/embed" title="${title.replace(/"/g, '&quot;')}" width="320" height="260" style="border:0"></iframe>`}</textarea>
     </section>
   );
 };

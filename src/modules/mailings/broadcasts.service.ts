@@ -4,10 +4,20 @@ import { renderMarkdown } from '../../lib/markdown.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { Mailer } from '../../mail/mailer.ts';
-import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
+import { z } from 'zod';
+import { AppError, validationError } from '../../lib/errors.ts';
+import { multiLine, singleLine } from '../../lib/text.ts';
+import { authorize } from '../petitions/petition-policy.ts';
+import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petitions/petitions.service.ts';
+import type { User } from '../users/users.service.ts';
 import type { Broadcast, BroadcastsRepository, Recipient } from './broadcasts.repository.ts';
 
 export const BROADCAST_JOB = 'broadcast.send';
+
+export const ThanksInput = z.object({
+  subject: singleLine({ min: 3, max: 150, required: 'Write a subject line' }),
+  message: multiLine({ min: 3, max: 20_000, required: 'Write your message' }),
+});
 const BATCH_SIZE = 50;
 /** Messages handed to the SMTP connection pool at once. */
 const PARALLEL_SENDS = 5;
@@ -58,6 +68,18 @@ export class BroadcastsService {
     );
     this.onJobQueued();
     return (await this.broadcasts.find(id))!;
+  }
+
+  /** A thank-you message from the team to every signer who agreed to hear from the campaign. */
+  async sendThanks(user: User, slug: string, input: unknown): Promise<Broadcast> {
+    const view = await this.petitions.viewFor(slug, user);
+    authorize(view.actor, 'campaign', view.petition, this.petitions.options);
+    if (view.petition.state !== 'open' && view.petition.state !== 'closed') {
+      throw new AppError('invalid_state_transition', 'Signers can be thanked once the petition is published.');
+    }
+    const parsed = ThanksInput.safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    return this.start({ petition: view.petition, kind: 'thanks', updateId: null, subject: parsed.data.subject, body: parsed.data.message, userId: user.id });
   }
 
   async listForPetition(petitionId: number): Promise<Broadcast[]> {

@@ -13,6 +13,10 @@ import type { PetitionAction } from './petition-policy.ts';
 import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type PetitionFormValues } from './petition-form.tsx';
 import type { Petition, PetitionView } from './petitions.service.ts';
 import { UpdatesSection } from '../updates/updates.pages.tsx';
+import type { Endorsement } from '../endorsements/endorsements.repository.ts';
+import { nextGoal, type Milestone } from '../milestones/milestones.ts';
+import type { PressLink } from '../press/press.repository.ts';
+import { InTheNews, SupportedBy, Timeline } from './campaign-sections.tsx';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
 
 export interface PetitionPageOptions {
@@ -200,6 +204,11 @@ const TeamPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean;
             Edit
           </a>
         ) : null}
+        {p.may('campaign') && (p.petition.state === 'open' || p.petition.state === 'closed') ? (
+          <a class="button button-secondary" href={path(p.petition, '/thanks')}>
+            Thank your signers
+          </a>
+        ) : null}
         {p.petition.state === 'open' && p.may('close') ? <ActionButton petition={p.petition} action="close" label="Close petition now" csrf={p.csrf} /> : null}
       </div>
     </section>
@@ -218,13 +227,20 @@ const PetitionPage = (p: {
   reasons: Record<string, string>;
   supporters: { required: number; url: string | null; visitor: boolean };
   updates: UpdateWithEmail[];
+  campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[] };
   options: PetitionPageOptions;
 }) => {
   const { petition } = p.view;
   const { options } = p;
   const csrf = p.ctx.csrfToken;
   return (
-    <Layout ctx={p.ctx} title={petition.title} description={petition.action.slice(0, 200)} canonicalUrl={p.url}>
+    <Layout
+      ctx={p.ctx}
+      title={petition.title}
+      description={petition.action.slice(0, 200)}
+      canonicalUrl={p.url}
+      imageUrl={petition.state === 'open' || petition.state === 'closed' ? `${p.url}/card.svg` : undefined}
+    >
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
         <div class="banner banner-notice" role="alert">
@@ -248,7 +264,11 @@ const PetitionPage = (p: {
             </section>
           </div>
           <aside class="petition-side" aria-label="Signatures">
-            <SignatureProgress count={petition.signatureCount} goal={petition.goal} />
+            <SignatureProgress
+              count={petition.signatureCount}
+              goal={petition.goal && petition.signatureCount >= petition.goal ? nextGoal(petition.signatureCount) : petition.goal}
+              originalGoal={petition.goal}
+            />
             {petition.state === 'open' && petition.deadline ? (
               <p class="deadline">
                 Open until {formatDate(petition.deadline, p.timeZone)} ({timeLeft(petition.deadline, p.now)})
@@ -270,6 +290,9 @@ const PetitionPage = (p: {
           <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} supportToken={options.supportToken} />
         ) : null}
         <UpdatesSection petition={petition} updates={p.updates} canPost={p.may('campaign') && (petition.state === 'open' || petition.state === 'closed')} timeZone={p.timeZone} />
+        <SupportedBy petition={petition} endorsements={p.campaign.endorsements} canManage={p.may('campaign')} />
+        <InTheNews petition={petition} links={p.campaign.press} canManage={p.may('campaign')} timeZone={p.timeZone} />
+        <Timeline petition={petition} milestones={p.campaign.milestones} updates={p.updates} endorsements={p.campaign.endorsements} press={p.campaign.press} timeZone={p.timeZone} />
         {petition.state === 'open' || petition.state === 'closed' ? <ShareLinks url={p.url} title={petition.title} /> : null}
       </article>
     </Layout>
@@ -304,6 +327,11 @@ export async function renderPetitionPage(
       visitor: !!options.supportToken,
     },
     updates: await ctx.services.updates.forPetition(petition),
+    campaign: {
+      endorsements: await ctx.services.endorsements.publicList(petition),
+      press: await ctx.services.press.list(petition),
+      milestones: await ctx.services.milestones.list(petition),
+    },
     options,
   });
   return sendPage(reply, page, options.status ?? 200);

@@ -6,6 +6,7 @@ import { markdownExcerpt, renderMarkdown } from '../../lib/markdown.ts';
 import { Checkbox, CsrfField, ErrorSummary, formatDate, formatNumber, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
+import { formParts } from '../../views/forms.ts';
 import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -149,16 +150,6 @@ const UpdatePage = (p: { ctx: PageContext; petition: Petition; update: UpdateWit
   </Layout>
 );
 
-/** A form's text fields and its uploaded image (multipart forms give files as Buffers). */
-function formParts(body: unknown): { fields: Record<string, string>; image: Buffer | null } {
-  const fields: Record<string, string> = {};
-  let image: Buffer | null = null;
-  for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
-    if (typeof value === 'string') fields[key] = value;
-    else if (key === 'image' && Buffer.isBuffer(value) && value.length > 0) image = value;
-  }
-  return { fields, image };
-}
 
 export function registerUpdatePages(app: FastifyInstance, ctx: AppContext): void {
   const { updates, petitions } = ctx.services;

@@ -1,0 +1,96 @@
+import type { Db } from '../../db/database.ts';
+import type { Effects, EffectsWriter } from '../../db/effects.ts';
+import type { MilestoneKind } from '../../db/schema.ts';
+
+/**
+ * Signature counts worth celebrating: 100, 250, 500, 1,000, 1,500, 2,000, then every step of
+ * the 1–2–5 series (5,000, 10,000, 20,000, 50,000…).
+ */
+export function milestoneThresholds(upTo: number): number[] {
+  const list = [100, 250, 500, 1000, 1500, 2000];
+  for (let magnitude = 1000; list.at(-1)! < upTo; magnitude *= 10) {
+    for (const step of [5, 10, 20]) {
+      const value = step * magnitude;
+      if (value > list.at(-1)!) list.push(value);
+    }
+  }
+  return list.filter((t) => t <= upTo);
+}
+
+/** The next step of the 1–2–5 series above `count`: the goal shown once the original goal is reached. */
+export function nextGoal(count: number): number {
+  let magnitude = 1;
+  for (;;) {
+    for (const step of [1, 2, 5]) if (step * magnitude > count) return step * magnitude;
+    magnitude *= 10;
+  }
+}
+
+export interface Milestone {
+  kind: MilestoneKind;
+  threshold: number;
+  reachedAt: string;
+}
+
+export const MILESTONE_JOB = 'petition.milestone_notice';
+
+/** Records milestones. Detection runs in the worker, never on the signing path. */
+export class MilestonesRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly effects: EffectsWriter,
+  ) {}
+
+  async list(petitionId: number): Promise<Milestone[]> {
+    const rows = await this.db.kysely.selectFrom('milestones').selectAll().where('petition_id', '=', petitionId).orderBy('reached_at').orderBy('threshold').execute();
+    return rows.map((r) => ({ kind: r.kind, threshold: r.threshold, reachedAt: r.reached_at }));
+  }
+
+  /** Open and recently closed petitions with their counts and goals: candidates for new milestones. */
+  async countsToCheck(): Promise<{ id: number; goal: number | null; count: number }[]> {
+    const rows = await this.db.kysely
+      .selectFrom('petitions')
+      .innerJoin('petition_counters', 'petition_counters.petition_id', 'petitions.id')
+      .select(['petitions.id', 'petitions.goal', (eb) => eb.fn.sum<number>('petition_counters.confirmed_count').as('n')])
+      .where('petitions.state', 'in', ['open', 'closed', 'pending'])
+      .groupBy(['petitions.id', 'petitions.goal'])
+      .execute();
+    return rows.map((r) => ({ id: r.id, goal: r.goal, count: Number(r.n) }));
+  }
+
+  /** Which of these milestones the petition has already recorded. */
+  async recorded(petitionId: number): Promise<Set<string>> {
+    const rows = await this.db.kysely.selectFrom('milestones').select(['kind', 'threshold']).where('petition_id', '=', petitionId).execute();
+    return new Set(rows.map((r) => `${r.kind}:${r.threshold}`));
+  }
+
+  /** When the n-th confirmation happened: the exact moment a threshold was passed. */
+  async nthConfirmationTime(petitionId: number, n: number): Promise<string | null> {
+    const row = await this.db.kysely
+      .selectFrom('signatures')
+      .select('confirmed_at')
+      .where('petition_id', '=', petitionId)
+      .where('status', '=', 'confirmed')
+      .orderBy('confirmed_at')
+      .orderBy('id')
+      .offset(n - 1)
+      .limit(1)
+      .executeTakeFirst();
+    return row?.confirmed_at ?? null;
+  }
+
+  /** Records a milestone once (several workers may find it at the same moment). */
+  async record(petitionId: number, kind: MilestoneKind, threshold: number, reachedAt: string, effects: Effects, now: Date): Promise<boolean> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('milestones')
+        .values({ petition_id: petitionId, kind, threshold, reached_at: reachedAt })
+        .onConflict((oc) => oc.columns(['petition_id', 'kind', 'threshold']).doNothing())
+        .returning('threshold')
+        .executeTakeFirst();
+      if (!inserted) return false;
+      await this.effects.write(trx, effects, now);
+      return true;
+    });
+  }
+}

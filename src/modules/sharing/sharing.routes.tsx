@@ -1,0 +1,120 @@
+import type { FastifyInstance } from 'fastify';
+import QRCode from 'qrcode';
+import type { AppContext } from '../../context.ts';
+import { formatNumber, SignatureProgress } from '../../views/components.tsx';
+import { sendPage } from '../../views/render.ts';
+import { nextGoal } from '../milestones/milestones.ts';
+import type { Petition } from '../petitions/petitions.service.ts';
+
+function xml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** Splits a title into at most `maxLines` lines of about `width` characters, with an ellipsis if cut. */
+export function wrapText(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && (line + ' ' + word).length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  if (lines.length > maxLines) {
+    const kept = lines.slice(0, maxLines);
+    kept[maxLines - 1] = `${kept[maxLines - 1]!.replace(/\s*\S*$/, '')}…`;
+    return kept;
+  }
+  return lines;
+}
+
+/** The share card (1200×630 SVG) shown by social networks: the title and the live count. */
+export function shareCardSvg(petition: Petition, siteName: string): string {
+  const lines = wrapText(petition.title, 30, 4);
+  const count = `${formatNumber(petition.signatureCount)} ${petition.signatureCount === 1 ? 'signature' : 'signatures'}`;
+  const titleLines = lines
+    .map((l, i) => `<text x="80" y="${200 + i * 78}" font-size="64" font-weight="700" fill="#1d1d1f">${xml(l)}</text>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630" viewBox="0 0 1200 630" role="img" aria-label="${xml(`${petition.title}: ${count}`)}">
+<rect width="1200" height="630" fill="#ffffff"/>
+<rect width="1200" height="96" fill="#8a1538"/>
+<text x="80" y="62" font-family="DejaVu Sans, Arial, sans-serif" font-size="36" font-weight="700" fill="#ffffff">${xml(siteName)}</text>
+<g font-family="DejaVu Sans, Arial, sans-serif">${titleLines}
+<text x="80" y="${230 + lines.length * 78}" font-size="30" fill="#505a5f">${xml(`Petition to ${petition.target.name}`)}</text>
+<rect x="80" y="500" width="1040" height="84" rx="12" fill="#00703c"/>
+<text x="120" y="556" font-size="40" font-weight="700" fill="#ffffff">${xml(count)}${petition.state === 'open' ? ' · Sign now' : ''}</text></g>
+</svg>`;
+}
+
+/** Share card, QR codes for flyers, and the embeddable widget. */
+export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { petitions } = ctx.services;
+  const publicPetition = (slug: string) => petitions.getForViewer(slug, null);
+
+  app.get('/petitions/:slug/card.svg', async (request, reply) => {
+    const petition = await publicPetition((request.params as { slug: string }).slug);
+    return reply
+      .type('image/svg+xml; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(shareCardSvg(petition, ctx.config.siteName));
+  });
+
+  app.get('/petitions/:slug/qr.svg', async (request, reply) => {
+    const petition = await publicPetition((request.params as { slug: string }).slug);
+    const svg = await QRCode.toString(petitions.urlFor(petition), { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=86400').header('content-security-policy', "default-src 'none'").send(svg);
+  });
+
+  app.get('/petitions/:slug/qr.png', async (request, reply) => {
+    const petition = await publicPetition((request.params as { slug: string }).slug);
+    const png = await QRCode.toBuffer(petitions.urlFor(petition), { type: 'png', width: 600, margin: 2, errorCorrectionLevel: 'M' });
+    return reply
+      .type('image/png')
+      .header('cache-control', 'public, max-age=86400')
+      .header('content-disposition', `inline; filename="${petition.slug}-qr.png"`)
+      .send(png);
+  });
+
+  // The widget other sites put in an iframe: the count and a button that opens the petition.
+  app.get('/petitions/:slug/embed', async (request, reply) => {
+    const petition = await publicPetition((request.params as { slug: string }).slug);
+    const url = petitions.urlFor(petition);
+    const goal = petition.goal && petition.signatureCount >= petition.goal ? nextGoal(petition.signatureCount) : petition.goal;
+    reply.removeHeader('x-frame-options');
+    reply
+      .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
+      .header('cache-control', 'public, max-age=60');
+    const page = (
+      <html lang="en-GB">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{petition.title}</title>
+          <link rel="stylesheet" href="/static/styles.css" />
+        </head>
+        <body class="embed">
+          <p class="petition-kicker">Petition to {petition.target.name}</p>
+          <p class="embed-title">
+            <a href={url} target="_blank" rel="noopener">
+              {petition.title}
+            </a>
+          </p>
+          <SignatureProgress count={petition.signatureCount} goal={goal} />
+          {petitions.acceptsSignatures(petition) ? (
+            <p>
+              <a class="button button-primary" href={`${url}#sign-title`} target="_blank" rel="noopener">
+                Sign this petition<span class="visually-hidden"> (opens in a new tab)</span>
+              </a>
+            </p>
+          ) : (
+            <p>This petition is closed.</p>
+          )}
+          <p class="meta">{ctx.config.siteName}</p>
+        </body>
+      </html>
+    );
+    return sendPage(reply, page);
+  });
+}
