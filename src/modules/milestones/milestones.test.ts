@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { apiClient } from '../../../test/helpers/api.ts';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { textOf } from '../../../test/helpers/browser-session.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { createPetition, seedSignatures } from '../../../test/helpers/factories.ts';
+import { mailsTo } from '../../../test/helpers/mail.ts';
+import { milestoneThresholds, nextGoal } from './milestones.ts';
+
+describe('milestone steps', () => {
+  it('follows 100, 250, 500, 1,000, 1,500, 2,000, then the 1–2–5 series', () => {
+    assert.deepEqual(milestoneThresholds(1_000_000), [100, 250, 500, 1000, 1500, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]);
+    assert.deepEqual(milestoneThresholds(99), []);
+    assert.deepEqual(milestoneThresholds(1804), [100, 250, 500, 1000, 1500]);
+  });
+
+  it('raises a reached goal to the next 1–2–5 step', () => {
+    assert.equal(nextGoal(1804), 2000);
+    assert.equal(nextGoal(2000), 5000);
+    assert.equal(nextGoal(10_500), 20_000);
+  });
+});
+
+describeEachDatabase('milestones', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(kind);
+  });
+  after(() => t.close());
+
+  it('records each milestone once, at the moment it was passed, and tells the owners', async () => {
+    const { petition, owner } = await createPetition(t.ctx, { input: { goal: 1500 } });
+    await seedSignatures(t.ctx, petition.id, 120);
+    assert.equal(await t.ctx.services.milestones.detect(), 1);
+    assert.equal(await t.ctx.services.milestones.detect(), 0, 'nothing new the second time');
+
+    await seedSignatures(t.ctx, petition.id, 1684);
+    const found = await t.ctx.services.milestones.detect();
+    assert.equal(found, 5, '250, 500, 1,000, 1,500 and the goal');
+    const list = (await apiClient(t.app)('GET', `/api/v1/petitions/${petition.slug}/milestones`)).json().data;
+    assert.deepEqual(
+      list.map((m: { kind: string; threshold: number }) => `${m.kind}:${m.threshold}`).sort(),
+      ['count:100', 'count:1000', 'count:1500', 'count:250', 'count:500', 'goal:1500'].sort(),
+    );
+    const firstConfirmed = await t.ctx.db.kysely.selectFrom('signatures').select('confirmed_at').where('petition_id', '=', petition.id).orderBy('confirmed_at').orderBy('id').offset(99).limit(1).executeTakeFirstOrThrow();
+    assert.equal(list.find((m: { threshold: number }) => m.threshold === 100).reached_at, firstConfirmed.confirmed_at);
+
+    await t.drainJobs();
+    const subjects = (await mailsTo(t.ctx, owner.email)).map((m) => m.subject);
+    assert.ok(subjects.some((s) => /^100 signatures/.test(s)));
+    assert.ok(subjects.some((s) => /^1,500 signatures/.test(s)));
+    assert.ok(subjects.some((s) => /^Goal reached/.test(s)));
+    assert.ok(!subjects.some((s) => /^500 signatures/.test(s)), 'one email for a jump, not one per step');
+
+    const page = textOf((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).body);
+    assert.match(page, /1,804 signatures of 2,000 next goal/);
+    assert.match(page, /The original goal of 1,500 was reached/);
+    assert.match(page, /Timeline .*Reached its goal of 1,500 signatures/);
+    assert.match(page, /Passed 1,000 signatures/);
+  });
+});
