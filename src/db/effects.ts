@@ -20,4 +20,22 @@ export class EffectsWriter {
     for (const entry of effects?.audit ?? []) await this.audit.record(trx, entry, now);
     for (const job of effects?.jobs ?? []) await this.jobs.enqueue(trx, job, now);
   }
+
+  /**
+   * Runs a single-row update or delete and, only if it changed exactly one row, its effects, all
+   * in one transaction. Returns whether the row was there to change.
+   */
+  async changeOne(
+    db: Kysely<Database>,
+    change: (trx: Transaction<Database>) => Promise<{ numUpdatedRows?: bigint; numDeletedRows?: bigint }>,
+    effects: Effects,
+    now: Date,
+  ): Promise<boolean> {
+    return db.transaction().execute(async (trx) => {
+      const result = await change(trx);
+      if (Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0) !== 1) return false;
+      await this.write(trx, effects, now);
+      return true;
+    });
+  }
 }

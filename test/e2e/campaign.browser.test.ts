@@ -1,35 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { BROWSER_SKIP_REASON, launchChromium } from '../helpers/browser.ts';
-import { POSTGRES_URL } from '../helpers/db.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { BROWSER_SKIP_REASON, startBrowserRig, type BrowserRig } from '../helpers/browser.ts';
 import { createPetition, createUser, DEFAULT_PASSWORD, seedSignatures } from '../helpers/factories.ts';
-import { freePort } from '../helpers/server.ts';
-import { addresses, TestSmtpServer } from '../helpers/smtp.ts';
+import { addresses, type TestSmtpServer } from '../helpers/smtp.ts';
 
 describe('campaigning in a real browser', { skip: BROWSER_SKIP_REASON }, () => {
+  let rig: BrowserRig;
   let browser: Browser;
   let smtp: TestSmtpServer;
   let t: TestApp;
   let baseUrl: string;
 
   before(async () => {
-    smtp = new TestSmtpServer();
-    const smtpUrl = await smtp.start();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    t = await createTestApp(POSTGRES_URL ? 'postgres' : 'sqlite', { config: { baseUrl, smtpUrl, port }, overrides: { workerPollMs: 100 } });
-    await t.app.listen({ port, host: '127.0.0.1' });
-    t.ctx.worker.start();
-    browser = await launchChromium();
+    rig = await startBrowserRig();
+    ({ t, smtp, browser, baseUrl } = rig);
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-    await smtp?.stop();
-  });
+  after(() => rig?.close());
 
   it('posts an update, emails it to signers, and shows it on the petition page', async () => {
     const owner = await createUser(t.ctx, { email: 'campaigner@example.org' });

@@ -1,38 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { BROWSER_SKIP_REASON, launchChromium } from '../helpers/browser.ts';
-import { POSTGRES_URL } from '../helpers/db.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { BROWSER_SKIP_REASON, startBrowserRig, type BrowserRig } from '../helpers/browser.ts';
 import { createUser, DEFAULT_PASSWORD } from '../helpers/factories.ts';
-import { freePort } from '../helpers/server.ts';
-import { addresses, TestSmtpServer } from '../helpers/smtp.ts';
+import { addresses, type TestSmtpServer } from '../helpers/smtp.ts';
 
 // The lifecycle with moderation on: draft → submit → reject → edit → resubmit → publish → found → signed.
 describe('moderation journey in a real browser', { skip: BROWSER_SKIP_REASON }, () => {
+  let rig: BrowserRig;
   let browser: Browser;
   let smtp: TestSmtpServer;
   let t: TestApp;
   let baseUrl: string;
 
   before(async () => {
-    smtp = new TestSmtpServer();
-    const smtpUrl = await smtp.start();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    t = await createTestApp(POSTGRES_URL ? 'postgres' : 'sqlite', { config: { baseUrl, smtpUrl, port, moderation: true }, overrides: { workerPollMs: 100 } });
-    await t.app.listen({ port, host: '127.0.0.1' });
-    t.ctx.worker.start();
+    rig = await startBrowserRig({ moderation: true });
+    ({ t, smtp, browser, baseUrl } = rig);
     await createUser(t.ctx, { email: 'campaigner@example.org', name: 'Claude Moraes' });
     await createUser(t.ctx, { email: 'moderator@example.org', name: 'Mo Derator', role: 'moderator' });
-    browser = await launchChromium();
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-    await smtp?.stop();
-  });
+  after(() => rig?.close());
 
   async function signIn(page: Page, email: string) {
     await page.goto(`${baseUrl}/login`);

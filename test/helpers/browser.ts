@@ -22,3 +22,39 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** A listening app with a real SMTP server and Chromium, for browser tests. */
+export interface BrowserRig {
+  t: import('./app.ts').TestApp;
+  smtp: import('./smtp.ts').TestSmtpServer;
+  browser: Browser;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts the app on a free port (PostgreSQL when configured, else SQLite) with its worker, SMTP and a browser. */
+export async function startBrowserRig(config: Partial<import('../../src/config.ts').Config> = {}): Promise<BrowserRig> {
+  const { createTestApp } = await import('./app.ts');
+  const { TestSmtpServer } = await import('./smtp.ts');
+  const { freePort } = await import('./server.ts');
+  const { POSTGRES_URL } = await import('./db.ts');
+  const smtp = new TestSmtpServer();
+  const smtpUrl = await smtp.start();
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await createTestApp(POSTGRES_URL ? 'postgres' : 'sqlite', { config: { baseUrl, smtpUrl, port, ...config }, overrides: { workerPollMs: 100 } });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  t.ctx.worker.start();
+  const browser = await launchChromium();
+  return {
+    t,
+    smtp,
+    browser,
+    baseUrl,
+    async close() {
+      await browser.close();
+      await t.close();
+      await smtp.stop();
+    },
+  };
+}

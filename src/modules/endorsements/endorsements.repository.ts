@@ -70,8 +70,10 @@ export class EndorsementsRepository {
     effects: Effects,
     now: Date,
   ): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) =>
+        trx
         .updateTable('endorsements')
         .set({
           ...(changes.kind !== undefined ? { kind: changes.kind } : {}),
@@ -87,20 +89,19 @@ export class EndorsementsRepository {
         })
         .where('id', '=', id)
         .where('petition_id', '=', petitionId)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+        .executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   async delete(petitionId: number, id: number, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx.deleteFrom('endorsements').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) => trx.deleteFrom('endorsements').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   /** Swaps an endorsement with its neighbour in the chosen order. */

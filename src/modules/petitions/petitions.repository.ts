@@ -71,32 +71,22 @@ export class PetitionsRepository {
    * returns false when it was no longer in `from` (someone else changed it first).
    */
   async changeState(id: number, from: PetitionStateValue, to: PetitionStateValue, changes: Changes, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('petitions')
-        .set({ ...changes, state: to, updated_at: now.toISOString() })
-        .where('id', '=', id)
-        .where('state', '=', from)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) => trx.updateTable('petitions').set({ ...changes, state: to, updated_at: now.toISOString() }).where('id', '=', id).where('state', '=', from).executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   /** Changes fields (text, visibility) while the petition is in one of `states`; false when it is not. */
   async update(id: number, states: readonly PetitionStateValue[], changes: Changes, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('petitions')
-        .set({ ...changes, updated_at: now.toISOString() })
-        .where('id', '=', id)
-        .where('state', 'in', states)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) => trx.updateTable('petitions').set({ ...changes, updated_at: now.toISOString() }).where('id', '=', id).where('state', 'in', states).executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   /**

@@ -31,26 +31,27 @@ export class PressRepository {
   }
 
   async update(petitionId: number, id: number, link: Omit<PressLink, 'id' | 'petitionId' | 'createdAt'>, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('press_links')
-        .set({ outlet: link.outlet, headline: link.headline, published_on: link.publishedOn, url: link.url })
-        .where('id', '=', id)
-        .where('petition_id', '=', petitionId)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) =>
+        trx
+          .updateTable('press_links')
+          .set({ outlet: link.outlet, headline: link.headline, published_on: link.publishedOn, url: link.url })
+          .where('id', '=', id)
+          .where('petition_id', '=', petitionId)
+          .executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   async delete(petitionId: number, id: number, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx.deleteFrom('press_links').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) => trx.deleteFrom('press_links').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   /** Newest coverage first. */

@@ -121,18 +121,19 @@ export class TeamsRepository {
   }
 
   async revokeInvitation(invitationId: number, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('petition_invitations')
-        .set({ revoked_at: now.toISOString() })
-        .where('id', '=', invitationId)
-        .where('accepted_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) =>
+        trx
+          .updateTable('petition_invitations')
+          .set({ revoked_at: now.toISOString() })
+          .where('id', '=', invitationId)
+          .where('accepted_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   /** Changes a member's role; refuses (and changes nothing) if the team would have no owner left. */

@@ -56,31 +56,32 @@ export class UpdatesRepository {
     effects: Effects,
     now: Date,
   ): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('petition_updates')
-        .set({
-          title: changes.title,
-          body: changes.body,
-          ...(changes.imageUploadId !== undefined ? { image_upload_id: changes.imageUploadId } : {}),
-          updated_at: now.toISOString(),
-        })
-        .where('id', '=', id)
-        .where('petition_id', '=', petitionId)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) =>
+        trx
+          .updateTable('petition_updates')
+          .set({
+            title: changes.title,
+            body: changes.body,
+            ...(changes.imageUploadId !== undefined ? { image_upload_id: changes.imageUploadId } : {}),
+            updated_at: now.toISOString(),
+          })
+          .where('id', '=', id)
+          .where('petition_id', '=', petitionId)
+          .executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   async delete(petitionId: number, id: number, effects: Effects, now: Date): Promise<boolean> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx.deleteFrom('petition_updates').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) return false;
-      await this.effects.write(trx, effects, now);
-      return true;
-    });
+    return this.effects.changeOne(
+      this.db.kysely,
+      (trx) => trx.deleteFrom('petition_updates').where('id', '=', id).where('petition_id', '=', petitionId).executeTakeFirst(),
+      effects,
+      now,
+    );
   }
 
   async find(petitionId: number, id: number): Promise<Update | null> {
