@@ -33,6 +33,8 @@ import { registerEndorsementsApi } from './modules/endorsements/endorsements.api
 import { registerEndorsementPages } from './modules/endorsements/endorsements.pages.tsx';
 import { registerPressRoutes } from './modules/press/press.routes.tsx';
 import { registerSharingRoutes } from './modules/sharing/sharing.routes.tsx';
+import { registerHandinApi } from './modules/handin/handin.api.ts';
+import { registerHandinPages } from './modules/handin/handin.pages.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -107,7 +109,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // The JSON API speaks JSON only; a form or text body there is a client mistake worth naming.
   app.addHook('onRequest', async (request) => {
     const type = request.headers['content-type'];
-    if (type && request.url.startsWith('/api/') && !/^application\/(.+\+)?json\b/i.test(type)) {
+    // …except paper signatures, which may also arrive as a CSV file.
+    const csvImport = /^text\/csv\b/i.test(type ?? '') && /\/paper-signatures(\?|$)/.test(request.url);
+    if (type && request.url.startsWith('/api/') && !csvImport && !/^application\/(.+\+)?json\b/i.test(type)) {
       throw new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).');
     }
   });
@@ -132,12 +136,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPressRoutes(app, ctx);
   registerSharingRoutes(app, ctx);
   registerThanksPages(app, ctx);
+  registerHandinPages(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);
   registerTeamsApi(app, ctx);
   registerUpdatesApi(app, ctx);
   registerEndorsementsApi(app, ctx);
+  registerHandinApi(app, ctx);
   if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
 
   return app;

@@ -23,6 +23,8 @@ import { PressRepository } from './modules/press/press.repository.ts';
 import { PressService } from './modules/press/press.service.ts';
 import { MilestonesRepository } from './modules/milestones/milestones.ts';
 import { MilestonesService } from './modules/milestones/milestones.service.ts';
+import { HandinRepository } from './modules/handin/handin.repository.ts';
+import { HandinService } from './modules/handin/handin.service.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -56,6 +58,7 @@ export interface AppContext {
     endorsements: EndorsementsRepository;
     press: PressRepository;
     milestones: MilestonesRepository;
+    handin: HandinRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -70,6 +73,7 @@ export interface AppContext {
     endorsements: EndorsementsService;
     press: PressService;
     milestones: MilestonesService;
+    handin: HandinService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -131,6 +135,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     endorsements: new EndorsementsRepository(db, effects),
     press: new PressRepository(db, effects),
     milestones: new MilestonesRepository(db, effects),
+    handin: new HandinRepository(db, effects),
     audit,
     jobs,
   };
@@ -160,6 +165,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     { baseUrl: config.baseUrl, siteName: config.siteName, secretKey: config.secretKey },
     nudge,
   );
+  const endorsements = new EndorsementsService(repositories.endorsements, repositories.uploads, petitions, clock, config.secretKey, nudge);
   const services = {
     users: new UsersService(repositories.users, clock, config.secretKey, nudge),
     auth: new AuthService(repositories.auth, clock),
@@ -168,9 +174,20 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     teams: new TeamsService(repositories.teams, petitions, clock, config.secretKey, nudge),
     broadcasts,
     updates: new UpdatesService(repositories.updates, repositories.uploads, petitions, broadcasts, clock),
-    endorsements: new EndorsementsService(repositories.endorsements, repositories.uploads, petitions, clock, config.secretKey, nudge),
+    endorsements,
     press: new PressService(repositories.press, petitions, clock),
     milestones: new MilestonesService(repositories.milestones, petitions, repositories.teams, mailer, clock, config.siteName),
+    handin: new HandinService(
+      repositories.handin,
+      repositories.uploads,
+      repositories.teams,
+      audit,
+      petitions,
+      endorsements,
+      broadcasts,
+      clock,
+      { siteName: config.siteName, timeZone: config.timeZone },
+    ),
   };
   worker = new JobWorker({
     jobs,

@@ -13,6 +13,7 @@ import {
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseLocation } from '../config.ts';
@@ -50,7 +51,8 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
   // An idle connection the server dropped (restart, failover) must not crash the process:
   // the pool discards it and the next query opens a new one.
   pool.on('error', () => {});
-  return { kind: 'postgres', dialect: new PostgresDialect({ pool }) };
+  // The cursor lets exports stream a million signatures without holding them in memory.
+  return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }) };
 }
 
 const PG_INT8 = 20;

@@ -39,7 +39,9 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
-export type PetitionStateValue = 'draft' | 'pending' | 'open' | 'closed' | 'rejected';
+export type PetitionStateValue = 'draft' | 'pending' | 'open' | 'closed' | 'rejected' | 'delivered';
+
+export type Outcome = 'won' | 'partly_won' | 'lost' | 'pending';
 
 export interface PetitionsTable {
   id: Generated<number>;
@@ -66,6 +68,10 @@ export interface PetitionsTable {
   /** Hidden for legal reasons: visible to moderators and the team only. */
   hidden_at: string | null;
   hidden_reason: string | null;
+  delivered_at: string | null;
+  outcome: Outcome | null;
+  outcome_summary: string | null;
+  outcome_at: string | null;
 }
 
 export type MemberRole = 'owner' | 'editor' | 'viewer';
@@ -202,7 +208,8 @@ export interface PressLinksTable {
   created_at: string;
 }
 
-export type MilestoneKind = 'count' | 'goal';
+/** Counts passed, the goal, and the thresholds at which a response or a debate is due. */
+export type MilestoneKind = 'count' | 'goal' | 'response' | 'debate';
 
 export interface MilestonesTable {
   petition_id: number;
@@ -211,7 +218,7 @@ export interface MilestonesTable {
   reached_at: string;
 }
 
-export type BroadcastKind = 'update' | 'thanks';
+export type BroadcastKind = 'update' | 'thanks' | 'response' | 'outcome';
 
 /** An email to a petition's opted-in signers, sent in batches through the outbox. */
 export interface BroadcastsTable {
@@ -236,6 +243,57 @@ export interface BroadcastDeliveriesTable {
   created_at: string;
 }
 
+export interface PaperBatchesTable {
+  id: Generated<number>;
+  petition_id: number;
+  count: number;
+  collected_on: string;
+  place: string | null;
+  collected_by: string | null;
+  /** 'count': a tally of a paper sheet; 'import': names read from a CSV file. */
+  source: 'count' | 'import';
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface PaperSignaturesTable {
+  id: Generated<number>;
+  petition_id: number;
+  batch_id: number;
+  name: string;
+  postcode: string | null;
+  country: string;
+}
+
+export interface DeliveriesTable {
+  petition_id: number;
+  delivered_at: string;
+  place: string;
+  recipient_name: string;
+  recipient_body: string | null;
+  presented_by: string;
+  notes: string | null;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface DeliveryPhotosTable {
+  petition_id: number;
+  upload_id: number;
+  caption: string | null;
+  created_at: string;
+}
+
+export interface ResponsesTable {
+  petition_id: number;
+  responder: string;
+  responded_on: string;
+  text: string;
+  document_url: string | null;
+  created_by: number | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -254,6 +312,11 @@ export interface Database {
   milestones: MilestonesTable;
   broadcasts: BroadcastsTable;
   broadcast_deliveries: BroadcastDeliveriesTable;
+  paper_batches: PaperBatchesTable;
+  paper_signatures: PaperSignaturesTable;
+  deliveries: DeliveriesTable;
+  delivery_photos: DeliveryPhotosTable;
+  responses: ResponsesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.ts';
 import * as m0002 from './0002_lifecycle.ts';
 import * as m0003 from './0003_campaigning.ts';
+import * as m0004 from './0004_handin.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_lifecycle': m0002,
   '0003_campaigning': m0003,
+  '0004_handin': m0004,
 };

@@ -38,6 +38,11 @@ export class AuditRepository {
       .execute();
   }
 
+  /** Records an action that changes nothing else (a download, say). */
+  async append(entry: AuditEntry, now: Date): Promise<void> {
+    await this.record(this.db.kysely, entry, now);
+  }
+
   /** Newest first, optionally for one petition. */
   async list(options: { petitionId?: number; limit: number; offset?: number }): Promise<AuditRecord[]> {
     let query = this.db.kysely

@@ -12,6 +12,7 @@ const FILTERS = [
   { value: 'open', label: 'Open' },
   { value: 'closed', label: 'Closed' },
   { value: 'rejected', label: 'Rejected' },
+  { value: 'victories', label: 'Victories' },
 ] as const;
 
 const SORTS = [
@@ -43,6 +44,7 @@ const PetitionItem = (p: { petition: Petition; timeZone: string; now: Date }) =>
         {petition.state === 'open' && petition.deadline ? ` · ${timeLeft(petition.deadline, p.now)}` : ''}
         {petition.state === 'closed' && (petition.closedAt ?? petition.deadline) ? ` · closed ${formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone)}` : ''}
         {petition.state === 'rejected' && petition.rejection ? ` · ${petition.rejection.label}` : ''}
+        {petition.outcome?.result === 'won' ? ' · Victory' : ''}
       </span>
     </li>
   );
@@ -50,7 +52,7 @@ const PetitionItem = (p: { petition: Petition; timeZone: string; now: Date }) =>
 
 const ListPage = (p: { ctx: PageContext; result: PetitionPage; timeZone: string; now: Date }) => {
   const { result } = p;
-  const heading = `${FILTERS.find((f) => f.value === result.filter)!.label} petitions`;
+  const heading = result.filter === 'victories' ? 'Victories' : `${FILTERS.find((f) => f.value === result.filter)!.label} petitions`;
   return (
     <Layout ctx={p.ctx} title={result.q ? `${heading} matching “${result.q}”` : heading}>
       <h1>Petitions</h1>

@@ -114,6 +114,8 @@ export const Timeline = (p: { petition: Petition; milestones: Milestone[]; updat
     ...p.endorsements.map((e) => ({ at: e.createdAt, text: `Endorsed by ${e.name}` })),
     ...p.press.map((l) => ({ at: `${l.publishedOn}T12:00:00.000Z`, text: `In the news: ${l.outlet}`, href: l.url })),
     ...(p.petition.state === 'closed' && (p.petition.closedAt ?? p.petition.deadline) ? [{ at: (p.petition.closedAt ?? p.petition.deadline)!, text: 'The petition closed' }] : []),
+    ...(p.petition.deliveredAt ? [{ at: p.petition.deliveredAt, text: 'Handed in to the decision-maker' }] : []),
+    ...(p.petition.outcome ? [{ at: p.petition.outcome.recordedAt, text: `Outcome recorded: ${p.petition.outcome.result.replace('_', ' ')}` }] : []),
   ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   if (entries.length < 2) return null;
   return (

@@ -74,6 +74,9 @@ describe('petition policy', () => {
       view_audit: ['moderator', 'admin'],
       campaign: ['editor', 'owner'],
       verify_endorsement: ['moderator', 'admin'],
+      export: ['editor', 'owner', 'admin'],
+      export_summary: ['viewer', 'editor', 'owner', 'moderator', 'admin'],
+      record_handin: ['editor', 'owner'],
     };
     for (const [action, allowed] of Object.entries(who) as [PetitionAction, string[]][]) {
       if (action === 'view' || action === 'edit') continue;

@@ -20,7 +20,10 @@ export type PetitionAction =
   | 'manage_team'
   | 'view_audit'
   | 'campaign'
-  | 'verify_endorsement';
+  | 'verify_endorsement'
+  | 'export'
+  | 'export_summary'
+  | 'record_handin';
 
 /** The person acting: their site role, and their role on this petition's team. */
 export interface Actor {
@@ -56,8 +59,15 @@ export function can(actor: Actor | null, action: PetitionAction, petition: Polic
     case 'edit':
       return editor && isEditableState(petition.state);
     case 'campaign':
-      // Updates, endorsements, press links and messages to signers: the team's owners and editors.
+    case 'record_handin':
+      // Updates, endorsements, press, messages to signers, paper signatures, the hand-in and its
+      // outcome: the team's owners and editors.
       return editor;
+    case 'export':
+      // Signers' personal data: owners and editors only (and admins, for data-protection requests).
+      return editor || actor?.siteRole === 'admin';
+    case 'export_summary':
+      return !!member || moderator;
     case 'verify_endorsement':
     case 'moderate_edit':
     case 'publish':
@@ -106,4 +116,7 @@ const FORBIDDEN_MESSAGES: Record<PetitionAction, string> = {
   view_audit: 'Only moderators can see the audit log.',
   campaign: 'Only the petition’s owners and editors can do that.',
   verify_endorsement: 'Only moderators can verify endorsements.',
+  export: 'Only the petition’s owners and editors can download signers’ details. Viewers can download the summary.',
+  export_summary: 'Only the petition’s team can download its statistics.',
+  record_handin: 'Only the petition’s owners and editors can record paper signatures, the hand-in and the outcome.',
 };

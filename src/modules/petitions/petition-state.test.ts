@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AppError } from '../../lib/errors.ts';
 import { assertTransition, canTransition, effectiveState, PETITION_STATES } from './petition-state.ts';
 
-const ALLOWED = new Set(['draft→pending', 'draft→open', 'pending→open', 'pending→rejected', 'rejected→pending', 'open→closed']);
+const ALLOWED = new Set(['draft→pending', 'draft→open', 'pending→open', 'pending→rejected', 'rejected→pending', 'open→closed', 'open→delivered', 'closed→delivered']);
 
 describe('petition state transitions', () => {
   for (const from of PETITION_STATES) {

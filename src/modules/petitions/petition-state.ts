@@ -3,7 +3,7 @@ import { AppError } from '../../lib/errors.ts';
 
 export type PetitionState = PetitionStateValue;
 
-export const PETITION_STATES: readonly PetitionState[] = ['draft', 'pending', 'open', 'closed', 'rejected'];
+export const PETITION_STATES: readonly PetitionState[] = ['draft', 'pending', 'open', 'closed', 'rejected', 'delivered'];
 
 /**
  * Every allowed change of state, in one place:
@@ -11,15 +11,17 @@ export const PETITION_STATES: readonly PetitionState[] = ['draft', 'pending', 'o
  * - draft → open: the shortcut for admins (and owners when moderation is off);
  * - pending → open | rejected: a moderator publishes or rejects it;
  * - rejected → pending: resubmitted after an edit;
- * - open → closed: its deadline passed, or its owner or a moderator closed it.
- * The hand-in (delivered) and outcome join this table in their own issue.
+ * - open → closed: its deadline passed, or its owner or a moderator closed it;
+ * - open | closed → delivered: handed in to the decision-maker (an open petition closes then).
+ * The outcome (won, lost…) is recorded beside the state, not as one.
  */
 const TRANSITIONS: Record<PetitionState, readonly PetitionState[]> = {
   draft: ['pending', 'open'],
   pending: ['open', 'rejected'],
   rejected: ['pending'],
-  open: ['closed'],
-  closed: [],
+  open: ['closed', 'delivered'],
+  closed: ['delivered'],
+  delivered: [],
 };
 
 export function canTransition(from: PetitionState, to: PetitionState): boolean {
@@ -44,7 +46,7 @@ export function effectiveState(petition: { state: PetitionState; deadline: strin
 
 /** States anyone may read (unless the petition is hidden). Drafts and pending ones belong to their team. */
 export function isPublicState(state: PetitionState): boolean {
-  return state === 'open' || state === 'closed' || state === 'rejected';
+  return state === 'open' || state === 'closed' || state === 'rejected' || state === 'delivered';
 }
 
 /** States in which the team may still change the text: signers have not signed it yet. */

@@ -17,6 +17,8 @@ import type { Endorsement } from '../endorsements/endorsements.repository.ts';
 import { nextGoal, type Milestone } from '../milestones/milestones.ts';
 import type { PressLink } from '../press/press.repository.ts';
 import { InTheNews, SupportedBy, Timeline } from './campaign-sections.tsx';
+import { HandinRecord, SignatureTotals } from '../handin/handin.pages.tsx';
+import type { Delivery, Response } from '../handin/handin.repository.ts';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
 
 export interface PetitionPageOptions {
@@ -135,6 +137,15 @@ const StateBanner = (p: {
           </p>
         </div>
       );
+    case 'delivered':
+      return (
+        <div class="banner banner-closed" role="status">
+          <p>
+            <strong>This petition has been handed in.</strong>{' '}
+            {petition.deliveredAt ? `It was delivered on ${formatDate(petition.deliveredAt, p.timeZone)}. ` : ''}It no longer accepts signatures.
+          </p>
+        </div>
+      );
     case 'open':
       return null;
   }
@@ -204,9 +215,18 @@ const TeamPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean;
             Edit
           </a>
         ) : null}
-        {p.may('campaign') && (p.petition.state === 'open' || p.petition.state === 'closed') ? (
-          <a class="button button-secondary" href={path(p.petition, '/thanks')}>
-            Thank your signers
+        {p.may('campaign') && (p.petition.state === 'open' || p.petition.state === 'closed' || p.petition.state === 'delivered') ? (
+          <>
+            <a class="button button-secondary" href={path(p.petition, '/thanks')}>
+              Thank your signers
+            </a>
+            <a class="button button-secondary" href={path(p.petition, '/handin')}>
+              Hand-in and outcome
+            </a>
+          </>
+        ) : p.may('export_summary') && p.petition.state !== 'draft' ? (
+          <a class="button button-secondary" href={path(p.petition, '/handin')}>
+            Downloads
           </a>
         ) : null}
         {p.petition.state === 'open' && p.may('close') ? <ActionButton petition={p.petition} action="close" label="Close petition now" csrf={p.csrf} /> : null}
@@ -227,7 +247,7 @@ const PetitionPage = (p: {
   reasons: Record<string, string>;
   supporters: { required: number; url: string | null; visitor: boolean };
   updates: UpdateWithEmail[];
-  campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[] };
+  campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[]; handin: { delivery: Delivery | null; response: Response | null } };
   options: PetitionPageOptions;
 }) => {
   const { petition } = p.view;
@@ -239,7 +259,7 @@ const PetitionPage = (p: {
       title={petition.title}
       description={petition.action.slice(0, 200)}
       canonicalUrl={p.url}
-      imageUrl={petition.state === 'open' || petition.state === 'closed' ? `${p.url}/card.svg` : undefined}
+      imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.svg` : undefined}
     >
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
@@ -274,6 +294,8 @@ const PetitionPage = (p: {
                 Open until {formatDate(petition.deadline, p.timeZone)} ({timeLeft(petition.deadline, p.now)})
               </p>
             ) : null}
+            <SignatureTotals petition={petition} />
+            {petition.outcome?.result === 'won' ? <p class="victory-badge">Victory</p> : null}
             {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
             {p.acceptsSignatures ? (
               <p class="jump-to-sign">
@@ -289,11 +311,12 @@ const PetitionPage = (p: {
         {p.acceptsSignatures ? (
           <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} supportToken={options.supportToken} />
         ) : null}
+        <HandinRecord petition={petition} delivery={p.campaign.handin.delivery} response={p.campaign.handin.response} timeZone={p.timeZone} />
         <UpdatesSection petition={petition} updates={p.updates} canPost={p.may('campaign') && (petition.state === 'open' || petition.state === 'closed')} timeZone={p.timeZone} />
         <SupportedBy petition={petition} endorsements={p.campaign.endorsements} canManage={p.may('campaign')} />
         <InTheNews petition={petition} links={p.campaign.press} canManage={p.may('campaign')} timeZone={p.timeZone} />
         <Timeline petition={petition} milestones={p.campaign.milestones} updates={p.updates} endorsements={p.campaign.endorsements} press={p.campaign.press} timeZone={p.timeZone} />
-        {petition.state === 'open' || petition.state === 'closed' ? <ShareLinks url={p.url} title={petition.title} /> : null}
+        {petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? <ShareLinks url={p.url} title={petition.title} /> : null}
       </article>
     </Layout>
   );
@@ -331,6 +354,7 @@ export async function renderPetitionPage(
       endorsements: await ctx.services.endorsements.publicList(petition),
       press: await ctx.services.press.list(petition),
       milestones: await ctx.services.milestones.list(petition),
+      handin: await ctx.services.handin.publicRecord(petition),
     },
     options,
   });

@@ -4,7 +4,7 @@ import type { EffectsWriter, Effects } from '../../db/effects.ts';
 import type { Database, MemberRole, NewPetitionRow, PetitionRow, PetitionStateValue } from '../../db/schema.ts';
 
 /** A petition row with its confirmed count (the sum of its counter shards). */
-export type PetitionWithCount = PetitionRow & { signature_count: number | null };
+export type PetitionWithCount = PetitionRow & { signature_count: number | null; paper_count?: number | null };
 
 /** The confirmed count is the sum of a petition's counter shards: a few rows by primary key, no COUNT(*). */
 function confirmedCount(eb: ExpressionBuilder<Database, 'petitions'>) {
@@ -14,7 +14,7 @@ function confirmedCount(eb: ExpressionBuilder<Database, 'petitions'>) {
     .whereRef('petition_counters.petition_id', '=', 'petitions.id');
 }
 
-export type PetitionListFilter = 'open' | 'closed' | 'rejected';
+export type PetitionListFilter = 'open' | 'closed' | 'rejected' | 'victories';
 export type PetitionSort = 'popular' | 'newest' | 'closing';
 
 export interface PetitionListQuery {
@@ -114,6 +114,7 @@ export class PetitionsRepository {
     let rows = this.withCountFrom(filtered);
     if (query.sort === 'popular') rows = rows.orderBy('signature_count', 'desc');
     else if (query.sort === 'closing') rows = rows.orderBy(sql`petitions.deadline is null`).orderBy('petitions.deadline', 'asc');
+    else if (query.filter === 'victories') rows = rows.orderBy('petitions.outcome_at', 'desc');
     else rows = rows.orderBy(sql`coalesce(petitions.opened_at, petitions.created_at)`, 'desc');
     const [list, total] = await Promise.all([
       rows.orderBy('petitions.id', 'desc').limit(query.limit).offset(query.offset).execute(),
@@ -156,8 +157,13 @@ export class PetitionsRepository {
       q = q.where('petitions.state', '=', 'open').where((eb) => eb.or([eb('petitions.deadline', 'is', null), eb('petitions.deadline', '>', nowIso)]));
     } else if (query.filter === 'closed') {
       q = q.where((eb) =>
-        eb.or([eb('petitions.state', '=', 'closed'), eb.and([eb('petitions.state', '=', 'open'), eb('petitions.deadline', '<=', nowIso)])]),
+        eb.or([
+          eb('petitions.state', 'in', ['closed', 'delivered']),
+          eb.and([eb('petitions.state', '=', 'open'), eb('petitions.deadline', '<=', nowIso)]),
+        ]),
       );
+    } else if (query.filter === 'victories') {
+      q = q.where('petitions.outcome', '=', 'won');
     } else {
       q = q.where('petitions.state', '=', 'rejected');
     }
@@ -173,6 +179,13 @@ export class PetitionsRepository {
   }
 
   private withCountFrom(from: ReturnType<PetitionsRepository['filtered']>) {
-    return from.selectAll('petitions').select((eb) => confirmedCount(eb).as('signature_count'));
+    return from.selectAll('petitions').select((eb) => [
+      confirmedCount(eb).as('signature_count'),
+      eb
+        .selectFrom('paper_batches')
+        .select((c) => c.fn.coalesce(c.fn.sum<number>('paper_batches.count'), c.lit(0)).as('n'))
+        .whereRef('paper_batches.petition_id', '=', 'petitions.id')
+        .as('paper_count'),
+    ]);
   }
 }

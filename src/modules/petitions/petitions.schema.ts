@@ -50,8 +50,10 @@ export const PetitionOutput = z.object({
   action: z.string(),
   background: z.string(),
   target: TargetOutput,
-  state: z.enum(['draft', 'pending', 'open', 'closed', 'rejected']),
+  state: z.enum(['draft', 'pending', 'open', 'closed', 'rejected', 'delivered']),
   signature_count: z.number().int(),
+  paper_signature_count: z.number().int(),
+  total_signature_count: z.number().int(),
   goal: z.number().int().nullable(),
   deadline: z.string().nullable(),
   url: z.string(),
@@ -61,6 +63,8 @@ export const PetitionOutput = z.object({
   closed_at: z.string().nullable(),
   rejection: z.object({ reason: z.string(), label: z.string(), details: z.string().nullable() }).nullable(),
   hidden: z.boolean(),
+  delivered_at: z.string().nullable(),
+  outcome: z.object({ result: z.enum(['won', 'partly_won', 'lost', 'pending']), summary: z.string().nullable(), recorded_at: z.string() }).nullable(),
 });
 export type PetitionOutput = z.infer<typeof PetitionOutput>;
 
@@ -81,7 +85,7 @@ export const HideInput = z.object({
 
 /** Query of the public listing (`/petitions` and `GET /api/v1/petitions`). */
 export const ListPetitionsQuery = z.object({
-  state: z.enum(['open', 'closed', 'rejected'], { error: 'Choose open, closed or rejected' }).default('open'),
+  state: z.enum(['open', 'closed', 'rejected', 'victories'], { error: 'Choose open, closed, rejected or victories' }).default('open'),
   sort: z.enum(['popular', 'newest', 'closing'], { error: 'Sort by popular, newest or closing' }).optional(),
   q: z.string().trim().max(200, 'Use at most 200 characters').default(''),
   page: z.coerce.number({ error: 'Enter a page number' }).int().min(1).max(10_000).default(1),

@@ -1,6 +1,7 @@
 import slugify from '@sindresorhus/slugify';
 import { randomBytes } from 'node:crypto';
 import { isUniqueViolation } from '../../db/dialect.ts';
+import type { Outcome } from '../../db/schema.ts';
 import type { Effects } from '../../db/effects.ts';
 import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts';
 import { endOfDayInZone, type Clock } from '../../lib/time.ts';
@@ -33,6 +34,10 @@ export interface Petition {
   rejection: { reason: string; label: string; details: string | null; at: string } | null;
   hidden: boolean;
   hiddenReason: string | null;
+  /** Signatures collected on paper and recorded by the team. */
+  paperSignatureCount: number;
+  deliveredAt: string | null;
+  outcome: { result: Outcome; summary: string | null; recordedAt: string } | null;
 }
 
 /** A petition together with who is looking at it, for pages that show what they may do. */
@@ -53,7 +58,7 @@ export interface PetitionPage {
 export const MODERATION_NOTICE_JOB = 'petition.moderation_notice';
 
 /** Paths that live beside /petitions/{slug} and so cannot be slugs. */
-const RESERVED_SLUGS = new Set(['new', 'search', 'open', 'closed', 'rejected', 'feed', 'api']);
+const RESERVED_SLUGS = new Set(['new', 'search', 'open', 'closed', 'rejected', 'victories', 'feed', 'api']);
 const MAX_SLUG_LENGTH = 60;
 const TEXT_FIELDS = ['title', 'action', 'background', 'target_name', 'target_role', 'target_organisation', 'deadline', 'goal'] as const;
 
@@ -366,6 +371,8 @@ export class PetitionsService {
       target: petition.target,
       state: petition.state,
       signature_count: petition.signatureCount,
+      paper_signature_count: petition.paperSignatureCount,
+      total_signature_count: petition.signatureCount + petition.paperSignatureCount,
       goal: petition.goal,
       deadline: petition.deadline,
       url: this.urlFor(petition),
@@ -375,6 +382,8 @@ export class PetitionsService {
       closed_at: petition.closedAt ?? (petition.state === 'closed' ? petition.deadline : null),
       rejection: petition.rejection ? { reason: petition.rejection.reason, label: petition.rejection.label, details: petition.rejection.details } : null,
       hidden: petition.hidden,
+      delivered_at: petition.deliveredAt,
+      outcome: petition.outcome ? { result: petition.outcome.result, summary: petition.outcome.summary, recorded_at: petition.outcome.recordedAt } : null,
     };
   }
 
@@ -488,6 +497,9 @@ export class PetitionsService {
           : null,
       hidden: row.hidden_at !== null,
       hiddenReason: row.hidden_reason,
+      paperSignatureCount: Number(row.paper_count ?? 0),
+      deliveredAt: row.delivered_at,
+      outcome: row.outcome ? { result: row.outcome, summary: row.outcome_summary, recordedAt: row.outcome_at ?? row.updated_at } : null,
     };
   }
 }

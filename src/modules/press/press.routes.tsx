@@ -115,7 +115,7 @@ export function registerPressRoutes(app: FastifyInstance, ctx: AppContext): void
   });
 
   api.get('/api/v1/petitions/:slug/milestones', {
-    schema: { params: SlugParams, response: { 200: z.object({ data: z.array(z.object({ kind: z.enum(['count', 'goal']), threshold: z.number().int(), reached_at: z.string() })) }) } },
+    schema: { params: SlugParams, response: { 200: z.object({ data: z.array(z.object({ kind: z.enum(['count', 'goal', 'response', 'debate']), threshold: z.number().int(), reached_at: z.string() })) }) } },
   }, async (request) => {
     const viewer = request.headers.authorization ? await requireApiUser(ctx, request) : null;
     const petition = await petitions.getForViewer(request.params.slug, viewer);

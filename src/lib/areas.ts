@@ -1,0 +1,14 @@
+import { toOutcode } from 'postcode';
+import { countryName } from './countries.ts';
+
+/**
+ * Where a signer is, as shown in hand-in packs and summaries: the postcode district for UK
+ * signers ("SW1A"), otherwise the country. Never the full postcode.
+ */
+export function areaOf(country: string, postcode: string | null): string {
+  if (country === 'GB') {
+    const district = postcode ? toOutcode(postcode) : null;
+    return district ?? 'United Kingdom (no postcode)';
+  }
+  return countryName(country);
+}

@@ -1,0 +1,156 @@
+import { createRequire } from 'node:module';
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
+import { areaOf } from '../../lib/areas.ts';
+import type { Endorsement } from '../endorsements/endorsements.repository.ts';
+import type { Petition } from '../petitions/petitions.service.ts';
+import type { SignatureForExport } from './handin.repository.ts';
+
+const require = createRequire(import.meta.url);
+// DejaVu covers Latin, Greek and Cyrillic with every accent: "Zoë Ó Súilleabháin", "Łukasz".
+const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
+
+export interface HandinPackInput {
+  petition: Petition;
+  startedBy: string[];
+  endorsements: Endorsement[];
+  url: string;
+  siteName: string;
+  timeZone: string;
+  generatedAt: Date;
+}
+
+const MARGIN = 50;
+const ROW = 15;
+
+function day(iso: string | null, timeZone: string): string {
+  return iso ? new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso)) : '—';
+}
+
+const n = (value: number) => value.toLocaleString('en-GB');
+
+/**
+ * Writes the print-ready hand-in pack: a cover page with the figures and a QR code, a page of
+ * endorsements, then every confirmed signature, numbered, grouped and subtotalled by area. Names
+ * the signer kept private show as "Name withheld"; emails and full postcodes never appear. Rows
+ * are read as a stream and pages are flushed as they fill, so memory stays flat.
+ */
+export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPackInput, rows: AsyncIterable<SignatureForExport>): Promise<void> {
+  const { petition, timeZone } = input;
+  doc.registerFont('Body', FONT);
+  doc.registerFont('Bold', FONT_BOLD);
+  let page = 1;
+  const width = doc.page.width - MARGIN * 2;
+  const footer = () => {
+    const bottom = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    doc.font('Body').fontSize(8).fillColor('#444444');
+    doc.text(`${petition.title} — ${n(petition.signatureCount)} online signatures — ${input.siteName} — page ${page}`, MARGIN, doc.page.height - 35, { width, align: 'center', lineBreak: false });
+    doc.page.margins.bottom = bottom;
+    doc.fillColor('#000000');
+    doc.x = MARGIN;
+    doc.y = MARGIN;
+  };
+  doc.on('pageAdded', () => {
+    page++;
+    footer();
+  });
+  footer();
+
+  // Cover
+  doc.font('Bold').fontSize(22).text(petition.title, MARGIN, MARGIN, { width });
+  doc.moveDown(0.5);
+  const target = [petition.target.name, petition.target.role, petition.target.organisation].filter(Boolean).join(', ');
+  doc.font('Body').fontSize(12).text(`A petition to ${target}`);
+  doc.moveDown();
+  doc.font('Bold').fontSize(12).text('We ask');
+  doc.font('Body').fontSize(12).text(petition.action, { width });
+  doc.moveDown();
+  const figures: [string, string][] = [
+    ['Started by', input.startedBy.join(', ') || '—'],
+    ['Opened', day(petition.openedAt, timeZone)],
+    ['Closed', petition.state === 'open' ? 'still open' : day(petition.closedAt ?? petition.deadline, timeZone)],
+    ['Signatures confirmed online', n(petition.signatureCount)],
+    ['Signatures on paper', n(petition.paperSignatureCount)],
+    ['Total signatures', n(petition.signatureCount + petition.paperSignatureCount)],
+  ];
+  for (const [label, value] of figures) {
+    doc.font('Bold').fontSize(12).text(`${label}: `, { continued: true }).font('Body').text(value);
+  }
+  doc.moveDown();
+  doc.font('Body').fontSize(10).text('Every online signature was confirmed by its signer from their email address. Verify the count at:', { width });
+  doc.font('Bold').fontSize(10).text(input.url, { width, link: input.url, underline: true });
+  const qr = await QRCode.toBuffer(input.url, { type: 'png', width: 300, margin: 1 });
+  doc.image(qr, MARGIN, doc.y + 10, { width: 130 });
+  doc.y += 150;
+  doc.font('Body').fontSize(9).fillColor('#444444').text(`Prepared on ${day(input.generatedAt.toISOString(), timeZone)} with ${input.siteName}.`, MARGIN);
+  doc.fillColor('#000000');
+  if (petition.paperSignatureCount > 0) {
+    doc.text(`The ${n(petition.paperSignatureCount)} paper signatures are handed in on their original sheets.`);
+  }
+
+  // Endorsements
+  if (input.endorsements.length > 0) {
+    doc.addPage();
+    doc.font('Bold').fontSize(16).text('Supported by');
+    doc.moveDown(0.5);
+    for (const e of input.endorsements) {
+      doc.font('Bold').fontSize(11).text(e.name + (e.verified ? ' (verified)' : ''), { width });
+      const role = [e.role, e.organisation].filter(Boolean).join(', ');
+      if (role) doc.font('Body').fontSize(10).text(role, { width });
+      if (e.quote) doc.font('Body').fontSize(10).text(`“${e.quote}”`, { width });
+      doc.moveDown(0.5);
+    }
+  }
+
+  // Signatures
+  doc.addPage();
+  doc.font('Bold').fontSize(16).text('Signatures confirmed online');
+  doc.moveDown(0.5);
+  const columns = { number: MARGIN, name: MARGIN + 55, area: MARGIN + 360 };
+  const line = (cells: [string, string, string], font: 'Body' | 'Bold') => {
+    if (doc.y + ROW > doc.page.height - MARGIN - 20) doc.addPage();
+    const y = doc.y;
+    doc.font(font).fontSize(10);
+    doc.text(cells[0], columns.number, y, { width: 50, lineBreak: false });
+    doc.text(cells[1], columns.name, y, { width: 295, lineBreak: false, ellipsis: true });
+    doc.text(cells[2], columns.area, y, { width: width - 360, lineBreak: false });
+    doc.x = MARGIN;
+    doc.y = y + ROW;
+  };
+  line(['No.', 'Name', 'Area'], 'Bold');
+  let number = 0;
+  let area: string | null = null;
+  let subtotal = 0;
+  const closeArea = () => {
+    if (area !== null) {
+      line(['', `Subtotal for ${area}`, n(subtotal)], 'Bold');
+      doc.y += 4;
+    }
+  };
+  for await (const row of rows) {
+    const rowArea = areaOf(row.country, row.postcode);
+    if (rowArea !== area) {
+      closeArea();
+      area = rowArea;
+      subtotal = 0;
+    }
+    number++;
+    subtotal++;
+    line([String(number), row.public_name ? row.name : 'Name withheld', rowArea], 'Body');
+  }
+  closeArea();
+  doc.moveDown();
+  line(['', 'Total signatures confirmed online', n(number)], 'Bold');
+  doc.end();
+}
+
+/** A new A4 document for the pack. */
+export function newHandinDocument(petition: Petition, siteName: string): PDFKit.PDFDocument {
+  return new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    info: { Title: `Hand-in pack: ${petition.title}`, Author: siteName, Subject: `Petition to ${petition.target.name}` },
+  });
+}
