@@ -20,7 +20,7 @@ const moderated = { moderation: true };
 describe('petition policy', () => {
   it('shows public states to everyone, and the rest only to the team and moderators', () => {
     for (const state of PETITION_STATES) {
-      const isPublic = state === 'open' || state === 'closed' || state === 'rejected';
+      const isPublic = state === 'open' || state === 'closed' || state === 'rejected' || state === 'delivered';
       for (const [name, a] of Object.entries(ACTORS)) {
         const expected = isPublic || !['anonymous', 'other campaigner'].includes(name);
         assert.equal(can(a, 'view', { state, hidden: false }, moderated), expected, `${name} viewing ${state}`);
