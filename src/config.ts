@@ -38,6 +38,10 @@ export interface Config {
   deadlineSweepMs: number;
   /** How long a worker holds a job before another may take it over (when the first died). */
   jobLockMs: number;
+  /** Signatures at which a petition awaits the decision-maker's response (moderators are told). */
+  responseThreshold: number;
+  /** Signatures at which a petition is considered for debate. */
+  debateThreshold: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -96,6 +100,8 @@ const EnvSchema = z.object({
   SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
   DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  RESPONSE_THRESHOLD: z.coerce.number().int().min(1).default(10_000),
+  DEBATE_THRESHOLD: z.coerce.number().int().min(1).default(100_000),
 });
 
 function isValidTimeZone(tz: string): boolean {
@@ -162,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     supportersRequired: e.SUPPORTERS_REQUIRED,
     deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,
+    responseThreshold: e.RESPONSE_THRESHOLD,
+    debateThreshold: e.DEBATE_THRESHOLD,
   };
 }
 

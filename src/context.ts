@@ -176,7 +176,12 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     updates: new UpdatesService(repositories.updates, repositories.uploads, petitions, broadcasts, clock),
     endorsements,
     press: new PressService(repositories.press, petitions, clock),
-    milestones: new MilestonesService(repositories.milestones, petitions, repositories.teams, mailer, clock, config.siteName),
+    milestones: new MilestonesService(repositories.milestones, petitions, repositories.teams, mailer, clock, {
+      siteName: config.siteName,
+      responseThreshold: config.responseThreshold,
+      debateThreshold: config.debateThreshold,
+      moderators: () => repositories.users.listModerators(),
+    }),
     handin: new HandinService(
       repositories.handin,
       repositories.uploads,

@@ -41,6 +41,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     supportersRequired: 0,
     deadlineSweepMs: 30_000,
     jobLockMs: 300_000,
+    responseThreshold: 10_000,
+    debateThreshold: 100_000,
     ...overrides,
   };
 }

@@ -14,7 +14,7 @@ export class MilestonesService {
     private readonly teams: TeamsRepository,
     private readonly mailer: Mailer,
     private readonly clock: Clock,
-    private readonly siteName: string,
+    private readonly options: { siteName: string; responseThreshold: number; debateThreshold: number; moderators: () => Promise<{ name: string; email: string }[]> },
   ) {}
 
   async list(petition: Petition): Promise<Milestone[]> {
@@ -27,15 +27,18 @@ export class MilestonesService {
     const now = this.clock();
     for (const { id, goal, count } of await this.milestones.countsToCheck()) {
       const recorded = await this.milestones.recorded(id);
-      const due: { kind: 'count' | 'goal'; threshold: number }[] = milestoneThresholds(count)
+      const due: { kind: 'count' | 'goal' | 'response' | 'debate'; threshold: number }[] = milestoneThresholds(count)
         .filter((t) => !recorded.has(`count:${t}`))
         .map((threshold) => ({ kind: 'count' as const, threshold }));
       if (goal && count >= goal && !recorded.has(`goal:${goal}`)) due.push({ kind: 'goal', threshold: goal });
+      for (const [kind, threshold] of [['response', this.options.responseThreshold], ['debate', this.options.debateThreshold]] as const) {
+        if (count >= threshold && !recorded.has(`${kind}:${threshold}`)) due.push({ kind, threshold });
+      }
       // When several are passed at once, the owners hear about the biggest (and the goal), not each.
       const highestCount = Math.max(0, ...due.filter((d) => d.kind === 'count').map((d) => d.threshold));
       for (const milestone of due) {
         const reachedAt = (await this.milestones.nthConfirmationTime(id, milestone.threshold)) ?? now.toISOString();
-        const notify = milestone.kind === 'goal' || milestone.threshold === highestCount;
+        const notify = milestone.kind !== 'count' || milestone.threshold === highestCount;
         const added = await this.milestones.record(
           id,
           milestone.kind,
@@ -59,6 +62,26 @@ export class MilestonesService {
         const petition = await this.petitions.getById(Number(payload.petitionId));
         if (!petition) return;
         const threshold = Number(payload.threshold).toLocaleString('en-GB');
+        if (payload.kind === 'response' || payload.kind === 'debate') {
+          // Thresholds are for the moderators, who see that the decision-maker responds (or a debate is considered).
+          for (const moderator of await this.options.moderators()) {
+            await this.mailer.send(
+              composeEmail({
+                to: moderator.email,
+                subject: `${payload.kind === 'response' ? 'Response due' : 'Debate threshold'}: ${truncate(petition.title)}`,
+                greeting: `Dear ${moderator.name},`,
+                paragraphs: [
+                  payload.kind === 'response'
+                    ? `The petition "${petition.title}" has passed ${threshold} signatures. It now awaits a response from ${petition.target.name}.`
+                    : `The petition "${petition.title}" has passed ${threshold} signatures and is to be considered for debate.`,
+                  this.petitions.urlFor(petition),
+                ],
+                siteName: this.options.siteName,
+              }),
+            );
+          }
+          return;
+        }
         const goal = payload.kind === 'goal';
         for (const owner of (await this.teams.listMembers(petition.id)).filter((m) => m.role === 'owner')) {
           await this.mailer.send(
@@ -73,7 +96,7 @@ export class MilestonesService {
                 'A good moment to post an update and thank your supporters:',
                 `${this.petitions.urlFor(petition)}/updates/new`,
               ],
-              siteName: this.siteName,
+              siteName: this.options.siteName,
             }),
           );
         }

@@ -4,7 +4,7 @@ import { apiClient } from '../../../test/helpers/api.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { textOf } from '../../../test/helpers/browser-session.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
-import { createPetition, seedSignatures } from '../../../test/helpers/factories.ts';
+import { createPetition, createUser, seedSignatures } from '../../../test/helpers/factories.ts';
 import { mailsTo } from '../../../test/helpers/mail.ts';
 import { milestoneThresholds, nextGoal } from './milestones.ts';
 
@@ -58,5 +58,31 @@ describeEachDatabase('milestones', (kind) => {
     assert.match(page, /The original goal of 1,500 was reached/);
     assert.match(page, /Timeline .*Reached its goal of 1,500 signatures/);
     assert.match(page, /Passed 1,000 signatures/);
+  });
+});
+
+describeEachDatabase('response and debate thresholds', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(kind, { config: { responseThreshold: 50, debateThreshold: 80 } });
+  });
+  after(() => t.close());
+
+  it('marks a petition awaiting a response, then for debate, and tells the moderators', async () => {
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    const { petition } = await createPetition(t.ctx);
+    const page = async () => textOf((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).body);
+    assert.match(await page(), /At 50 signatures, Sir Ian Blair is asked to respond \(0 of 50\)/);
+    await seedSignatures(t.ctx, petition.id, 60);
+    await t.ctx.services.milestones.detect();
+    assert.match(await page(), /Awaiting a response from Sir Ian Blair: it passed 50 signatures/);
+    assert.match(await page(), /At 80 signatures it is considered for debate \(60 of 80\)/);
+    await seedSignatures(t.ctx, petition.id, 30);
+    await t.ctx.services.milestones.detect();
+    assert.match(await page(), /Being considered for debate: it passed 80 signatures/);
+    await t.drainJobs();
+    const subjects = (await mailsTo(t.ctx, moderator.email)).map((m) => m.subject);
+    assert.ok(subjects.some((s) => /^Response due/.test(s)));
+    assert.ok(subjects.some((s) => /^Debate threshold/.test(s)));
   });
 });

@@ -108,7 +108,14 @@ export const Timeline = (p: { petition: Petition; milestones: Milestone[]; updat
     ...(p.petition.openedAt ? [{ at: p.petition.openedAt, text: 'The petition opened' }] : []),
     ...p.milestones.map((m) => ({
       at: m.reachedAt,
-      text: m.kind === 'goal' ? `Reached its goal of ${formatNumber(m.threshold)} signatures` : `Passed ${formatNumber(m.threshold)} signatures`,
+      text:
+        m.kind === 'goal'
+          ? `Reached its goal of ${formatNumber(m.threshold)} signatures`
+          : m.kind === 'response'
+            ? `Passed ${formatNumber(m.threshold)} signatures: a response is due`
+            : m.kind === 'debate'
+              ? `Passed ${formatNumber(m.threshold)} signatures: to be considered for debate`
+              : `Passed ${formatNumber(m.threshold)} signatures`,
     })),
     ...p.updates.map((u) => ({ at: u.createdAt, text: `Update: ${u.title}`, href: `${base(p.petition)}/updates/${u.id}` })),
     ...p.endorsements.map((e) => ({ at: e.createdAt, text: `Endorsed by ${e.name}` })),
@@ -130,4 +137,32 @@ export const Timeline = (p: { petition: Petition; milestones: Milestone[]; updat
       </ol>
     </section>
   );
+};
+
+/**
+ * Where the petition stands against the site's thresholds (as on the UK Parliament site): a
+ * response is due at one, a debate is considered at the other.
+ */
+export const Thresholds = (p: { petition: Petition; milestones: Milestone[]; responseAt: number; debateAt: number; hasResponse: boolean }) => {
+  const total = p.petition.signatureCount + p.petition.paperSignatureCount;
+  const reached = (kind: 'response' | 'debate') => p.milestones.some((m) => m.kind === kind);
+  if (p.petition.state === 'draft' || p.petition.state === 'pending' || p.petition.state === 'rejected') return null;
+  if (reached('debate')) return <p class="threshold threshold-reached">Being considered for debate: it passed {formatNumber(p.debateAt)} signatures.</p>;
+  if (reached('response')) {
+    return (
+      <>
+        {p.hasResponse ? null : <p class="threshold threshold-reached">Awaiting a response from {p.petition.target.name}: it passed {formatNumber(p.responseAt)} signatures.</p>}
+        {p.petition.state === 'open' ? (
+          <p class="threshold">
+            At {formatNumber(p.debateAt)} signatures it is considered for debate ({formatNumber(total)} of {formatNumber(p.debateAt)}).
+          </p>
+        ) : null}
+      </>
+    );
+  }
+  return p.petition.state === 'open' ? (
+    <p class="threshold">
+      At {formatNumber(p.responseAt)} signatures, {p.petition.target.name} is asked to respond ({formatNumber(total)} of {formatNumber(p.responseAt)}).
+    </p>
+  ) : null;
 };

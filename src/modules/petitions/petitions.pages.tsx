@@ -16,7 +16,7 @@ import { UpdatesSection } from '../updates/updates.pages.tsx';
 import type { Endorsement } from '../endorsements/endorsements.repository.ts';
 import { nextGoal, type Milestone } from '../milestones/milestones.ts';
 import type { PressLink } from '../press/press.repository.ts';
-import { InTheNews, SupportedBy, Timeline } from './campaign-sections.tsx';
+import { InTheNews, SupportedBy, Thresholds, Timeline } from './campaign-sections.tsx';
 import { HandinRecord, SignatureTotals } from '../handin/handin.pages.tsx';
 import type { Delivery, Response } from '../handin/handin.repository.ts';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
@@ -247,6 +247,7 @@ const PetitionPage = (p: {
   reasons: Record<string, string>;
   supporters: { required: number; url: string | null; visitor: boolean };
   updates: UpdateWithEmail[];
+  thresholds: { response: number; debate: number };
   campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[]; handin: { delivery: Delivery | null; response: Response | null } };
   options: PetitionPageOptions;
 }) => {
@@ -295,6 +296,13 @@ const PetitionPage = (p: {
               </p>
             ) : null}
             <SignatureTotals petition={petition} />
+            <Thresholds
+              petition={petition}
+              milestones={p.campaign.milestones}
+              responseAt={p.thresholds.response}
+              debateAt={p.thresholds.debate}
+              hasResponse={!!p.campaign.handin.response}
+            />
             {petition.outcome?.result === 'won' ? <p class="victory-badge">Victory</p> : null}
             {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
             {p.acceptsSignatures ? (
@@ -350,6 +358,7 @@ export async function renderPetitionPage(
       visitor: !!options.supportToken,
     },
     updates: await ctx.services.updates.forPetition(petition),
+    thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
     campaign: {
       endorsements: await ctx.services.endorsements.publicList(petition),
       press: await ctx.services.press.list(petition),

@@ -41,6 +41,11 @@ export class UsersRepository {
     return this.db.kysely.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
   }
 
+  /** Everyone who moderates: they are told when a petition passes a threshold. */
+  async listModerators(): Promise<{ name: string; email: string }[]> {
+    return this.db.kysely.selectFrom('users').select(['name', 'email']).where('role', 'in', ['admin', 'moderator']).where('email_confirmed_at', 'is not', null).execute();
+  }
+
   async findById(id: number): Promise<UserRow | undefined> {
     return this.db.kysely.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
