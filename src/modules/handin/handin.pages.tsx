@@ -15,6 +15,9 @@ import type { ImportReport } from './handin.service.ts';
 
 const base = (petition: Pick<Petition, 'slug'>) => `/petitions/${encodeURIComponent(petition.slug)}`;
 
+/** Several forms share a page: their fields' ids (and error links) carry the form's prefix. */
+const prefixed = (errors: FieldErrors, prefix: string): FieldErrors => Object.fromEntries(Object.entries(errors).map(([k, v]) => [`${prefix}${k}`, v]));
+
 /** Online, paper and total signatures, each labelled (shown once paper signatures exist). */
 export const SignatureTotals = ({ petition }: { petition: Petition }) =>
   petition.paperSignatureCount > 0 ? (
@@ -162,13 +165,13 @@ const HandinPage = (p: { ctx: PageContext; petition: Petition; batches: PaperBat
             <p>None recorded yet.</p>
           )}
           <h3>Record a batch by count</h3>
-          <ErrorSummary errors={e('paper')} labels={{ count: 'Number of signatures', collected_on: 'Collected on' }} />
+          <ErrorSummary errors={prefixed(e('paper'), 'paper_')} labels={{ paper_count: 'Number of signatures', paper_collected_on: 'Collected on' }} />
           <form method="post" action={`${url}/paper`} novalidate>
             <CsrfField token={p.ctx.csrfToken} />
-            <TextField name="count" label="Number of signatures" inputmode="numeric" value={v('paper').count} error={e('paper').count} required />
-            <TextField name="collected_on" label="Collected on" type="date" value={v('paper').collected_on} error={e('paper').collected_on} required />
-            <TextField name="place" label="Where (optional)" value={v('paper').place} maxlength={200} />
-            <TextField name="collected_by" label="Collected by (optional)" value={v('paper').collected_by} maxlength={200} />
+            <TextField name="paper_count" inputName="count" label="Number of signatures" inputmode="numeric" value={v('paper').count} error={e('paper').count} required />
+            <TextField name="paper_collected_on" inputName="collected_on" label="Collected on" type="date" value={v('paper').collected_on} error={e('paper').collected_on} required />
+            <TextField name="paper_place" inputName="place" label="Collected where (optional)" value={v('paper').place} maxlength={200} />
+            <TextField name="paper_collected_by" inputName="collected_by" label="Collected by (optional)" value={v('paper').collected_by} maxlength={200} />
             <button type="submit" class="button button-secondary">
               Record paper signatures
             </button>
@@ -201,20 +204,20 @@ const HandinPage = (p: { ctx: PageContext; petition: Petition; batches: PaperBat
               ) : null}
             </div>
           ) : null}
-          <ErrorSummary errors={e('import')} labels={{ file: 'CSV file', collected_on: 'Collected on' }} />
+          <ErrorSummary errors={prefixed(e('import'), 'import_')} labels={{ import_file: 'CSV file', import_collected_on: 'Collected on' }} />
           <form method="post" action={`${url}/paper-import`} enctype="multipart/form-data" novalidate>
             <CsrfField token={p.ctx.csrfToken} />
             <div class={e('import').file ? 'field field-error' : 'field'}>
-              <label for="f-file">CSV file</label>
+              <label for="f-import_file">CSV file</label>
               {e('import').file ? (
-                <p class="error-message" id="f-file-error">
+                <p class="error-message" id="f-import_file-error">
                   <span class="visually-hidden">Error:</span> {e('import').file}
                 </p>
               ) : null}
-              <input id="f-file" name="file" type="file" accept=".csv,text/csv" />
+              <input id="f-import_file" name="file" type="file" accept=".csv,text/csv" />
             </div>
-            <TextField name="collected_on" inputName="collected_on" label="Collected on" type="date" value={v('import').collected_on} error={e('import').collected_on} required />
-            <TextField name="import_place" inputName="place" label="Where (optional)" value={v('import').place} maxlength={200} />
+            <TextField name="import_collected_on" inputName="collected_on" label="Sheets collected on" type="date" value={v('import').collected_on} error={e('import').collected_on} required />
+            <TextField name="import_place" inputName="place" label="Sheets collected where (optional)" value={v('import').place} maxlength={200} />
             <button type="submit" class="button button-secondary">
               Import
             </button>
@@ -232,7 +235,7 @@ const HandinPage = (p: { ctx: PageContext; petition: Petition; batches: PaperBat
                   <label for="f-photo">Add a photo</label>
                   <input id="f-photo" name="image" type="file" accept="image/png,image/jpeg,image/gif,image/webp" />
                 </div>
-                <TextField name="caption" label="Caption (optional)" maxlength={200} />
+                <TextField name="caption" label="Photo caption (optional)" maxlength={200} />
                 <button type="submit" class="button button-secondary">
                   Add photo
                 </button>
