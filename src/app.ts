@@ -35,6 +35,7 @@ import { registerPressRoutes } from './modules/press/press.routes.tsx';
 import { registerSharingRoutes } from './modules/sharing/sharing.routes.tsx';
 import { registerHandinApi } from './modules/handin/handin.api.ts';
 import { registerHandinPages } from './modules/handin/handin.pages.tsx';
+import { registerPrivacyPage } from './modules/privacy/privacy.pages.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -137,6 +138,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerSharingRoutes(app, ctx);
   registerThanksPages(app, ctx);
   registerHandinPages(app, ctx);
+  registerPrivacyPage(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);

@@ -42,6 +42,10 @@ export interface Config {
   responseThreshold: number;
   /** Signatures at which a petition is considered for debate. */
   debateThreshold: number;
+  /** Email domains that may not sign (besides disposable-address services, always refused). */
+  blockedEmailDomains: string[];
+  /** A web signature sent sooner than this after the form was shown is treated as a bot's. */
+  signMinSeconds: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -102,6 +106,8 @@ const EnvSchema = z.object({
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   RESPONSE_THRESHOLD: z.coerce.number().int().min(1).default(10_000),
   DEBATE_THRESHOLD: z.coerce.number().int().min(1).default(100_000),
+  BLOCKED_EMAIL_DOMAINS: z.string().default(''),
+  SIGN_MIN_SECONDS: z.coerce.number().min(0).max(60).default(3),
 });
 
 function isValidTimeZone(tz: string): boolean {
@@ -170,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,
     responseThreshold: e.RESPONSE_THRESHOLD,
     debateThreshold: e.DEBATE_THRESHOLD,
+    blockedEmailDomains: e.BLOCKED_EMAIL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    signMinSeconds: e.SIGN_MIN_SECONDS,
   };
 }
 

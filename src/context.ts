@@ -156,7 +156,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     },
     nudge,
   );
-  const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge);
+  const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge, {
+    blockedEmailDomains: config.blockedEmailDomains,
+  });
   const broadcasts = new BroadcastsService(
     repositories.broadcasts,
     petitions,

@@ -44,6 +44,7 @@ export function closeOnSignals(close: () => Promise<void>, ctx: AppContext): voi
 /** Starts the web server, and the job worker in the same process when `withWorker` is set. */
 export async function startServer(config: Config, options: { withWorker: boolean }): Promise<void> {
   const ctx = await prepareContext(config);
+  if (!config.rateLimit) ctx.log.warn('RATE LIMITING IS OFF (RATE_LIMIT=off): use this only for benchmarks or closed deployments');
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
   if (options.withWorker) ctx.worker.start();

@@ -137,6 +137,8 @@ export interface SignaturesTable {
   confirmation_requested_at: string;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
+  /** JSON: the wording of each consent the signer ticked, as shown to them. */
+  consent: string | null;
 }
 
 export type JobState = 'pending' | 'running' | 'done' | 'dead';

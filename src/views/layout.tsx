@@ -94,7 +94,7 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       <footer class="site-footer">
         <div class="container">
           <p>
-            {ctx.siteName} is open-source petition software.
+            {ctx.siteName} is open-source petition software. <a href="/privacy">Privacy</a>.
             {ctx.devMail ? (
               <>
                 {' '}

@@ -43,6 +43,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jobLockMs: 300_000,
     responseThreshold: 10_000,
     debateThreshold: 100_000,
+    blockedEmailDomains: [],
+    signMinSeconds: 0,
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@ import * as m0001 from './0001_core.ts';
 import * as m0002 from './0002_lifecycle.ts';
 import * as m0003 from './0003_campaigning.ts';
 import * as m0004 from './0004_handin.ts';
+import * as m0005 from './0005_signer_privacy.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_lifecycle': m0002,
   '0003_campaigning': m0003,
   '0004_handin': m0004,
+  '0005_signer_privacy': m0005,
 };

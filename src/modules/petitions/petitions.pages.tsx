@@ -248,6 +248,7 @@ const PetitionPage = (p: {
   supporters: { required: number; url: string | null; visitor: boolean };
   updates: UpdateWithEmail[];
   thresholds: { response: number; debate: number };
+  formStarted: string;
   campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[]; handin: { delivery: Delivery | null; response: Response | null } };
   options: PetitionPageOptions;
 }) => {
@@ -317,7 +318,14 @@ const PetitionPage = (p: {
         <TeamPanel petition={petition} may={p.may} csrf={csrf} />
         <ModeratorPanel petition={petition} may={p.may} csrf={csrf} reasons={p.reasons} />
         {p.acceptsSignatures ? (
-          <SignForm slug={petition.slug} csrfToken={csrf} values={options.signValues ?? {}} errors={options.signErrors ?? {}} supportToken={options.supportToken} />
+          <SignForm
+            slug={petition.slug}
+            csrfToken={csrf}
+            values={options.signValues ?? {}}
+            errors={options.signErrors ?? {}}
+            supportToken={options.supportToken}
+            formStarted={p.formStarted}
+          />
         ) : null}
         <HandinRecord petition={petition} delivery={p.campaign.handin.delivery} response={p.campaign.handin.response} timeZone={p.timeZone} />
         <UpdatesSection petition={petition} updates={p.updates} canPost={p.may('campaign') && (petition.state === 'open' || petition.state === 'closed')} timeZone={p.timeZone} />
@@ -359,6 +367,7 @@ export async function renderPetitionPage(
     },
     updates: await ctx.services.updates.forPetition(petition),
     thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
+    formStarted: ctx.services.signatures.formStartedToken(),
     campaign: {
       endorsements: await ctx.services.endorsements.publicList(petition),
       press: await ctx.services.press.list(petition),

@@ -8,6 +8,7 @@ export interface ConfirmationEmailInput {
   petitionTitle: string;
   petitionUrl: string;
   confirmUrl: string;
+  removeUrl: string;
 }
 
 /** The email that asks a signer to confirm their signature (plain text: it reads well everywhere). */
@@ -22,6 +23,7 @@ export function confirmationEmail(input: ConfirmationEmailInput): MailMessage {
       input.confirmUrl,
       `You can read the petition at ${input.petitionUrl}`,
       'If you did not sign this petition, ignore this email: without confirmation, the signature is not counted.',
+      `Changed your mind later? Remove your signature: ${input.removeUrl}`,
     ],
     siteName: input.siteName,
   });

@@ -31,6 +31,7 @@ export function signatureJobHandlers(deps: SignatureJobDeps): Record<string, Job
           petitionTitle: petition.title,
           petitionUrl: deps.petitions.urlFor(petition),
           confirmUrl: deps.signatures.confirmationUrl(deps.baseUrl, signature.id),
+          removeUrl: deps.signatures.removalUrl(deps.baseUrl, signature.id),
         }),
       );
     },

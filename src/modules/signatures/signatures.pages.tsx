@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
-import { SignatureProgress } from '../../views/components.tsx';
+import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
@@ -68,7 +68,7 @@ const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; a
 
 function formValues(body: Record<string, unknown>): SignFormValues {
   const values: SignFormValues = {};
-  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'support_token'] as const) {
+  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'support_token', 'website', 'form_started'] as const) {
     const v = body[key];
     if (typeof v === 'string') values[key] = v;
   }
@@ -85,7 +85,8 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       const { slug } = request.params as { slug: string };
       const values = formValues((request.body ?? {}) as Record<string, unknown>);
       try {
-        await signatures.recordSignature(slug, values);
+        // A bot is told "check your email" like everyone else, and nothing is recorded.
+        if (!signatures.looksAutomated(values, ctx.config.signMinSeconds)) await signatures.recordSignature(slug, values);
         const support = values.support_token ? `?support=${encodeURIComponent(values.support_token)}` : '';
         return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed${support}`, 303);
       } catch (err) {
@@ -114,6 +115,44 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       reply.header('x-robots-tag', 'noindex'),
       CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition: petition ?? (await petitions.getForViewer(slug, null)) }),
     );
+  });
+
+  app.get('/signatures/remove', async (request, reply) => {
+    const { token } = request.query as { token?: unknown };
+    const value = typeof token === 'string' ? token : '';
+    const valid = signatures.removalTokens.verify(value) !== null;
+    const page = (
+      <Layout ctx={await pageContext(ctx, request, reply)} title="Remove your signature">
+        <h1>Remove your signature</h1>
+        {valid ? (
+          <form method="post" action="/signatures/remove">
+            <CsrfField token={reply.generateCsrf()} />
+            <input type="hidden" name="token" value={value} />
+            <p>Your signature and the details you gave will be deleted, and the petition’s count will go down by one.</p>
+            <button type="submit" class="button button-primary">
+              Remove my signature
+            </button>
+          </form>
+        ) : (
+          <p>This link is not valid. Check that you copied the whole link from your confirmation email.</p>
+        )}
+      </Layout>
+    );
+    return sendPage(reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store').header('x-robots-tag', 'noindex'), page, valid ? 200 : 404);
+  });
+
+  app.post('/signatures/remove', { config: { csrf: true } }, async (request, reply) => {
+    const token = (request.body as { token?: unknown } | undefined)?.token;
+    const petition = await signatures.removeSignature(typeof token === 'string' ? token : '');
+    const page = (
+      <Layout ctx={await pageContext(ctx, request, reply)} title="Signature removed">
+        <h1>Your signature is removed</h1>
+        <p>
+          Your signature on “{petition.title}” and the details you gave have been deleted.
+        </p>
+      </Layout>
+    );
+    return sendPage(reply.header('cache-control', 'no-store'), page);
   });
 
   app.get('/signatures/confirm', async (request, reply) => {

@@ -27,6 +27,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       country: 'GB',
       publicName: false,
       contactOptIn: false,
+      consent: '{}',
       ...overrides,
     };
   };
@@ -106,6 +107,18 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const later = new Date(NOW.getTime() + 3_600_000);
     assert.deepEqual(await signatures.recordSignature(input, later, later.toISOString(), job), { queued: false });
     assert.equal(await jobCount(), jobsBefore);
+  });
+
+  it('removes a signature at the signer’s request, taking a confirmed one off the count', async () => {
+    const input = signature();
+    await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
+    const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
+    await signatures.confirm(id, NOW, isOpen);
+    const before = Number((await petitions.findById(petitionId))!.signature_count);
+    assert.deepEqual(await signatures.remove(id), { petitionId, wasConfirmed: true });
+    assert.equal(await signatures.remove(id), null, 'removing twice is harmless');
+    assert.equal(Number((await petitions.findById(petitionId))!.signature_count), before - 1);
+    assert.equal(Number((await petitions.findById(petitionId))!.signature_count), await signatures.countConfirmedRows(petitionId));
   });
 
   it('does not confirm into a closed petition, nor an unknown signature', async () => {

@@ -12,6 +12,8 @@ export interface NewSignature {
   country: string;
   publicName: boolean;
   contactOptIn: boolean;
+  /** JSON record of the consents given, in the words shown. */
+  consent: string;
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
@@ -50,6 +52,7 @@ export class SignaturesRepository {
           country: signature.country,
           public_name: signature.publicName ? 1 : 0,
           contact_opt_in: signature.contactOptIn ? 1 : 0,
+          consent: signature.consent,
           status: 'pending',
           created_at: nowIso,
           confirmation_requested_at: nowIso,
@@ -117,6 +120,34 @@ export class SignaturesRepository {
         )
         .execute();
       return { outcome: 'confirmed', petitionId };
+    });
+  }
+
+  /**
+   * Deletes a signature at its signer's request; a confirmed one leaves the count in the same
+   * transaction, so the count stays exact. Returns its petition, or null if it was already gone.
+   */
+  async remove(signatureId: number): Promise<{ petitionId: number; wasConfirmed: boolean } | null> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const row = await trx.deleteFrom('signatures').where('id', '=', signatureId).returning(['petition_id', 'status']).executeTakeFirst();
+      if (!row) return null;
+      if (row.status === 'confirmed') {
+        await trx
+          .updateTable('petition_counters')
+          .set((eb) => ({ confirmed_count: eb('confirmed_count', '-', 1) }))
+          .where('petition_id', '=', row.petition_id)
+          .where('shard', '=', (eb) =>
+            eb
+              .selectFrom('petition_counters as c')
+              .select('c.shard')
+              .where('c.petition_id', '=', row.petition_id)
+              .where('c.confirmed_count', '>', 0)
+              .orderBy('c.shard')
+              .limit(1),
+          )
+          .execute();
+      }
+      return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed' };
     });
   }
 

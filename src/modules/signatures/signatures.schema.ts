@@ -5,6 +5,12 @@ import { normaliseUkPostcode, UK_POSTCODE_COUNTRIES } from '../../lib/postcode.t
 import { singleLine } from '../../lib/text.ts';
 import { fieldErrorsFrom } from '../petitions/petitions.service.ts';
 
+/** The words of each consent, as the signing form shows them; recorded with every signature. */
+export const CONSENT_WORDING = {
+  public_name: 'Show my name publicly as a supporter',
+  contact_opt_in: 'Email me about this campaign',
+} as const;
+
 /** A form checkbox or JSON boolean. Missing means no: consent is never assumed. */
 const optIn = z
   .union([z.boolean(), z.literal('on'), z.literal('true'), z.literal('1'), z.literal('yes')])

@@ -4,7 +4,8 @@ import { TokenSigner } from '../../lib/tokens.ts';
 import type { NewJob } from '../../jobs/jobs.repository.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import { emailKey } from '../users/users.service.ts';
-import { parseSignInput } from './signatures.schema.ts';
+import MailChecker from 'mailchecker';
+import { CONSENT_WORDING, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 
 export const CONFIRMATION_JOB = 'signature.send_confirmation';
@@ -17,6 +18,9 @@ export type ConfirmResult =
 
 export class SignaturesService {
   readonly confirmationTokens: TokenSigner;
+  readonly removalTokens: TokenSigner;
+  /** Signs the moment a signing form was shown, so a form sent back too fast can be recognised. */
+  private readonly formTimer: TokenSigner;
 
   constructor(
     private readonly signatures: SignaturesRepository,
@@ -24,8 +28,29 @@ export class SignaturesService {
     private readonly clock: Clock,
     secretKey: string,
     private readonly onJobQueued: () => void = () => {},
+    private readonly options: { blockedEmailDomains: string[] } = { blockedEmailDomains: [] },
   ) {
     this.confirmationTokens = new TokenSigner(secretKey, 'signature-confirmation');
+    this.removalTokens = new TokenSigner(secretKey, 'signature-removal');
+    this.formTimer = new TokenSigner(secretKey, 'sign-form-started');
+  }
+
+  /** The hidden value a signing form carries: when it was shown. */
+  formStartedToken(): string {
+    return this.formTimer.sign(Math.floor(this.clock().getTime() / 1000));
+  }
+
+  /**
+   * True for a web form that a bot filled: the hidden honeypot field has a value, or it came back
+   * sooner than a person could type (`minSeconds`), or with a forged timestamp. Such submissions
+   * are answered as if accepted, and not recorded, so bots learn nothing.
+   */
+  looksAutomated(fields: { website?: string; form_started?: string }, minSeconds: number): boolean {
+    if (fields.website) return true;
+    if (!fields.form_started) return false;
+    const started = this.formTimer.verify(fields.form_started);
+    if (started === null) return true;
+    return this.clock().getTime() / 1000 - started < minSeconds;
   }
 
   /**
@@ -36,6 +61,7 @@ export class SignaturesService {
     const supportToken = typeof (input as { support_token?: unknown } | null)?.support_token === 'string' ? (input as { support_token: string }).support_token : null;
     const petition = await this.petitions.petitionForSigning(slug, supportToken);
     const data = parseSignInput(input);
+    this.assertAcceptableEmail(data.email);
     const now = this.clock();
     const { queued } = await this.signatures.recordSignature(
       {
@@ -47,6 +73,11 @@ export class SignaturesService {
         country: data.country,
         publicName: data.public_name,
         contactOptIn: data.contact_opt_in,
+        consent: JSON.stringify({
+          public_name: data.public_name ? CONSENT_WORDING.public_name : null,
+          contact_opt_in: data.contact_opt_in ? CONSENT_WORDING.contact_opt_in : null,
+          at: now.toISOString(),
+        }),
       },
       now,
       new Date(now.getTime() - RESEND_INTERVAL_MS).toISOString(),
@@ -64,6 +95,30 @@ export class SignaturesService {
     const petition = petitionId === null ? null : await this.petitions.getById(petitionId);
     if (outcome === 'not_found' || !petition) throw invalidLink();
     return { status: outcome, petition };
+  }
+
+  /** Removes the signature a removal link was made for (the signer changed their mind). */
+  async removeSignature(token: string): Promise<Petition> {
+    const id = this.removalTokens.verify(token);
+    const removed = id === null ? null : await this.signatures.remove(id);
+    const petition = removed ? await this.petitions.getById(removed.petitionId) : null;
+    if (!petition) throw new AppError('not_found', 'This link is not valid, or the signature was already removed.');
+    return petition;
+  }
+
+  removalUrl(baseUrl: string, signatureId: number): string {
+    return `${baseUrl}/signatures/remove?token=${this.removalTokens.sign(signatureId)}`;
+  }
+
+  /** Disposable-address services and blocked domains cannot sign: every signature must reach a person. */
+  private assertAcceptableEmail(email: string): void {
+    const domain = email.split('@').pop()!.toLowerCase();
+    if (this.options.blockedEmailDomains.some((d) => domain === d || domain.endsWith(`.${d}`))) {
+      throw new AppError('validation_failed', 'Signatures from this email domain are not accepted. Use another address.', { field: 'email' });
+    }
+    if (!MailChecker.isValid(email)) {
+      throw new AppError('validation_failed', 'Use a permanent email address: addresses from disposable email services cannot sign.', { field: 'email' });
+    }
   }
 
   /** The link a signer follows to confirm. */
