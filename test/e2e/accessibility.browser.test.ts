@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { TestApp } from '../helpers/app.ts';
+import { BROWSER_SKIP_REASON, startBrowserRig, type BrowserRig } from '../helpers/browser.ts';
+import { createPetition, createUser, DEFAULT_PASSWORD, seedSignatures } from '../helpers/factories.ts';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core (WCAG 2.0–2.2 A and AA rules) on the page and returns what it finds. */
+async function violations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+}
+
+describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON }, () => {
+  let rig: BrowserRig;
+  let browser: Browser;
+  let t: TestApp;
+  let baseUrl: string;
+  let slug: string;
+  let updateId: number;
+
+  before(async () => {
+    rig = await startBrowserRig({ moderation: true });
+    ({ t, browser, baseUrl } = rig);
+    const owner = await createUser(t.ctx, { email: 'owner@example.org', role: 'admin' });
+    const { petition } = await createPetition(t.ctx, { owner, input: { goal: 100 } });
+    slug = petition.slug;
+    await seedSignatures(t.ctx, petition.id, 120);
+    await t.ctx.services.milestones.detect();
+    updateId = (await t.ctx.services.updates.post(owner, slug, { title: 'Jailed for 16 years', body: 'A **trafficker** was jailed.' })).id;
+    await t.ctx.services.endorsements.add(owner, slug, { kind: 'organisation', name: 'Anti-Slavery International', quote: 'We support it.' });
+    await t.ctx.services.press.add(owner, slug, { outlet: 'BBC London', headline: 'Petition handed in', date: '2006-11-16', url: 'https://news.example.org/x' });
+  });
+
+  after(() => rig?.close());
+
+  const check = async (page: Page, path: string, prepare?: (page: Page) => Promise<void>) => {
+    const response = await page.goto(`${baseUrl}${path}`);
+    assert.ok(response, path);
+    if (prepare) await prepare(page);
+    const found = await violations(page);
+    assert.deepEqual(
+      found.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`),
+      [],
+      `${path} has accessibility violations`,
+    );
+  };
+
+  it('has no violations on public pages, including the signing form’s error state', async () => {
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
+      await check(page, path);
+    }
+    await check(page, `/petitions/${slug}`, async (p) => {
+      await p.getByRole('button', { name: 'Sign this petition' }).click();
+      await p.waitForSelector('.error-summary');
+    });
+  });
+
+  it('has no violations on the team’s and moderators’ pages', async () => {
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${baseUrl}/login`);
+    await page.getByLabel('Email address').fill('owner@example.org');
+    await page.getByLabel('Password').fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/account');
+    for (const path of [
+      '/account',
+      '/petitions/new',
+      `/petitions/${slug}`,
+      `/petitions/${slug}/edit`,
+      `/petitions/${slug}/team`,
+      `/petitions/${slug}/endorsements`,
+      `/petitions/${slug}/press`,
+      `/petitions/${slug}/handin`,
+      `/petitions/${slug}/thanks`,
+      `/petitions/${slug}/updates/new`,
+      '/admin',
+      '/admin/audit',
+    ]) {
+      await check(page, path);
+    }
+  });
+});
