@@ -36,10 +36,15 @@ import { registerSharingRoutes } from './modules/sharing/sharing.routes.tsx';
 import { registerHandinApi } from './modules/handin/handin.api.ts';
 import { registerHandinPages } from './modules/handin/handin.pages.tsx';
 import { registerPrivacyPage } from './modules/privacy/privacy.pages.tsx';
+import { registerOpenApi } from './modules/openapi/openapi.ts';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as registered (method and URL), e.g. to check the API description is complete. */
+    registeredRoutes: { method: string; url: string }[];
+  }
   interface FastifyContextConfig {
     /** Routes that change state through a form; the CSRF token is checked before them. */
     csrf?: boolean;
@@ -58,6 +63,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Request logs carry the path only: query strings hold tokens, and IPs are personal data.
     requestIdHeader: false,
     bodyLimit: 256 * 1024,
+  });
+
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
 
   app.setValidatorCompiler(validatorCompiler);
@@ -123,6 +134,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     handleError(ctx, new AppError('not_found', 'There is nothing at this address.'), request, reply),
   );
 
+  await registerOpenApi(app, ctx);
   registerHealthRoutes(app, ctx);
   registerBrowsePages(app, ctx);
   registerAuthPages(app, ctx);

@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { Endorsement } from './endorsements.repository.ts';
-import { EndorsementOutput, EndorsementParams } from './endorsements.schema.ts';
+import { EndorsementInput, EndorsementOutput, EndorsementParams } from './endorsements.schema.ts';
 
 /** Endorsements API: `GET/POST …/endorsements`, `PATCH/DELETE …/endorsements/{id}`, moderators' `POST …/{id}/verify`. */
 export function registerEndorsementsApi(app: FastifyInstance, ctx: AppContext): void {
@@ -32,12 +32,12 @@ export function registerEndorsementsApi(app: FastifyInstance, ctx: AppContext): 
     return { data: (await endorsements.publicList(petition)).map(output) };
   });
 
-  api.post(url, { schema: { params: SlugParams, response: { 201: one } } }, async (request, reply) => {
+  api.post(url, { schema: { params: SlugParams, body: EndorsementInput, response: { 201: one } } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     return reply.status(201).send({ data: output(await endorsements.add(user, request.params.slug, request.body ?? {})) });
   });
 
-  api.patch(`${url}/:id`, { schema: { params: EndorsementParams, response: { 200: one } } }, async (request) => {
+  api.patch(`${url}/:id`, { schema: { params: EndorsementParams, body: EndorsementInput, response: { 200: one } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     return { data: output(await endorsements.edit(user, request.params.slug, request.params.id, request.body ?? {})) };
   });

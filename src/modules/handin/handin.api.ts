@@ -6,6 +6,7 @@ import { unauthenticated } from '../../lib/errors.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
 import { PetitionOutput, SlugParams } from '../petitions/petitions.schema.ts';
 import type { User } from '../users/users.service.ts';
+import { DeliveryInput, OutcomeInput, PaperBatchInput, ResponseInput } from './handin.schema.ts';
 
 export const CSV_IMPORT_LIMIT = 5 * 1024 * 1024;
 
@@ -72,7 +73,7 @@ export function registerHandinApi(app: FastifyInstance, ctx: AppContext): void {
   // of names and postcodes with `?collected_on=&place=&collected_by=`.
   api.post(
     '/api/v1/petitions/:slug/paper-signatures',
-    { schema: { params: SlugParams }, bodyLimit: CSV_IMPORT_LIMIT },
+    { schema: { params: SlugParams, body: z.union([PaperBatchInput, z.string().describe('CSV: name,postcode[,email,country]')]) }, bodyLimit: CSV_IMPORT_LIMIT },
     async (request, reply) => {
       const user = await requireApiUser(ctx, request);
       if (typeof request.body === 'string') {
@@ -84,18 +85,18 @@ export function registerHandinApi(app: FastifyInstance, ctx: AppContext): void {
     },
   );
 
-  api.post('/api/v1/petitions/:slug/delivery', { schema: { params: SlugParams, response: { 200: Envelope } } }, async (request) => {
+  api.post('/api/v1/petitions/:slug/delivery', { schema: { params: SlugParams, body: DeliveryInput, response: { 200: Envelope } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     return { data: petitions.toOutput(await handin.recordDelivery(user, request.params.slug, request.body ?? {})) };
   });
 
-  api.post('/api/v1/petitions/:slug/response', { schema: { params: SlugParams } }, async (request) => {
+  api.post('/api/v1/petitions/:slug/response', { schema: { params: SlugParams, body: ResponseInput } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     const response = await handin.recordResponse(user, request.params.slug, request.body ?? {});
     return { data: { responder: response.responder, responded_on: response.responded_on, text: response.text, document_url: response.document_url } };
   });
 
-  api.post('/api/v1/petitions/:slug/outcome', { schema: { params: SlugParams, response: { 200: Envelope } } }, async (request) => {
+  api.post('/api/v1/petitions/:slug/outcome', { schema: { params: SlugParams, body: OutcomeInput, response: { 200: Envelope } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     return { data: petitions.toOutput(await handin.recordOutcome(user, request.params.slug, request.body ?? {})) };
   });

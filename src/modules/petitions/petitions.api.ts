@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { User } from '../users/users.service.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
-import { PetitionListOutput, PetitionOutput, SlugParams } from './petitions.schema.ts';
+import { CreatePetitionInput, HideInput, ListPetitionsQuery, PetitionListOutput, PetitionOutput, RejectInput, SlugParams } from './petitions.schema.ts';
 import type { Petition } from './petitions.service.ts';
 
 const PetitionEnvelope = z.object({ data: PetitionOutput });
@@ -15,12 +15,12 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
   const petitions = ctx.services.petitions;
 
   // Query and bodies are validated by the service (one schema for forms and API), so errors match.
-  api.get('/api/v1/petitions', { schema: { response: { 200: PetitionListOutput } } }, async (request) => {
+  api.get('/api/v1/petitions', { schema: { querystring: ListPetitionsQuery, response: { 200: PetitionListOutput } } }, async (request) => {
     const result = await petitions.listPublic(request.query);
     return { data: result.petitions.map((p) => petitions.toOutput(p)), page: result.page };
   });
 
-  api.post('/api/v1/petitions', { schema: { response: { 201: PetitionEnvelope } } }, async (request, reply) => {
+  api.post('/api/v1/petitions', { schema: { body: CreatePetitionInput, response: { 201: PetitionEnvelope } } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     const petition = await petitions.createPetition(user, request.body ?? {});
     return reply.status(201).header('location', `/api/v1/petitions/${petition.slug}`).send({ data: petitions.toOutput(petition) });
@@ -31,7 +31,7 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     return { data: petitions.toOutput(await petitions.getForViewer(request.params.slug, viewer)) };
   });
 
-  api.patch('/api/v1/petitions/:slug', { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
+  api.patch('/api/v1/petitions/:slug', { schema: { params: SlugParams, body: CreatePetitionInput, response: { 200: PetitionEnvelope } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     return { data: petitions.toOutput(await petitions.updatePetition(user, request.params.slug, request.body ?? {})) };
   });
@@ -45,8 +45,10 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     hide: (user, slug, body) => petitions.setHidden(user, slug, true, body ?? {}),
     unhide: (user, slug) => petitions.setHidden(user, slug, false),
   };
+  const bodies: Record<string, z.ZodType> = { reject: RejectInput, hide: HideInput };
   for (const [name, run] of Object.entries(actions)) {
-    api.post(`/api/v1/petitions/:slug/${name}`, { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
+    const body = bodies[name];
+    api.post(`/api/v1/petitions/:slug/${name}`, { schema: { params: SlugParams, ...(body ? { body } : {}), response: { 200: PetitionEnvelope } } }, async (request) => {
       const user = await requireApiUser(ctx, request);
       return { data: petitions.toOutput(await run(user, request.params.slug, request.body)) };
     });

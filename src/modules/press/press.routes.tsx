@@ -12,7 +12,7 @@ import { requireApiUser, requirePageUser } from '../auth/auth.plugin.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { User } from '../users/users.service.ts';
 import type { PressLink } from './press.repository.ts';
-import { PressOutput } from './press.service.ts';
+import { PressInput, PressOutput } from './press.service.ts';
 
 const LABELS = { outlet: 'Outlet', headline: 'Headline', date: 'Date', url: 'Web address' };
 const output = (l: PressLink) => ({ id: l.id, outlet: l.outlet, headline: l.headline, date: l.publishedOn, url: l.url });
@@ -100,11 +100,11 @@ export function registerPressRoutes(app: FastifyInstance, ctx: AppContext): void
     const viewer = request.headers.authorization ? await requireApiUser(ctx, request) : null;
     return { data: (await press.list(await petitions.getForViewer(request.params.slug, viewer))).map(output) };
   });
-  api.post(url, { schema: { params: SlugParams, response: { 201: z.object({ data: PressOutput }) } } }, async (request, reply) => {
+  api.post(url, { schema: { params: SlugParams, body: PressInput, response: { 201: z.object({ data: PressOutput }) } } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     return reply.status(201).send({ data: output(await press.add(user, request.params.slug, request.body ?? {})) });
   });
-  api.patch(`${url}/:id`, { schema: { params: IdParams, response: { 200: z.object({ data: PressOutput }) } } }, async (request) => {
+  api.patch(`${url}/:id`, { schema: { params: IdParams, body: PressInput, response: { 200: z.object({ data: PressOutput }) } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     return { data: output(await press.edit(user, request.params.slug, request.params.id, request.body ?? {})) };
   });

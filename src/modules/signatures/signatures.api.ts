@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
-import { SignAccepted } from './signatures.schema.ts';
+import { SignAccepted, SignInput } from './signatures.schema.ts';
 
 export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 
@@ -10,7 +11,7 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT } },
+    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT } },
     async (request, reply) => {
       await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {});
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
-import { TeamEntryOutput } from './teams.schema.ts';
+import { ChangeRoleInput, InviteInput, TeamEntryOutput } from './teams.schema.ts';
 import type { Team } from './teams.service.ts';
 
 const TeamOutput = z.object({ data: z.array(TeamEntryOutput) });
@@ -34,13 +34,13 @@ export function registerTeamsApi(app: FastifyInstance, ctx: AppContext): void {
     return teamOutput(await teams.getTeam(user, request.params.slug));
   });
 
-  api.post(url, { schema }, async (request, reply) => {
+  api.post(url, { schema: { ...schema, body: InviteInput } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     await teams.invite(user, request.params.slug, request.body ?? {});
     return reply.status(201).send(teamOutput(await teams.getTeam(user, request.params.slug)));
   });
 
-  api.patch(url, { schema }, async (request) => {
+  api.patch(url, { schema: { ...schema, body: ChangeRoleInput } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     await teams.changeRole(user, request.params.slug, request.body ?? {});
     return teamOutput(await teams.getTeam(user, request.params.slug));

@@ -6,7 +6,7 @@ import { renderMarkdown } from '../../lib/markdown.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
-import { UpdateOutput, UpdateParams } from './updates.schema.ts';
+import { UpdateInput, UpdateOutput, UpdateParams } from './updates.schema.ts';
 import type { UpdateWithEmail } from './updates.service.ts';
 
 /** Updates API: `POST/GET /api/v1/petitions/{slug}/updates`, `GET/PATCH/DELETE …/updates/{id}`. */
@@ -38,7 +38,7 @@ export function registerUpdatesApi(app: FastifyInstance, ctx: AppContext): void 
     return { data: list.map((u) => output(petition, u, team)) };
   });
 
-  api.post('/api/v1/petitions/:slug/updates', { schema: { params: SlugParams, response: { 201: z.object({ data: UpdateOutput }) } } }, async (request, reply) => {
+  api.post('/api/v1/petitions/:slug/updates', { schema: { params: SlugParams, body: UpdateInput, response: { 201: z.object({ data: UpdateOutput }) } } }, async (request, reply) => {
     const user = await requireApiUser(ctx, request);
     const update = await updates.post(user, request.params.slug, request.body ?? {});
     const petition = await petitions.getForViewer(request.params.slug, user);
@@ -51,7 +51,7 @@ export function registerUpdatesApi(app: FastifyInstance, ctx: AppContext): void 
     return { data: output(petition, update, await isTeam(petition.slug, viewer)) };
   });
 
-  api.patch('/api/v1/petitions/:slug/updates/:id', { schema: { params: UpdateParams, response: { 200: z.object({ data: UpdateOutput }) } } }, async (request) => {
+  api.patch('/api/v1/petitions/:slug/updates/:id', { schema: { params: UpdateParams, body: UpdateInput, response: { 200: z.object({ data: UpdateOutput }) } } }, async (request) => {
     const user = await requireApiUser(ctx, request);
     const update = await updates.edit(user, request.params.slug, request.params.id, request.body ?? {});
     return { data: output(await petitions.getForViewer(request.params.slug, user), update, true) };
