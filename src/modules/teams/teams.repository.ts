@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
-import type { Database, MemberRole } from '../../db/schema.ts';
+import type { Selectable } from 'kysely';
+import type { Database, MemberRole, PetitionInvitationsTable } from '../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 
 export interface TeamMember {
@@ -192,17 +193,7 @@ export class TeamsRepository {
   }
 }
 
-function toInvitation(row: {
-  id: number;
-  petition_id: number;
-  email: string;
-  role: MemberRole;
-  invited_by: number | null;
-  created_at: string;
-  expires_at: string;
-  accepted_at: string | null;
-  revoked_at: string | null;
-}): Invitation {
+function toInvitation(row: Selectable<PetitionInvitationsTable>): Invitation {
   return {
     id: row.id,
     petitionId: row.petition_id,
