@@ -100,6 +100,26 @@ describe('the undersign command', () => {
     assert.match(missing.stderr, /--email/);
   });
 
+  it('loads the story as a demo into an empty database, and refuses a database in use', async () => {
+    const demoEnv = { DATABASE_URL: `sqlite://${join(dir, 'demo.sqlite')}` };
+    const res = run(['demo'], { env: demoEnv });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /Demo loaded: http:\/\/127\.0\.0\.1:3000\/petitions\/keep-the-mets-specialist-human-trafficking-unit-open/);
+    const ctx = createContext(loadConfig({ ...env, ...demoEnv }));
+    try {
+      const petition = await ctx.services.petitions.getForViewer('keep-the-mets-specialist-human-trafficking-unit-open', null);
+      assert.equal(petition.signatureCount, 1804);
+      assert.equal(petition.state, 'delivered');
+      assert.ok((await ctx.services.milestones.list(petition)).some((m) => m.kind === 'goal'));
+      assert.equal((await ctx.services.endorsements.publicList(petition)).length, 5);
+    } finally {
+      await ctx.close();
+    }
+    const again = run(['demo'], { env: demoEnv });
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already has petitions/);
+  });
+
   it('refuses invalid configuration, naming the variable', () => {
     const res = run(['migrate'], { env: { PORT: 'eighty' } });
     assert.notEqual(res.status, 0);

@@ -4,6 +4,7 @@ import { createContext, LOG_REDACT_PATHS, type AppContext } from './context.ts';
 import { migrateToLatest } from './db/database.ts';
 import { AppError } from './lib/errors.ts';
 import { randomToken } from './lib/tokens.ts';
+import { loadDemo } from './demo.ts';
 import { loadConfigOrExit, startServer, startWorker } from './server.ts';
 
 /** A context for one CLI command: logs go to stderr so stdout carries only the command's output. */
@@ -57,6 +58,28 @@ program
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
     } finally {
       await ctx.close();
+    }
+  });
+
+program
+  .command('demo')
+  .description('Load the campaign of the story (a complete petition, 1,804 signatures, hand-in and response) into an empty database')
+  .action(async () => {
+    const config = loadConfigOrExit();
+    const log = pino({ level: 'warn' }, pino.destination(2));
+    const migrating = createContext(config, { log });
+    try {
+      await migrateToLatest(migrating.db);
+    } finally {
+      await migrating.close();
+    }
+    try {
+      const demo = await loadDemo(config, log);
+      console.log(`Demo loaded: ${config.baseUrl}/petitions/${demo.slug}`);
+      for (const a of demo.accounts) console.log(`Sign in as ${a.email} / ${a.password} (${a.role})`);
+    } catch (err) {
+      process.stderr.write(`undersign: ${(err as Error).message}\n`);
+      process.exit(1);
     }
   });
 
