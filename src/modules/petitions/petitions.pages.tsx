@@ -350,6 +350,14 @@ export async function renderPetitionPage(
   const { petition } = view;
   if (petition.state === 'draft' || petition.state === 'pending' || petition.hidden) reply.header('x-robots-tag', 'noindex');
   if (view.actor) reply.header('cache-control', 'private, no-store');
+  // Independent reads: on PostgreSQL they run side by side on the pool.
+  const [updates, endorsements, press, milestones, handin] = await Promise.all([
+    ctx.services.updates.forPetition(petition),
+    ctx.services.endorsements.publicList(petition),
+    ctx.services.press.list(petition),
+    ctx.services.milestones.list(petition),
+    ctx.services.handin.publicRecord(petition),
+  ]);
   const page = PetitionPage({
     ctx: await pageContext(ctx, request, reply),
     view,
@@ -365,15 +373,10 @@ export async function renderPetitionPage(
       url: petitions.can(view, 'view_team') && petitions.collectsSupporters(petition) ? petitions.supporterUrl(petition) : null,
       visitor: !!options.supportToken,
     },
-    updates: await ctx.services.updates.forPetition(petition),
+    updates,
     thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
     formStarted: ctx.services.signatures.formStartedToken(),
-    campaign: {
-      endorsements: await ctx.services.endorsements.publicList(petition),
-      press: await ctx.services.press.list(petition),
-      milestones: await ctx.services.milestones.list(petition),
-      handin: await ctx.services.handin.publicRecord(petition),
-    },
+    campaign: { endorsements, press, milestones, handin },
     options,
   });
   return sendPage(reply, page, options.status ?? 200);
