@@ -3,7 +3,9 @@
  * prints a table. Record figures in docs/performance.md with the command that produced them.
  */
 import { runHandinBench } from './handin.ts';
+import { runSigningBench } from './signing.ts';
 
-const results = await runHandinBench();
-console.log(`\nUndersign benchmarks — ${new Date().toISOString()} — node ${process.version}\n`);
-console.table(results);
+const only = process.argv[2];
+console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${process.version}`);
+if (!only || only === 'signing') console.table(await runSigningBench());
+if (!only || only === 'handin') console.table(await runHandinBench());

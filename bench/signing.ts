@@ -1,0 +1,104 @@
+/**
+ * Signing benchmark: the site runs in its own process (`undersign serve`, RATE_LIMIT=off, a fresh
+ * SQLite file); autocannon, in this process, signs with distinct addresses, follows confirmation
+ * links, and reads the petition page and JSON while nothing else runs. Bounded by BENCH_SECONDS
+ * per scenario (default 10). Afterwards the displayed count must equal the confirmed rows.
+ */
+import autocannon from 'autocannon';
+import BetterSqlite3 from 'better-sqlite3';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TokenSigner } from '../src/lib/tokens.ts';
+import { freePort } from '../test/helpers/server.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
+const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
+
+type Row = Record<string, string | number>;
+
+function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
+  return {
+    scenario: name,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    '2xx': r['2xx'],
+    'non-2xx': r.non2xx,
+    errors: r.errors + r.timeouts,
+    ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
+  };
+}
+
+export async function runSigningBench(): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'undersign-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: `sqlite://${join(dir, 'bench.sqlite')}`, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'error', PORT: String(port), BASE_URL: base, WORKER: 'off' };
+  const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
+  cli(['migrate']);
+  cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
+  const token = cli(['token', 'create', '--email', 'bench@example.org']).stdout.trim().split('\n').at(-1)!;
+  // The web process alone (no worker): the benchmark measures the request path, not email sending.
+  const server = spawn(process.execPath, [BIN, 'serve', '--no-worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const rows: Row[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      if ((await fetch(`${base}/healthz`).catch(() => null))?.ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = (await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Benchmark petition for signing', action: 'Measure the signing path.', background: 'Numbers, not guesses.', target: { name: 'The decision-maker' } }) })).json()) as { data: { slug: string } };
+    const slug = created.data.slug as string;
+    await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const rss = () => Number(spawnSync('ps', ['-o', 'rss=', '-p', String(server.pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
+
+    let n = 0;
+    const sign = await autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: `/api/v1/petitions/${slug}/signatures`,
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ name: `Signer ${n}`, email: `signer${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }) }),
+        },
+      ],
+    });
+    rows.push(summarise('sign (POST, distinct emails)', sign, rss()));
+
+    const db = new BetterSqlite3(join(dir, 'bench.sqlite'), { readonly: true });
+    const signer = new TokenSigner(SECRET, 'signature-confirmation');
+    const ids = (db.prepare("select id from signatures where status = 'pending' order by id").all() as { id: number }[]).map((r) => r.id);
+    let next = 0;
+    const confirm = await autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++ % ids.length]!)}` }) }],
+    });
+    rows.push(summarise('confirm (GET link)', confirm, rss()));
+
+    const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
+    rows.push(summarise('petition page (HTML)', page, rss()));
+    const json = await autocannon({ url: `${base}/api/v1/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
+    rows.push(summarise('petition JSON', json, rss()));
+
+    const shown = ((await (await fetch(`${base}/api/v1/petitions/${slug}`)).json()) as { data: { signature_count: number } }).data.signature_count;
+    const confirmedRows = (db.prepare("select count(*) as n from signatures where status = 'confirmed'").get() as { n: number }).n;
+    db.close();
+    console.error(`exactness: displayed count ${shown}, confirmed rows ${confirmedRows} — ${shown === confirmedRows ? 'equal' : 'MISMATCH'}`);
+    if (shown !== confirmedRows) process.exitCode = 1;
+    return rows;
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
