@@ -46,6 +46,8 @@ export interface Config {
   blockedEmailDomains: string[];
   /** A web signature sent sooner than this after the form was shown is treated as a bot's. */
   signMinSeconds: number;
+  /** Days after a petition closes before its signers' personal data is erased (counts stay). */
+  retentionDays: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -108,6 +110,7 @@ const EnvSchema = z.object({
   DEBATE_THRESHOLD: z.coerce.number().int().min(1).default(100_000),
   BLOCKED_EMAIL_DOMAINS: z.string().default(''),
   SIGN_MIN_SECONDS: z.coerce.number().min(0).max(60).default(3),
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
 });
 
 function isValidTimeZone(tz: string): boolean {
@@ -178,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     debateThreshold: e.DEBATE_THRESHOLD,
     blockedEmailDomains: e.BLOCKED_EMAIL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     signMinSeconds: e.SIGN_MIN_SECONDS,
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 

@@ -204,6 +204,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     lockMs: config.jobLockMs,
     periodic: [
         { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
+        {
+          name: 'erase signers’ details after the retention period',
+          everyMs: 3_600_000,
+          run: async () => {
+            const closedBefore = new Date(clock().getTime() - config.retentionDays * 86_400_000).toISOString();
+            while ((await repositories.signatures.eraseExpired(closedBefore, 1000)) === 1000);
+          },
+        },
         { name: 'record milestones', everyMs: config.deadlineSweepMs, run: () => services.milestones.detect() },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],

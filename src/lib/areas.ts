@@ -7,7 +7,8 @@ import { countryName } from './countries.ts';
  */
 export function areaOf(country: string, postcode: string | null): string {
   if (country === 'GB') {
-    const district = postcode ? toOutcode(postcode) : null;
+    // After the retention period only the district is kept ("SW1A"), which is already the answer.
+    const district = postcode ? (toOutcode(postcode) ?? (/^[A-Z]{1,2}\d[A-Z\d]?$/.test(postcode) ? postcode : null)) : null;
     return district ?? 'United Kingdom (no postcode)';
   }
   return countryName(country);

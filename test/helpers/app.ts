@@ -45,6 +45,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     debateThreshold: 100_000,
     blockedEmailDomains: [],
     signMinSeconds: 0,
+    retentionDays: 365,
     ...overrides,
   };
 }

@@ -144,3 +144,53 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     assert.equal(await signatures.countConfirmedRows(petitionId), outcomes.filter((o) => o.outcome === 'confirmed').length + 1);
   });
 });
+
+describeEachDatabase('retention: erasing signers’ details', (kind) => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await openTestDatabase(kind);
+  });
+  after(() => t.cleanup());
+
+  it('erases names, emails and full postcodes of long-closed petitions, keeping counts and districts', async () => {
+    const repos = repositoriesFor(t.db);
+    const owner = await repos.users.insert(userRow('owner@example.org'));
+    const petition = (closedAt: string | null, slug: string) =>
+      repos.petitions.insert(
+        { slug, title: slug, action: 'a', background: 'b', target_name: 't', state: closedAt ? 'closed' : 'open', owner_id: owner.id, created_at: NOW.toISOString(), updated_at: NOW.toISOString(), closed_at: closedAt },
+        () => ({}),
+        NOW,
+      );
+    const old = await petition('2025-01-01T00:00:00.000Z', 'old');
+    const recent = await petition('2026-10-01T00:00:00.000Z', 'recent');
+    const add = async (petitionId: number, email: string) => {
+      await repos.signatures.recordSignature(
+        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}' },
+        NOW,
+        NOW.toISOString(),
+        job,
+      );
+      const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).where('petition_id', '=', petitionId).executeTakeFirstOrThrow();
+      await repos.signatures.confirm(id, NOW, () => true);
+    };
+    await add(old.id, 'a@example.net');
+    await add(old.id, 'b@example.net');
+    await add(recent.id, 'c@example.net');
+
+    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 2);
+    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 0, 'nothing left to erase');
+    const rows = await t.db.kysely.selectFrom('signatures').selectAll().where('petition_id', '=', old.id).execute();
+    for (const row of rows) {
+      assert.equal(row.name, '');
+      assert.equal(row.email, '');
+      assert.equal(row.postcode, 'SW1A', 'the district stays for per-area figures');
+      assert.equal(row.contact_opt_in, 0);
+      assert.equal(row.consent, null);
+      assert.equal(row.status, 'confirmed');
+    }
+    assert.equal(Number((await repos.petitions.findById(old.id))!.signature_count), 2, 'the count stays');
+    assert.equal(await repos.signatures.countConfirmedRows(old.id), 2);
+    const kept = await t.db.kysely.selectFrom('signatures').select('email').where('petition_id', '=', recent.id).executeTakeFirstOrThrow();
+    assert.equal(kept.email, 'c@example.net', 'a recently closed petition keeps its signers for now');
+  });
+});

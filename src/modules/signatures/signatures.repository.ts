@@ -155,6 +155,42 @@ export class SignaturesRepository {
     return this.db.kysely.selectFrom('signatures').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * Erases the personal data of signers of petitions closed before `closedBefore`: names, emails,
+   * consents and the inward half of postcodes go; the signature rows stay, confirmed, with their
+   * postcode district and country, so counts and per-area figures do not change. Returns how many.
+   */
+  async eraseExpired(closedBefore: string, limit: number): Promise<number> {
+    const due = await this.db.kysely
+      .selectFrom('signatures')
+      .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+      .select(['signatures.id', 'signatures.postcode', 'signatures.country'])
+      .where('petitions.state', 'in', ['closed', 'delivered'])
+      .where('petitions.closed_at', '<', closedBefore)
+      .where('signatures.email', '!=', '')
+      .limit(limit)
+      .execute();
+    if (due.length === 0) return 0;
+    await this.db.kysely.transaction().execute(async (trx) => {
+      for (const row of due) {
+        await trx
+          .updateTable('signatures')
+          .set({
+            name: '',
+            email: '',
+            email_key: `erased:${row.id}`,
+            postcode: row.country === 'GB' && row.postcode ? row.postcode.split(' ')[0]! : null,
+            public_name: 0,
+            contact_opt_in: 0,
+            consent: null,
+          })
+          .where('id', '=', row.id)
+          .execute();
+      }
+    });
+    return due.length;
+  }
+
   /** Confirmed signers who agreed to hear from the campaign (the audience of an update). */
   async countContactable(petitionId: number): Promise<number> {
     const row = await this.db.kysely
