@@ -120,6 +120,35 @@ describe('the undersign command', () => {
     assert.match(again.stderr, /already has petitions/);
   });
 
+  it('answers data-subject requests: export everything about an address, then erase it', async () => {
+    const ctx = createContext(loadConfig(env));
+    let slug: string;
+    try {
+      const admin = (await ctx.services.users.findByEmail('admin@example.org'))!;
+      const petition = await ctx.services.petitions.createPetition(admin, {
+        title: 'A petition for the data request test',
+        action: 'Do the right thing please.',
+        background: 'Because it matters a lot.',
+        target: { name: 'The council' },
+      });
+      slug = (await ctx.services.petitions.openPetition(admin, petition.slug)).slug;
+      await ctx.services.signatures.recordSignature(slug, { name: 'Dana Subject', email: 'Dana@Example.net', postcode: 'SW1A 1AA', country: 'GB', public_name: true });
+    } finally {
+      await ctx.close();
+    }
+    const exported = run(['signer', 'export', '--email', 'dana@example.net']);
+    assert.equal(exported.status, 0, exported.stderr);
+    const data = JSON.parse(exported.stdout);
+    assert.equal(data.signatures.length, 1);
+    assert.equal(data.signatures[0].name, 'Dana Subject');
+    assert.equal(data.signatures[0].consent.public_name, 'Show my name publicly as a supporter');
+    const dry = run(['signer', 'erase', '--email', 'dana@example.net']);
+    assert.match(dry.stdout, /1 signature\(s\) would be erased/);
+    const erased = run(['signer', 'erase', '--email', 'dana@example.net', '--yes']);
+    assert.match(erased.stdout, /Erased 1 signature\(s\)/);
+    assert.equal(JSON.parse(run(['signer', 'export', '--email', 'dana@example.net']).stdout).signatures.length, 0);
+  });
+
   it('refuses invalid configuration, naming the variable', () => {
     const res = run(['migrate'], { env: { PORT: 'eighty' } });
     assert.notEqual(res.status, 0);

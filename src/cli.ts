@@ -83,6 +83,36 @@ program
     }
   });
 
+const signer = program.command('signer').description('Data-subject requests about a signer, by email address');
+signer
+  .command('export')
+  .description('Print, as JSON, everything held about the signatures given with an email address')
+  .requiredOption('--email <email>', 'the signer’s email address')
+  .action(async (opts: { email: string }) => {
+    await withContext(async (ctx) => {
+      const data = await ctx.services.signatures.exportPersonalData(opts.email);
+      await ctx.repositories.audit.append({ actorId: null, petitionId: null, action: 'privacy.subject_export', details: { signatures: data.length } }, ctx.clock());
+      console.log(JSON.stringify({ email: opts.email, signatures: data }, null, 2));
+    });
+  });
+signer
+  .command('erase')
+  .description('Delete every signature given with an email address (the counts go down with them)')
+  .requiredOption('--email <email>', 'the signer’s email address')
+  .option('--yes', 'do it (without --yes, only says what would be erased)')
+  .action(async (opts: { email: string; yes?: boolean }) => {
+    await withContext(async (ctx) => {
+      const found = await ctx.services.signatures.exportPersonalData(opts.email);
+      if (!opts.yes) {
+        console.log(`${found.length} signature(s) would be erased. Run again with --yes to erase them.`);
+        return;
+      }
+      const erased = await ctx.services.signatures.erasePersonalData(opts.email);
+      await ctx.repositories.audit.append({ actorId: null, petitionId: null, action: 'privacy.subject_erasure', details: { signatures: erased } }, ctx.clock());
+      console.log(`Erased ${erased} signature(s).`);
+    });
+  });
+
 const user = program.command('user').description('Manage staff accounts (campaigners and admins)');
 user
   .command('create')

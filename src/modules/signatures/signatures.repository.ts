@@ -191,6 +191,18 @@ export class SignaturesRepository {
     return due.length;
   }
 
+  /** Every signature given with an email address, on any petition: for a data-subject request. */
+  async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string })[]> {
+    return this.db.kysely
+      .selectFrom('signatures')
+      .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+      .selectAll('signatures')
+      .select(['petitions.slug as petition_slug', 'petitions.title as petition_title'])
+      .where('signatures.email_key', '=', emailKey)
+      .orderBy('signatures.id')
+      .execute();
+  }
+
   /** Confirmed signers who agreed to hear from the campaign (the audience of an update). */
   async countContactable(petitionId: number): Promise<number> {
     const row = await this.db.kysely

@@ -106,6 +106,32 @@ export class SignaturesService {
     return petition;
   }
 
+  /** Everything held about one email address (a data-subject access request). */
+  async exportPersonalData(email: string) {
+    const rows = await this.signatures.findByEmail(emailKey(email));
+    return rows.map((r) => ({
+      petition: { slug: r.petition_slug, title: r.petition_title },
+      name: r.name,
+      email: r.email,
+      postcode: r.postcode,
+      country: r.country,
+      status: r.status,
+      show_name_publicly: r.public_name === 1,
+      contact_opt_in: r.contact_opt_in === 1,
+      consent: r.consent ? (JSON.parse(r.consent) as unknown) : null,
+      signed_at: r.created_at,
+      confirmed_at: r.confirmed_at,
+      unsubscribed_at: r.unsubscribed_at,
+    }));
+  }
+
+  /** Erases every signature given with an email address (a data-subject erasure request); counts follow. */
+  async erasePersonalData(email: string): Promise<number> {
+    const rows = await this.signatures.findByEmail(emailKey(email));
+    for (const row of rows) await this.signatures.remove(row.id);
+    return rows.length;
+  }
+
   removalUrl(baseUrl: string, signatureId: number): string {
     return `${baseUrl}/signatures/remove?token=${this.removalTokens.sign(signatureId)}`;
   }
