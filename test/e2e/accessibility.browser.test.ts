@@ -97,3 +97,54 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
     }
   });
 });
+
+describe('keyboard, small screens and zoom', { skip: BROWSER_SKIP_REASON }, () => {
+  let rig: BrowserRig;
+  let slug: string;
+
+  before(async () => {
+    rig = await startBrowserRig();
+    slug = (await createPetition(rig.t.ctx)).petition.slug;
+  });
+  after(() => rig?.close());
+
+  it('signs with the keyboard alone, with a visible focus indicator', async () => {
+    const page = await (await rig.browser.newContext({ javaScriptEnabled: false })).newPage();
+    await page.goto(`${rig.baseUrl}/petitions/${slug}`);
+    // Tab until the name field has focus, as a keyboard user would.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate('document.activeElement && document.activeElement.id') === 'f-name') break;
+    }
+    assert.equal(await page.evaluate('document.activeElement.id'), 'f-name');
+    const outline = await page.evaluate<string>("getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth");
+    assert.match(outline, /^solid [1-9]/, `focus is visible (${outline})`);
+    await page.keyboard.type('Kay Board');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('kay@example.net');
+    await page.keyboard.press('Tab'); // country (United Kingdom already chosen)
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('SW1A 1AA');
+    await page.keyboard.press('Tab'); // public name
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab'); // contact
+    await page.keyboard.press('Tab'); // privacy link
+    await page.keyboard.press('Tab'); // submit
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/signed');
+    const row = await rig.t.ctx.db.kysely.selectFrom('signatures').select(['name', 'public_name']).where('email_key', '=', 'kay@example.net').executeTakeFirstOrThrow();
+    assert.deepEqual(row, { name: 'Kay Board', public_name: 1 });
+  });
+
+  it('fits a 320 px screen and 200 % zoom without sideways scrolling', async () => {
+    for (const options of [{ viewport: { width: 320, height: 640 } }, { viewport: { width: 640, height: 800 }, deviceScaleFactor: 2 }]) {
+      const page = await (await rig.browser.newContext(options)).newPage();
+      for (const path of ['/', `/petitions/${slug}`, '/petitions', '/login']) {
+        await page.goto(`${rig.baseUrl}${path}`);
+        if (options.deviceScaleFactor) await page.evaluate("document.documentElement.style.zoom = '2'");
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        assert.ok(overflow <= 1, `${path} at ${JSON.stringify(options)} scrolls sideways by ${overflow}px`);
+      }
+    }
+  });
+});
