@@ -37,6 +37,7 @@ import { registerHandinApi } from './modules/handin/handin.api.ts';
 import { registerHandinPages } from './modules/handin/handin.pages.tsx';
 import { registerPrivacyPage } from './modules/privacy/privacy.pages.tsx';
 import { registerOpenApi } from './modules/openapi/openapi.ts';
+import { registerWebhookRoutes } from './modules/webhooks/webhooks.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -151,6 +152,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerThanksPages(app, ctx);
   registerHandinPages(app, ctx);
   registerPrivacyPage(app, ctx);
+  registerWebhookRoutes(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);

@@ -25,6 +25,8 @@ import { MilestonesRepository } from './modules/milestones/milestones.ts';
 import { MilestonesService } from './modules/milestones/milestones.service.ts';
 import { HandinRepository } from './modules/handin/handin.repository.ts';
 import { HandinService } from './modules/handin/handin.service.ts';
+import { WebhooksRepository } from './modules/webhooks/webhooks.repository.ts';
+import { WebhooksService } from './modules/webhooks/webhooks.service.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -59,6 +61,7 @@ export interface AppContext {
     press: PressRepository;
     milestones: MilestonesRepository;
     handin: HandinRepository;
+    webhooks: WebhooksRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -74,6 +77,7 @@ export interface AppContext {
     press: PressService;
     milestones: MilestonesService;
     handin: HandinService;
+    webhooks: WebhooksService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -136,6 +140,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     press: new PressRepository(db, effects),
     milestones: new MilestonesRepository(db, effects),
     handin: new HandinRepository(db, effects),
+    webhooks: new WebhooksRepository(db, effects),
     audit,
     jobs,
   };
@@ -156,8 +161,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     },
     nudge,
   );
+  const webhooks = new WebhooksService(repositories.webhooks, petitions, repositories.signatures, clock, { production: config.env === 'production', siteName: config.siteName }, nudge);
   const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge, {
     blockedEmailDomains: config.blockedEmailDomains,
+    listens: (event) => webhooks.anyListening(event),
   });
   const broadcasts = new BroadcastsService(
     repositories.broadcasts,
@@ -195,6 +202,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       clock,
       { siteName: config.siteName, timeZone: config.timeZone },
     ),
+    webhooks,
   };
   worker = new JobWorker({
     jobs,
@@ -217,6 +225,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       ],
     handlers: {
       ...broadcasts.jobHandlers(),
+      ...webhooks.jobHandlers(),
       ...services.milestones.jobHandlers(),
       ...endorsementJobHandlers({ endorsements: services.endorsements, petitions, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...accountJobHandlers({ users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),

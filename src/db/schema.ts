@@ -296,6 +296,34 @@ export interface ResponsesTable {
   created_at: string;
 }
 
+export interface WebhooksTable {
+  id: Generated<number>;
+  owner_id: number | null;
+  /** Null for a site-wide webhook (admins only). */
+  petition_id: number | null;
+  url: string;
+  /** JSON array of event names. */
+  events: string;
+  /** Signs every delivery (HMAC-SHA256); shown to the owner once. */
+  secret: string;
+  include_personal_data: number;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failing';
+  attempts: number;
+  response_status: number | null;
+  error: string | null;
+  created_at: string;
+  last_attempt_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -319,6 +347,8 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivery_photos: DeliveryPhotosTable;
   responses: ResponsesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -13,6 +13,7 @@ import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petiti
 import type { TeamsRepository } from '../teams/teams.repository.ts';
 import { checkImage, type UploadsRepository } from '../uploads/uploads.ts';
 import type { User } from '../users/users.service.ts';
+import { webhookEvent } from '../webhooks/events.ts';
 import type { AuditRepository } from '../audit/audit.repository.ts';
 import { newHandinDocument, writeHandinPack } from './handin.pdf.ts';
 import type { Delivery, HandinRepository, PaperBatch, Response } from './handin.repository.ts';
@@ -143,7 +144,10 @@ export class HandinService {
       petition.id,
       ['open', 'closed'],
       { delivered_at: deliveredAt, place: data.place, recipient_name: data.recipient_name, recipient_body: data.recipient_body, presented_by: data.presented_by, notes: data.notes, created_by: user.id, created_at: now.toISOString() },
-      { audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.delivered', details: { place: data.place, to: data.recipient_name } }] },
+      {
+        audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.delivered', details: { place: data.place, to: data.recipient_name } }],
+        jobs: [webhookEvent('petition.delivered', petition.id, { delivered_at: deliveredAt, place: data.place, recipient: data.recipient_name })],
+      },
       now,
     );
     if (!recorded) throw new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
@@ -184,7 +188,10 @@ export class HandinService {
       petition.id,
       data.outcome,
       data.summary,
-      { audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.outcome_recorded', details: { outcome: data.outcome } }] },
+      {
+        audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.outcome_recorded', details: { outcome: data.outcome } }],
+        jobs: [webhookEvent('outcome.recorded', petition.id, { outcome: data.outcome, summary: data.summary })],
+      },
       this.clock(),
     );
     if (data.notify_signers) {

@@ -4,6 +4,7 @@ import type { Mailer } from '../../mail/mailer.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import type { TeamsRepository } from '../teams/teams.repository.ts';
+import { webhookEvent } from '../webhooks/events.ts';
 import { MILESTONE_JOB, milestoneThresholds, type Milestone, type MilestonesRepository } from './milestones.ts';
 
 /** Finds milestones as counts grow (in the worker), and tells the petition's owners. */
@@ -46,7 +47,7 @@ export class MilestonesService {
           reachedAt,
           {
             audit: [{ actorId: null, petitionId: id, action: 'milestone.reached', details: milestone }],
-            jobs: notify ? [{ kind: MILESTONE_JOB, payload: { petitionId: id, ...milestone } }] : [],
+            jobs: [...(notify ? [{ kind: MILESTONE_JOB, payload: { petitionId: id, ...milestone } }] : []), webhookEvent('milestone.reached', id, { ...milestone, reached_at: reachedAt })],
           },
           now,
         );

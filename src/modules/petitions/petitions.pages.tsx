@@ -210,6 +210,11 @@ const TeamPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean;
         <a class="button button-secondary" href={path(p.petition, '/team')}>
           Team
         </a>
+        {p.may('manage_team') ? (
+          <a class="button button-secondary" href={path(p.petition, '/webhooks')}>
+            Webhooks
+          </a>
+        ) : null}
         {p.may('edit') ? (
           <a class="button button-secondary" href={path(p.petition, '/edit')}>
             Edit

@@ -7,6 +7,7 @@ import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts
 import { endOfDayInZone, type Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { User } from '../users/users.service.ts';
+import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
 import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
@@ -171,6 +172,7 @@ export class PetitionsService {
     this.assertDeadlineAhead(petition);
     return this.transition(petition, 'open', { opened_at: this.clock().toISOString() }, {
       audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.opened' }],
+      jobs: [webhookEvent('petition.opened', petition.id)],
     });
   }
 
@@ -182,7 +184,7 @@ export class PetitionsService {
     this.assertDeadlineAhead(petition);
     return this.transition(petition, 'open', { opened_at: this.clock().toISOString() }, {
       audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.published' }],
-      jobs: [{ kind: MODERATION_NOTICE_JOB, payload: { petitionId: petition.id, decision: 'published' } }],
+      jobs: [{ kind: MODERATION_NOTICE_JOB, payload: { petitionId: petition.id, decision: 'published' } }, webhookEvent('petition.opened', petition.id)],
     });
   }
 
@@ -215,6 +217,7 @@ export class PetitionsService {
     assertTransition(petition.state, 'closed');
     return this.transition(petition, 'closed', { closed_at: this.clock().toISOString() }, {
       audit: [{ actorId: user.id, petitionId: petition.id, action: 'petition.closed' }],
+      jobs: [webhookEvent('petition.closed', petition.id, { by: 'team' })],
     });
   }
 
@@ -241,6 +244,7 @@ export class PetitionsService {
   async closeExpiredPetitions(): Promise<number> {
     const closed = await this.petitions.closeExpired(this.clock(), (p) => ({
       audit: [{ actorId: null, petitionId: p.id, action: 'petition.closed', details: { by: 'deadline' } }],
+      jobs: [webhookEvent('petition.closed', p.id, { by: 'deadline' })],
     }));
     return closed.length;
   }

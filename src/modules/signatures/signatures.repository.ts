@@ -88,6 +88,8 @@ export class SignaturesRepository {
     signatureId: number,
     now: Date,
     isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean,
+    /** A job to queue with the confirmation (the webhook event), if anyone listens. */
+    withConfirmation?: (petitionId: number) => NewJob,
   ): Promise<{ outcome: ConfirmOutcome; petitionId: number | null }> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const found = await trx
@@ -119,6 +121,7 @@ export class SignaturesRepository {
           })),
         )
         .execute();
+      if (withConfirmation) await this.jobs.enqueue(trx, withConfirmation(petitionId), now);
       return { outcome: 'confirmed', petitionId };
     });
   }

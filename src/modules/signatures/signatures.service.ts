@@ -4,6 +4,7 @@ import { TokenSigner } from '../../lib/tokens.ts';
 import type { NewJob } from '../../jobs/jobs.repository.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import { emailKey } from '../users/users.service.ts';
+import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
 import { CONSENT_WORDING, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
@@ -28,7 +29,7 @@ export class SignaturesService {
     private readonly clock: Clock,
     secretKey: string,
     private readonly onJobQueued: () => void = () => {},
-    private readonly options: { blockedEmailDomains: string[] } = { blockedEmailDomains: [] },
+    private readonly options: { blockedEmailDomains: string[]; listens?: (event: WebhookEvent) => Promise<boolean> } = { blockedEmailDomains: [] },
   ) {
     this.confirmationTokens = new TokenSigner(secretKey, 'signature-confirmation');
     this.removalTokens = new TokenSigner(secretKey, 'signature-removal');
@@ -91,7 +92,14 @@ export class SignaturesService {
     const signatureId = this.confirmationTokens.verify(token);
     if (signatureId === null) throw invalidLink();
     const now = this.clock();
-    const { outcome, petitionId } = await this.signatures.confirm(signatureId, now, (p) => this.petitions.confirmsSignatures(p));
+    const announce = (await this.options.listens?.('signature.confirmed')) ?? false;
+    const { outcome, petitionId } = await this.signatures.confirm(
+      signatureId,
+      now,
+      (p) => this.petitions.confirmsSignatures(p),
+      announce ? (id) => webhookEvent('signature.confirmed', id, { signatureId }) : undefined,
+    );
+    if (announce && outcome === 'confirmed') this.onJobQueued();
     const petition = petitionId === null ? null : await this.petitions.getById(petitionId);
     if (outcome === 'not_found' || !petition) throw invalidLink();
     return { status: outcome, petition };

@@ -6,6 +6,7 @@ import { authorize } from '../petitions/petition-policy.ts';
 import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petitions/petitions.service.ts';
 import { checkImage, type UploadsRepository } from '../uploads/uploads.ts';
 import type { User } from '../users/users.service.ts';
+import { webhookEvent } from '../webhooks/events.ts';
 import { UpdateInput } from './updates.schema.ts';
 import type { PublicUpdate, Update, UpdatesRepository } from './updates.repository.ts';
 
@@ -31,7 +32,10 @@ export class UpdatesService {
     const imageUploadId = image?.length ? await this.storeImage(petition, user, image) : null;
     const id = await this.updates.insert(
       { petitionId: petition.id, authorId: user.id, title: data.title, body: data.body, imageUploadId },
-      (updateId) => ({ audit: [{ actorId: user.id, petitionId: petition.id, action: 'update.posted', details: { id: updateId, title: data.title } }] }),
+      (updateId) => ({
+        audit: [{ actorId: user.id, petitionId: petition.id, action: 'update.posted', details: { id: updateId, title: data.title } }],
+        jobs: [webhookEvent('update.published', petition.id, { id: updateId, title: data.title, url: `${this.petitions.urlFor(petition)}/updates/${updateId}` })],
+      }),
       now,
     );
     const email = data.email_signers
