@@ -37,6 +37,7 @@ import { registerHandinApi } from './modules/handin/handin.api.ts';
 import { registerHandinPages } from './modules/handin/handin.pages.tsx';
 import { registerPrivacyPage } from './modules/privacy/privacy.pages.tsx';
 import { registerOpenApi } from './modules/openapi/openapi.ts';
+import { registerOsdiApi } from './modules/osdi/osdi.api.ts';
 import { registerWebhookRoutes } from './modules/webhooks/webhooks.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
@@ -160,6 +161,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerUpdatesApi(app, ctx);
   registerEndorsementsApi(app, ctx);
   registerHandinApi(app, ctx);
+  registerOsdiApi(app, ctx);
   if (config.env !== 'production' && !config.smtpUrl) registerDevMailPages(app, ctx);
 
   return app;

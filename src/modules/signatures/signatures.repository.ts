@@ -194,6 +194,15 @@ export class SignaturesRepository {
     return due.length;
   }
 
+  /** One page of a petition's confirmed signatures, oldest first, with the total (for OSDI clients). */
+  async pageConfirmed(petitionId: number, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.db.kysely.selectFrom('signatures').selectAll().where('petition_id', '=', petitionId).where('status', '=', 'confirmed').orderBy('id').limit(limit).offset(offset).execute(),
+      this.countConfirmedRows(petitionId),
+    ]);
+    return { rows, total };
+  }
+
   /** Every signature given with an email address, on any petition: for a data-subject request. */
   async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string })[]> {
     return this.db.kysely
