@@ -120,7 +120,7 @@ const ListPage = (p: { ctx: PageContext; result: PetitionPage; timeZone: string;
   );
 };
 
-const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]; total: number; timeZone: string; now: Date }) => (
+const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]; closed: Petition[]; total: number; timeZone: string; now: Date }) => (
   <Layout ctx={p.ctx} title={p.ctx.siteName} description="Start a petition, gather signatures and hand them in to the people who decide.">
     <section class="hero">
       <h1>Petitions that reach the people who decide</h1>
@@ -163,6 +163,16 @@ const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]
         )}
       </section>
     </div>
+    {p.closed.length ? (
+      <section aria-labelledby="closed-title">
+        <h2 id="closed-title">Recently closed and handed in</h2>
+        <ul class="petition-list">
+          {p.closed.map((petition) => (
+            <PetitionItem petition={petition} timeZone={p.timeZone} now={p.now} />
+          ))}
+        </ul>
+      </section>
+    ) : null}
   </Layout>
 );
 
@@ -170,15 +180,17 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
   const petitions = ctx.services.petitions;
 
   app.get('/', async (request, reply) => {
-    const [popular, recent, total] = await Promise.all([
+    const [popular, recent, closed, total] = await Promise.all([
       petitions.listPublic({ state: 'open', sort: 'popular', per_page: 5 }),
       petitions.listPublic({ state: 'open', sort: 'newest', per_page: 5 }),
+      petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
       petitions.siteSignatureTotal(),
     ]);
     const page = HomePage({
       ctx: await pageContext(ctx, request, reply),
       popular: popular.petitions,
       recent: recent.petitions,
+      closed: closed.petitions,
       total,
       timeZone: ctx.config.timeZone,
       now: ctx.clock(),
