@@ -39,6 +39,7 @@ import { registerPrivacyPage } from './modules/privacy/privacy.pages.tsx';
 import { registerOpenApi } from './modules/openapi/openapi.ts';
 import { registerOsdiApi } from './modules/osdi/osdi.api.ts';
 import { registerWebhookRoutes } from './modules/webhooks/webhooks.routes.tsx';
+import { registerStatsRoutes } from './modules/stats/stats.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -154,6 +155,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerHandinPages(app, ctx);
   registerPrivacyPage(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);

@@ -27,6 +27,7 @@ import { HandinRepository } from './modules/handin/handin.repository.ts';
 import { HandinService } from './modules/handin/handin.service.ts';
 import { WebhooksRepository } from './modules/webhooks/webhooks.repository.ts';
 import { WebhooksService } from './modules/webhooks/webhooks.service.ts';
+import { StatsService } from './modules/stats/stats.service.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -78,6 +79,7 @@ export interface AppContext {
     milestones: MilestonesService;
     handin: HandinService;
     webhooks: WebhooksService;
+    stats: StatsService;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -203,6 +205,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       { siteName: config.siteName, timeZone: config.timeZone },
     ),
     webhooks,
+    stats: new StatsService(db),
   };
   worker = new JobWorker({
     jobs,

@@ -10,6 +10,8 @@ import {
   type Dialect,
   PostgresAdapter,
   PostgresDialect,
+  type RawBuilder,
+  sql,
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
@@ -86,6 +88,13 @@ export function columnTypes(kind: DialectKind) {
     flag: (postgres ? 'smallint' : 'integer') as ColumnDataType,
     binary: (postgres ? 'bytea' : 'blob') as ColumnDataType,
   };
+}
+
+/** The UTC calendar day ("2026-11-16") of a timestamp column, as SQL for this database. */
+export function utcDay(kind: DialectKind, column: string): RawBuilder<string> {
+  return kind === 'postgres'
+    ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`
+    : sql<string>`substr(${sql.ref(column)}, 1, 10)`;
 }
 
 /** True when an error is a unique-constraint violation, on either database. */

@@ -63,7 +63,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
 
   it('has no violations on public pages, including the signing form’s error state', async () => {
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();
-    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
+    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
       await check(page, path);
     }
     await check(page, `/petitions/${slug}`, async (p) => {

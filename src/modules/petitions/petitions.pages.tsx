@@ -311,6 +311,11 @@ const PetitionPage = (p: {
             />
             {petition.outcome?.result === 'won' ? <p class="victory-badge">Victory</p> : null}
             {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
+            {petition.signatureCount > 0 ? (
+              <p class="meta">
+                <a href={path(petition, '/stats')}>Where and when people signed</a>
+              </p>
+            ) : null}
             {p.acceptsSignatures ? (
               <p class="jump-to-sign">
                 <a class="button button-primary" href="#sign-title">
