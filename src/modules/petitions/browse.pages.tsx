@@ -120,6 +120,17 @@ const ListPage = (p: { ctx: PageContext; result: PetitionPage; timeZone: string;
   );
 };
 
+/** One list of the home page; an ordered list when the order is a ranking. */
+const HomeList = (p: { id: string; title: string; petitions: Petition[]; ordered?: boolean; timeZone: string; now: Date }) => {
+  const items = p.petitions.map((petition) => <PetitionItem petition={petition} timeZone={p.timeZone} now={p.now} />);
+  return (
+    <section aria-labelledby={`${p.id}-title`}>
+      <h2 id={`${p.id}-title`}>{p.title}</h2>
+      {p.petitions.length === 0 ? <p>There are no open petitions yet.</p> : p.ordered ? <ol class="petition-list">{items}</ol> : <ul class="petition-list">{items}</ul>}
+    </section>
+  );
+};
+
 const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]; closed: Petition[]; total: number; timeZone: string; now: Date }) => (
   <Layout ctx={p.ctx} title={p.ctx.siteName} description="Start a petition, gather signatures and hand them in to the people who decide.">
     <section class="hero">
@@ -138,41 +149,10 @@ const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]
       </p>
     </section>
     <div class="home-lists">
-      <section aria-labelledby="popular-title">
-        <h2 id="popular-title">Most signed</h2>
-        {p.popular.length === 0 ? (
-          <p>There are no open petitions yet.</p>
-        ) : (
-          <ol class="petition-list">
-            {p.popular.map((petition) => (
-              <PetitionItem petition={petition} timeZone={p.timeZone} now={p.now} />
-            ))}
-          </ol>
-        )}
-      </section>
-      <section aria-labelledby="recent-title">
-        <h2 id="recent-title">Just opened</h2>
-        {p.recent.length === 0 ? (
-          <p>There are no open petitions yet.</p>
-        ) : (
-          <ul class="petition-list">
-            {p.recent.map((petition) => (
-              <PetitionItem petition={petition} timeZone={p.timeZone} now={p.now} />
-            ))}
-          </ul>
-        )}
-      </section>
+      <HomeList id="popular" title="Most signed" petitions={p.popular} ordered timeZone={p.timeZone} now={p.now} />
+      <HomeList id="recent" title="Just opened" petitions={p.recent} timeZone={p.timeZone} now={p.now} />
     </div>
-    {p.closed.length ? (
-      <section aria-labelledby="closed-title">
-        <h2 id="closed-title">Recently closed and handed in</h2>
-        <ul class="petition-list">
-          {p.closed.map((petition) => (
-            <PetitionItem petition={petition} timeZone={p.timeZone} now={p.now} />
-          ))}
-        </ul>
-      </section>
-    ) : null}
+    {p.closed.length ? <HomeList id="closed" title="Recently closed and handed in" petitions={p.closed} timeZone={p.timeZone} now={p.now} /> : null}
   </Layout>
 );
 

@@ -18,6 +18,31 @@ const StatsOutput = z.object({
   timeline: z.array(z.object({ t: z.string(), count: z.number().int(), cumulative: z.number().int() })),
 });
 
+/** A ranked table of counts (the top 50). */
+const CountTable = (p: { id: string; title: string; column: string; rows: [string, number][] }) => (
+  <section aria-labelledby={`${p.id}-title`}>
+    <h2 id={`${p.id}-title`}>{p.title}</h2>
+    <table class="table">
+      <thead>
+        <tr>
+          <th scope="col">{p.column}</th>
+          <th scope="col" class="num">
+            Signatures
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.rows.slice(0, 50).map(([key, count]) => (
+          <tr>
+            <td>{key}</td>
+            <td class="num">{formatNumber(count)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </section>
+);
+
 /** Where and when people signed: the stats page, the JSON and the CSV. Counts only, never people. */
 export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { petitions, stats, milestones } = ctx.services;
@@ -61,48 +86,8 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
         <h2>Over time</h2>
         {chart ? <figure class="chart-figure">{raw(chart)}</figure> : <p>No confirmed signatures yet.</p>}
         <div class="home-lists">
-          <section aria-labelledby="areas-title">
-            <h2 id="areas-title">UK postcode districts</h2>
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">District</th>
-                  <th scope="col" class="num">
-                    Signatures
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.by_area.postcode_district.slice(0, 50).map((a) => (
-                  <tr>
-                    <td>{a.area}</td>
-                    <td class="num">{formatNumber(a.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-          <section aria-labelledby="countries-title">
-            <h2 id="countries-title">Countries</h2>
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Country</th>
-                  <th scope="col" class="num">
-                    Signatures
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.by_country.slice(0, 50).map((c) => (
-                  <tr>
-                    <td>{c.name}</td>
-                    <td class="num">{formatNumber(c.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
+          <CountTable id="areas" title="UK postcode districts" column="District" rows={s.by_area.postcode_district.map((a) => [a.area, a.count])} />
+          <CountTable id="countries" title="Countries" column="Country" rows={s.by_country.map((c) => [c.name, c.count])} />
         </div>
       </Layout>
     );
