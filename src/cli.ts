@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { createContext, LOG_REDACT_PATHS, type AppContext } from './context.ts';
@@ -136,6 +138,79 @@ user
       if (generated) console.log(`Password (shown once): ${password}`);
     });
   });
+
+const geo = program.command('geo').description('UK areas from the Office for National Statistics: postcodes, names, populations and boundaries');
+geo
+  .command('import')
+  .description(
+    'Import ONS CSV files, told apart by their header: the Postcode Directory (ONSPD) or National Statistics Postcode Lookup (NSPL), ' +
+      'the "names and codes" files that come with them, and population estimates (a code and a population column). Re-run to update.',
+  )
+  .argument('<files...>', 'CSV files, in any order')
+  .action(async (files: string[]) => {
+    await withContext(async (ctx) => {
+      for (const file of files) {
+        if (!existsSync(file)) throw new AppError('not_found', `No such file: ${file}`);
+        const bar = progressBar(basename(file));
+        const summary = await ctx.services.geo.importFile(file, bar.update);
+        bar.done();
+        const areas = Object.entries(summary.areas).map(([kind, n]) => `${n.toLocaleString('en-GB')} ${kind.replace('_', ' ')}`);
+        console.log(
+          `${basename(file)}: ${summary.file} file, ${summary.rows.toLocaleString('en-GB')} rows, ${summary.imported.toLocaleString('en-GB')} imported, ` +
+            `${summary.skipped.toLocaleString('en-GB')} skipped, in ${summary.seconds.toFixed(1)} s` +
+            (areas.length ? `; areas: ${areas.join(', ')}` : '') +
+            (summary.file === 'postcodes' ? `; petitions with signatures newly placed: ${summary.signaturesPlaced}` : ''),
+        );
+      }
+    });
+  });
+geo
+  .command('boundaries')
+  .description('Import area boundaries (GeoJSON or TopoJSON, longitude/latitude or British National Grid) for the maps; areas are matched by ONS code')
+  .argument('<file>', 'a .geojson, .json or .topojson file')
+  .action(async (file: string) => {
+    await withContext(async (ctx) => {
+      if (!existsSync(file)) throw new AppError('not_found', `No such file: ${file}`);
+      const result = await ctx.services.geo.importBoundaries(file);
+      const areas = Object.entries(result.areas).map(([kind, n]) => `${n} ${kind.replace('_', ' ')}`);
+      console.log(`${basename(file)}: ${areas.length ? areas.join(', ') : 'no areas'} imported; ${result.skipped} features skipped (no ONS code or not a polygon).`);
+    });
+  });
+
+program
+  .command('stats')
+  .description('Recompute petitions\' per-area and hourly counts from their signatures (a repair; normally kept up to date by the worker)')
+  .command('rebuild')
+  .argument('[slug]', 'one petition (default: all)')
+  .action(async (slug?: string) => {
+    await withContext(async (ctx) => {
+      const ids = slug ? [(await ctx.services.petitions.getForViewer(slug, null)).id] : await ctx.repositories.stats.petitionsWithSignatures();
+      for (const id of ids) await ctx.repositories.stats.rebuild(id);
+      console.log(`Rebuilt the counts of ${ids.length} petition(s).`);
+    });
+  });
+
+/** A one-line progress bar on a terminal (nothing when output is piped). */
+function progressBar(label: string) {
+  const started = Date.now();
+  let drawn = 0;
+  const tty = process.stderr.isTTY;
+  return {
+    update: (p: { bytesRead: number; bytesTotal: number; rows: number }) => {
+      if (!tty || Date.now() - drawn < 200) return;
+      drawn = Date.now();
+      const fraction = p.bytesTotal ? Math.min(1, p.bytesRead / p.bytesTotal) : 0;
+      const width = 30;
+      const rate = p.rows / Math.max(0.001, (Date.now() - started) / 1000);
+      process.stderr.write(
+        `\r${label} [${'='.repeat(Math.round(fraction * width)).padEnd(width)}] ${Math.round(fraction * 100)}% ${p.rows.toLocaleString('en-GB')} rows ${Math.round(rate).toLocaleString('en-GB')}/s`,
+      );
+    },
+    done: () => {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
 
 const token = program.command('token').description('Manage API tokens');
 token

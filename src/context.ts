@@ -28,6 +28,11 @@ import { HandinService } from './modules/handin/handin.service.ts';
 import { WebhooksRepository } from './modules/webhooks/webhooks.repository.ts';
 import { WebhooksService } from './modules/webhooks/webhooks.service.ts';
 import { StatsService } from './modules/stats/stats.service.ts';
+import { StatsRepository } from './modules/stats/stats.repository.ts';
+import { LiveCounts } from './modules/stats/live-counts.ts';
+import { MapOutlineCache } from './modules/stats/stats.map.tsx';
+import { GeoRepository } from './modules/geo/geo.repository.ts';
+import { GeoService } from './modules/geo/geo.service.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -40,6 +45,9 @@ import { teamJobHandlers } from './modules/teams/teams.jobs.ts';
 import { accountJobHandlers } from './modules/users/accounts.jobs.ts';
 import { UsersRepository } from './modules/users/users.repository.ts';
 import { UsersService } from './modules/users/users.service.ts';
+
+/** How often the worker folds queued count changes into the area and hourly counts. */
+const STATS_FOLD_MS = 2_000;
 
 /** Everything the web app, the worker and the CLI share: one per process. */
 export interface AppContext {
@@ -63,6 +71,8 @@ export interface AppContext {
     milestones: MilestonesRepository;
     handin: HandinRepository;
     webhooks: WebhooksRepository;
+    stats: StatsRepository;
+    geo: GeoRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -80,6 +90,9 @@ export interface AppContext {
     handin: HandinService;
     webhooks: WebhooksService;
     stats: StatsService;
+    geo: GeoService;
+    maps: MapOutlineCache;
+    liveCounts: LiveCounts;
   };
   worker: JobWorker;
   /** Stops the worker and closes mail and database connections. */
@@ -143,6 +156,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     milestones: new MilestonesRepository(db, effects),
     handin: new HandinRepository(db, effects),
     webhooks: new WebhooksRepository(db, effects),
+    stats: new StatsRepository(db),
+    geo: new GeoRepository(db),
     audit,
     jobs,
   };
@@ -176,6 +191,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     { baseUrl: config.baseUrl, siteName: config.siteName, secretKey: config.secretKey },
     nudge,
   );
+  const maps = new MapOutlineCache(repositories.geo);
   const endorsements = new EndorsementsService(repositories.endorsements, repositories.uploads, petitions, clock, config.secretKey, nudge);
   const services = {
     users: new UsersService(repositories.users, clock, config.secretKey, nudge),
@@ -205,7 +221,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       { siteName: config.siteName, timeZone: config.timeZone },
     ),
     webhooks,
-    stats: new StatsService(db),
+    stats: new StatsService(repositories.stats, clock, { timeZone: config.timeZone }),
+    geo: new GeoService(repositories.geo, repositories.stats, () => maps.invalidate()),
+    maps,
+    liveCounts: new LiveCounts({
+      read: (ids) => repositories.petitions.signatureCounts(ids),
+      onError: (err) => log.warn({ err }, 'live counts could not be read'),
+    }),
   };
   worker = new JobWorker({
     jobs,
@@ -223,6 +245,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
             while ((await repositories.signatures.eraseExpired(closedBefore, 1000)) === 1000);
           },
         },
+        { name: 'count signatures by place and hour', everyMs: STATS_FOLD_MS, run: () => services.stats.fold() },
         { name: 'record milestones', everyMs: config.deadlineSweepMs, run: () => services.milestones.detect() },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],

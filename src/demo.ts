@@ -62,8 +62,8 @@ export async function loadDemo(config: Config, log: Logger): Promise<{ slug: str
       };
     });
     for (const row of rows) if (row.country !== 'GB') row.postcode = null as unknown as string;
-    for (let i = 0; i < rows.length; i += 200) await ctx.db.kysely.insertInto('signatures').values(rows.slice(i, i + 200)).execute();
-    await ctx.db.kysely.insertInto('petition_counters').values({ petition_id: petition.id, shard: 0, confirmed_count: rows.length }).execute();
+    await ctx.repositories.signatures.insertMany(rows);
+    await ctx.repositories.stats.foldAll();
 
     const endorsers = [
       { kind: 'organisation', name: 'Public and Commercial Services Union', quote: 'Our members see every day what this unit achieves.' },

@@ -97,6 +97,32 @@ export function utcDay(kind: DialectKind, column: string): RawBuilder<string> {
     : sql<string>`substr(${sql.ref(column)}, 1, 10)`;
 }
 
+/** The UTC hour ("2026-11-16T14") of a timestamp column, as SQL for this database. */
+export function utcHour(kind: DialectKind, column: string): RawBuilder<string> {
+  return kind === 'postgres'
+    ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24')`
+    : sql<string>`substr(${sql.ref(column)}, 1, 13)`;
+}
+
+/**
+ * The district ("SW1A") of a stored UK postcode: the part before the space of a full postcode,
+ * or the whole of one already cut down to its district (after the retention period).
+ */
+export function postcodeDistrict(kind: DialectKind, column: string): RawBuilder<string> {
+  return kind === 'postgres'
+    ? sql<string>`split_part(${sql.ref(column)}, ' ', 1)`
+    : sql<string>`case when instr(${sql.ref(column)}, ' ') > 0 then substr(${sql.ref(column)}, 1, instr(${sql.ref(column)}, ' ') - 1) else ${sql.ref(column)} end`;
+}
+
+/**
+ * Holds every writer (and every `for update` claim) of a table off until the transaction ends;
+ * plain reads go on. PostgreSQL only: SQLite's single writer already excludes them. Lets a
+ * rebuild read rows and clear a queue as one step.
+ */
+export async function lockAgainstWriters(kind: DialectKind, trx: Kysely<any>, table: string): Promise<void> {
+  if (kind === 'postgres') await sql`lock table ${sql.table(table)} in exclusive mode`.execute(trx);
+}
+
 /** True when an error is a unique-constraint violation, on either database. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

@@ -137,6 +137,11 @@ export interface SignaturesTable {
   confirmation_requested_at: string;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
+  /** ONS area codes of a UK postcode, resolved when the signature was given (null if unknown). */
+  constituency: string | null;
+  local_authority: string | null;
+  ward: string | null;
+  region: string | null;
   /** JSON: the wording of each consent the signer ticked, as shown to them. */
   consent: string | null;
 }
@@ -324,6 +329,62 @@ export interface WebhookDeliveriesTable {
   last_attempt_at: string | null;
 }
 
+/** A UK postcode's areas, from the ONS Postcode Directory (`undersign geo import`). */
+export interface GeoPostcodesTable {
+  postcode: string;
+  country: string | null;
+  region: string | null;
+  constituency: string | null;
+  local_authority: string | null;
+  ward: string | null;
+}
+
+export type GeoAreaKind = 'constituency' | 'local_authority' | 'ward' | 'region' | 'country';
+
+export interface GeoAreasTable {
+  /** ONS (GSS) code, e.g. E14001172. */
+  code: string;
+  kind: GeoAreaKind;
+  name: string | null;
+  population: number | null;
+}
+
+export interface GeoBoundariesTable {
+  code: string;
+  kind: GeoAreaKind;
+  /** GeoJSON geometry in planar map coordinates. */
+  geometry: string;
+}
+
+/** One change to a petition's confirmed count (+1 confirmed, −1 removed), waiting to be folded into the area and hourly counts. */
+export interface TallyEventsTable {
+  id: Generated<number>;
+  petition_id: number;
+  delta: number;
+  hour: string;
+  country: string;
+  postcode_district: string | null;
+  constituency: string | null;
+  local_authority: string | null;
+  ward: string | null;
+  region: string | null;
+}
+
+/** Confirmed signatures of a petition per area; kind is 'country', 'postcode_district' or an ONS area kind. */
+export interface PetitionAreaCountsTable {
+  petition_id: number;
+  kind: string;
+  code: string;
+  count: number;
+}
+
+export interface PetitionHourlyCountsTable {
+  petition_id: number;
+  /** UTC hour, "2026-11-16T14". */
+  hour: string;
+  count: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -349,6 +410,12 @@ export interface Database {
   responses: ResponsesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  geo_postcodes: GeoPostcodesTable;
+  geo_areas: GeoAreasTable;
+  geo_boundaries: GeoBoundariesTable;
+  tally_events: TallyEventsTable;
+  petition_area_counts: PetitionAreaCountsTable;
+  petition_hourly_counts: PetitionHourlyCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -133,12 +133,12 @@ export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidd
  * Signature count with progress towards a goal, readable without CSS. Once the goal is reached
  * the bar aims at the next step (as large petition sites do); `originalGoal` says so.
  */
-export const SignatureProgress: FC<{ count: number; goal: number | null; originalGoal?: number | null }> = ({ count, goal, originalGoal }) => {
+export const SignatureProgress: FC<{ count: number; goal: number | null; originalGoal?: number | null; live?: string | undefined }> = ({ count, goal, originalGoal, live }) => {
   const percent = goal ? Math.min(100, Math.floor((count / goal) * 100)) : null;
   return (
-    <div class="progress-block">
+    <div class="progress-block" data-live-count={live}>
       <p class="count">
-        <strong data-signature-count>{formatNumber(count)}</strong> {count === 1 ? 'signature' : 'signatures'}
+        <strong data-signature-count>{formatNumber(count)}</strong> <span data-signature-word>{count === 1 ? 'signature' : 'signatures'}</span>
         {goal ? <span class="goal"> of {formatNumber(goal)} {originalGoal && originalGoal !== goal ? 'next goal' : 'goal'}</span> : null}
       </p>
       {originalGoal && originalGoal !== goal ? <p class="meta goal-reached">The original goal of {formatNumber(originalGoal)} was reached.</p> : null}

@@ -18,10 +18,12 @@ export interface LayoutProps {
   canonicalUrl?: string;
   /** Absolute address of the share image (Open Graph and Twitter cards). */
   imageUrl?: string;
+  /** Progressive enhancements: the page works without them. */
+  scripts?: string[] | undefined;
   children?: Child;
 }
 
-export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, children }) => (
+export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, scripts, children }) => (
   <html lang="en-GB">
     <head>
       <meta charset="utf-8" />
@@ -42,6 +44,7 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       {description ? <meta name="twitter:description" content={description} /> : null}
       {imageUrl ? <meta name="twitter:image" content={imageUrl} /> : null}
       <link rel="stylesheet" href="/static/styles.css" />
+      {scripts?.map((src) => <script src={src} defer></script>)}
     </head>
     <body>
       <a class="skip-link" href="#main">

@@ -83,34 +83,22 @@ export async function seedSignatures(
   const status = options.status ?? 'confirmed';
   const prefix = options.prefix ?? `seed${next()}`;
   const emails = Array.from({ length: count }, (_, i) => `${prefix}-${i}@example.net`);
-  for (let start = 0; start < emails.length; start += 200) {
-    await ctx.db.kysely
-      .insertInto('signatures')
-      .values(
-        emails.slice(start, start + 200).map((email, i) => ({
-          petition_id: petitionId,
-          name: `Signer ${prefix} ${start + i}`,
-          email,
-          email_key: email,
-          postcode: 'SW1A 1AA',
-          country: 'GB',
-          public_name: 0,
-          contact_opt_in: options.contactOptIn === false || options.unsubscribed ? 0 : 1,
-          status,
-          created_at: now,
-          confirmed_at: status === 'confirmed' ? now : null,
-          confirmation_requested_at: now,
-          unsubscribed_at: options.unsubscribed ? now : null,
-        })),
-      )
-      .execute();
-  }
-  if (status === 'confirmed' && count > 0) {
-    await ctx.db.kysely
-      .insertInto('petition_counters')
-      .values({ petition_id: petitionId, shard: 0, confirmed_count: count })
-      .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', count) })))
-      .execute();
-  }
+  await ctx.repositories.signatures.insertMany(
+    emails.map((email, i) => ({
+      petition_id: petitionId,
+      name: `Signer ${prefix} ${i}`,
+      email,
+      email_key: email,
+      postcode: 'SW1A 1AA',
+      country: 'GB',
+      public_name: 0,
+      contact_opt_in: options.contactOptIn === false || options.unsubscribed ? 0 : 1,
+      status,
+      created_at: now,
+      confirmed_at: status === 'confirmed' ? now : null,
+      confirmation_requested_at: now,
+      unsubscribed_at: options.unsubscribed ? now : null,
+    })),
+  );
   return emails;
 }

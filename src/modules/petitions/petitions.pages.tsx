@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
+import { WhereSignersAre } from '../stats/where-signers-are.tsx';
+import { defaultAreaKind, type AreaKind, type PetitionStats } from '../stats/stats.service.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, SignatureProgress, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
@@ -255,6 +257,7 @@ const PetitionPage = (p: {
   thresholds: { response: number; debate: number };
   formStarted: string;
   campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[]; handin: { delivery: Delivery | null; response: Response | null } };
+  where: { stats: PetitionStats; kind: AreaKind; map: boolean } | null;
   options: PetitionPageOptions;
 }) => {
   const { petition } = p.view;
@@ -267,6 +270,7 @@ const PetitionPage = (p: {
       description={petition.action.slice(0, 200)}
       canonicalUrl={p.url}
       imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.svg` : undefined}
+      scripts={petition.state === 'open' && !petition.hidden ? ['/static/live-count.js'] : undefined}
     >
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
@@ -292,6 +296,7 @@ const PetitionPage = (p: {
           </div>
           <aside class="petition-side" aria-label="Signatures">
             <SignatureProgress
+              live={petition.state === 'open' && !petition.hidden ? path(petition, '/live') : undefined}
               count={petition.signatureCount}
               goal={petition.goal && petition.signatureCount >= petition.goal ? nextGoal(petition.signatureCount) : petition.goal}
               originalGoal={petition.goal}
@@ -337,6 +342,7 @@ const PetitionPage = (p: {
             formStarted={p.formStarted}
           />
         ) : null}
+        {p.where ? <WhereSignersAre slug={petition.slug} stats={p.where.stats} kind={p.where.kind} map={p.where.map} /> : null}
         <HandinRecord petition={petition} delivery={p.campaign.handin.delivery} response={p.campaign.handin.response} timeZone={p.timeZone} />
         <UpdatesSection petition={petition} updates={p.updates} canPost={p.may('campaign') && (petition.state === 'open' || petition.state === 'closed')} timeZone={p.timeZone} />
         <SupportedBy petition={petition} endorsements={p.campaign.endorsements} canManage={p.may('campaign')} />
@@ -361,13 +367,17 @@ export async function renderPetitionPage(
   if (petition.state === 'draft' || petition.state === 'pending' || petition.hidden) reply.header('x-robots-tag', 'noindex');
   if (view.actor) reply.header('cache-control', 'private, no-store');
   // Independent reads: on PostgreSQL they run side by side on the pool.
-  const [updates, endorsements, press, milestones, handin] = await Promise.all([
+  const showsWhere = petition.signatureCount > 0 && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered');
+  const [updates, endorsements, press, milestones, handin, stats, mapKinds] = await Promise.all([
     ctx.services.updates.forPetition(petition),
     ctx.services.endorsements.publicList(petition),
     ctx.services.press.list(petition),
     ctx.services.milestones.list(petition),
     ctx.services.handin.publicRecord(petition),
+    showsWhere ? ctx.services.stats.forPetition(petition) : null,
+    showsWhere ? ctx.services.maps.available() : [],
   ]);
+  const whereKind = stats ? defaultAreaKind(stats) : 'postcode_area';
   const page = PetitionPage({
     ctx: await pageContext(ctx, request, reply),
     view,
@@ -387,6 +397,7 @@ export async function renderPetitionPage(
     thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
     formStarted: ctx.services.signatures.formStartedToken(),
     campaign: { endorsements, press, milestones, handin },
+    where: stats ? { stats, kind: whereKind, map: (mapKinds as string[]).includes(whereKind) } : null,
     options,
   });
   return sendPage(reply, page, options.status ?? 200);

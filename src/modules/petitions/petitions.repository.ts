@@ -140,6 +140,18 @@ export class PetitionsRepository {
       .execute();
   }
 
+  /** The confirmed counts of several petitions at once (live counts): a few counter rows each. */
+  async signatureCounts(petitionIds: number[]): Promise<Map<number, number>> {
+    if (petitionIds.length === 0) return new Map();
+    const rows = await this.db.kysely
+      .selectFrom('petition_counters')
+      .select(['petition_id', (eb) => eb.fn.sum<number>('confirmed_count').as('n')])
+      .where('petition_id', 'in', petitionIds)
+      .groupBy('petition_id')
+      .execute();
+    return new Map(rows.map((r) => [r.petition_id, Number(r.n)]));
+  }
+
   /** Confirmed signatures across the whole site: one sum over the counter rows. */
   async siteSignatureTotal(): Promise<number> {
     const row = await this.db.kysely

@@ -1,7 +1,9 @@
 import type { Db } from '../../db/database.ts';
 import { counterShards } from '../../db/dialect.ts';
-import type { PetitionStateValue, SignatureRow } from '../../db/schema.ts';
+import type { Insertable } from 'kysely';
+import type { PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
+import { tallyEvent } from '../stats/stats.repository.ts';
 
 export interface NewSignature {
   petitionId: number;
@@ -41,6 +43,11 @@ export class SignaturesRepository {
   ): Promise<{ queued: boolean }> {
     const nowIso = now.toISOString();
     return this.db.kysely.transaction().execute(async (trx) => {
+      // The areas of a UK postcode, if the ONS directory was imported: kept with the signature.
+      const areas =
+        signature.country === 'GB' && signature.postcode
+          ? await trx.selectFrom('geo_postcodes').select(['constituency', 'local_authority', 'ward', 'region']).where('postcode', '=', signature.postcode).executeTakeFirst()
+          : undefined;
       const inserted = await trx
         .insertInto('signatures')
         .values({
@@ -53,6 +60,10 @@ export class SignaturesRepository {
           public_name: signature.publicName ? 1 : 0,
           contact_opt_in: signature.contactOptIn ? 1 : 0,
           consent: signature.consent,
+          constituency: areas?.constituency ?? null,
+          local_authority: areas?.local_authority ?? null,
+          ward: areas?.ward ?? null,
+          region: areas?.region ?? null,
           status: 'pending',
           created_at: nowIso,
           confirmation_requested_at: nowIso,
@@ -81,7 +92,8 @@ export class SignaturesRepository {
 
   /**
    * Confirms a pending signature and adds it to its petition's count, atomically. The count is
-   * kept in sharded counter rows (see counterShards) so no single row is a lock hot spot.
+   * kept in sharded counter rows (see counterShards) so no single row is a lock hot spot; the
+   * per-area and hourly counts follow through a queued tally event.
    * `isOpen` decides, from the petition row, whether it still takes signatures.
    */
   async confirm(
@@ -95,7 +107,18 @@ export class SignaturesRepository {
       const found = await trx
         .selectFrom('signatures')
         .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
-        .select(['signatures.status', 'signatures.petition_id', 'petitions.state', 'petitions.deadline'])
+        .select([
+          'signatures.status',
+          'signatures.petition_id',
+          'signatures.country',
+          'signatures.postcode',
+          'signatures.constituency',
+          'signatures.local_authority',
+          'signatures.ward',
+          'signatures.region',
+          'petitions.state',
+          'petitions.deadline',
+        ])
         .where('signatures.id', '=', signatureId)
         .executeTakeFirst();
       if (!found) return { outcome: 'not_found', petitionId: null };
@@ -103,9 +126,10 @@ export class SignaturesRepository {
       if (found.status === 'confirmed') return { outcome: 'already_confirmed', petitionId };
       if (!isOpen(found)) return { outcome: 'petition_closed', petitionId };
 
+      const confirmedAt = now.toISOString();
       const updated = await trx
         .updateTable('signatures')
-        .set({ status: 'confirmed', confirmed_at: now.toISOString() })
+        .set({ status: 'confirmed', confirmed_at: confirmedAt })
         .where('id', '=', signatureId)
         .where('status', '=', 'pending')
         .executeTakeFirst();
@@ -121,6 +145,7 @@ export class SignaturesRepository {
           })),
         )
         .execute();
+      await trx.insertInto('tally_events').values(tallyEvent(petitionId, found, 1, confirmedAt)).execute();
       if (withConfirmation) await this.jobs.enqueue(trx, withConfirmation(petitionId), now);
       return { outcome: 'confirmed', petitionId };
     });
@@ -132,9 +157,14 @@ export class SignaturesRepository {
    */
   async remove(signatureId: number): Promise<{ petitionId: number; wasConfirmed: boolean } | null> {
     return this.db.kysely.transaction().execute(async (trx) => {
-      const row = await trx.deleteFrom('signatures').where('id', '=', signatureId).returning(['petition_id', 'status']).executeTakeFirst();
+      const row = await trx
+        .deleteFrom('signatures')
+        .where('id', '=', signatureId)
+        .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .executeTakeFirst();
       if (!row) return null;
       if (row.status === 'confirmed') {
+        await trx.insertInto('tally_events').values(tallyEvent(row.petition_id, row, -1, row.confirmed_at!)).execute();
         await trx
           .updateTable('petition_counters')
           .set((eb) => ({ confirmed_count: eb('confirmed_count', '-', 1) }))
@@ -151,6 +181,32 @@ export class SignaturesRepository {
           .execute();
       }
       return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed' };
+    });
+  }
+
+  /**
+   * Stores many signatures as they are (demo data, fixtures, benchmarks' preloads): confirmed
+   * ones join the petition's count and its area and hourly counts, as if confirmed one by one.
+   */
+  async insertMany(rows: Insertable<SignaturesTable>[]): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const confirmed = new Map<number, number>();
+      for (let i = 0; i < rows.length; i += 200) {
+        const chunk = rows.slice(i, i + 200);
+        await trx.insertInto('signatures').values(chunk).execute();
+        const events = chunk
+          .filter((r) => r.status === 'confirmed')
+          .map((r) => tallyEvent(r.petition_id, { country: r.country, postcode: r.postcode ?? null, constituency: r.constituency ?? null, local_authority: r.local_authority ?? null, ward: r.ward ?? null, region: r.region ?? null }, 1, r.confirmed_at!));
+        if (events.length > 0) await trx.insertInto('tally_events').values(events).execute();
+        for (const e of events) confirmed.set(e.petition_id, (confirmed.get(e.petition_id) ?? 0) + 1);
+      }
+      for (const [petitionId, n] of confirmed) {
+        await trx
+          .insertInto('petition_counters')
+          .values({ petition_id: petitionId, shard: 0, confirmed_count: n })
+          .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
+          .execute();
+      }
     });
   }
 

@@ -1,96 +1,275 @@
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { raw } from 'hono/html';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import type { GeoAreaKind as GeoKind } from '../../db/schema.ts';
+import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
-import { SlugParams } from '../petitions/petitions.schema.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
-import { timelineSvg } from './stats.service.ts';
+import { SlugParams } from '../petitions/petitions.schema.ts';
+import type { Petition } from '../petitions/petitions.service.ts';
+import { CumulativeChart, PeriodChart, periodLabel } from './stats.charts.tsx';
+import { ChoroplethMap, RankedBars, type MapMeasure } from './stats.map.tsx';
+import { AREA_KIND_LABELS, AREA_KINDS, defaultAreaKind, type AreaCount, type AreaKind } from './stats.service.ts';
+
+const AreaCountOutput = z.object({
+  code: z.string(),
+  name: z.string(),
+  count: z.number().int(),
+  population: z.number().int().nullable(),
+  per_100k: z.number().nullable(),
+});
 
 const StatsOutput = z.object({
   signature_count: z.number().int(),
   by_country: z.array(z.object({ code: z.string(), name: z.string(), count: z.number().int() })),
-  by_area: z.object({ postcode_district: z.array(z.object({ area: z.string(), count: z.number().int() })) }),
+  by_area: z.object(Object.fromEntries(AREA_KINDS.map((k) => [k, z.array(AreaCountOutput)])) as Record<AreaKind, z.ZodArray<typeof AreaCountOutput>>),
+  resolution: z.enum(['hour', 'day']),
   timeline: z.array(z.object({ t: z.string(), count: z.number().int(), cumulative: z.number().int() })),
+  as_of: z.string(),
 });
 
-/** A ranked table of counts (the top 50). */
-const CountTable = (p: { id: string; title: string; column: string; rows: [string, number][] }) => (
-  <section aria-labelledby={`${p.id}-title`}>
-    <h2 id={`${p.id}-title`}>{p.title}</h2>
-    <table class="table">
-      <thead>
-        <tr>
-          <th scope="col">{p.column}</th>
-          <th scope="col" class="num">
-            Signatures
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {p.rows.slice(0, 50).map(([key, count]) => (
-          <tr>
-            <td>{key}</td>
-            <td class="num">{formatNumber(count)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </section>
-);
+const StatsQuery = z.object({ resolution: z.enum(['hour', 'day']).optional() });
 
-/** Where and when people signed: the stats page, the JSON and the CSV. Counts only, never people. */
+/** The stats page's choices; anything unexpected falls back to the default rather than failing. */
+const StatsPageQuery = z.object({
+  map: z.enum(AREA_KINDS as [AreaKind, ...AreaKind[]]).optional().catch(undefined),
+  measure: z.enum(['count', 'per_100k']).optional().catch(undefined),
+  resolution: z.enum(['hour', 'day']).optional().catch(undefined),
+});
+
+const statsPath = (petition: Pick<Petition, 'slug'>, suffix = '') => `/petitions/${encodeURIComponent(petition.slug)}${suffix}`;
+
+/** A ranked table of counts (the top 50), with signatures per 100,000 people where known. */
+const AreaTable = (p: { id: string; title: string; column: string; rows: AreaCount[] }) => {
+  const perHead = p.rows.some((r) => r.per_100k !== null);
+  return (
+    <section aria-labelledby={`${p.id}-title`}>
+      <h3 id={`${p.id}-title`}>{p.title}</h3>
+      {p.rows.length === 0 ? (
+        <p>None yet.</p>
+      ) : (
+        <table class="table">
+          <thead>
+            <tr>
+              <th scope="col">{p.column}</th>
+              <th scope="col" class="num">
+                Signatures
+              </th>
+              {perHead ? (
+                <th scope="col" class="num">
+                  Per 100,000 people
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {p.rows.slice(0, 50).map((r) => (
+              <tr>
+                <td>{r.code === r.name ? r.name : `${r.name} (${r.code})`}</td>
+                <td class="num">{formatNumber(r.count)}</td>
+                {perHead ? <td class="num">{r.per_100k === null ? '–' : r.per_100k.toLocaleString('en-GB')}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {p.rows.length > 50 ? <p class="meta">The top 50 of {formatNumber(p.rows.length)}; the CSV has them all.</p> : null}
+    </section>
+  );
+};
+
+/** Where and when people signed: the stats page and map, the JSON and CSV, and the live count stream. */
 export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { petitions, stats, milestones } = ctx.services;
+  const { petitions, stats, milestones, maps, liveCounts } = ctx.services;
   const api = app.withTypeProvider<ZodTypeProvider>();
+  // Open event streams would otherwise hold the server open at shutdown.
+  app.addHook('preClose', async () => liveCounts.closeAll());
 
-  api.get('/api/v1/petitions/:slug/stats', { schema: { params: SlugParams, response: { 200: StatsOutput } } }, async (request, reply) => {
+  api.get('/api/v1/petitions/:slug/stats', { schema: { params: SlugParams, querystring: StatsQuery, response: { 200: StatsOutput } } }, async (request, reply) => {
     const petition = await petitions.getForViewer(request.params.slug, null);
-    reply.header('cache-control', 'public, max-age=60');
-    return stats.forPetition(petition);
+    reply.header('cache-control', 'public, max-age=5');
+    return stats.forPetition(petition, request.query.resolution);
   });
 
-  api.get('/api/v1/petitions/:slug/stats.csv', { schema: { params: SlugParams } }, async (request, reply) => {
+  api.get('/api/v1/petitions/:slug/stats.csv', { schema: { params: SlugParams, querystring: StatsQuery } }, async (request, reply) => {
     const petition = await petitions.getForViewer(request.params.slug, null);
-    const s = await stats.forPetition(petition);
+    const s = await stats.forPetition(petition, request.query.resolution);
     const rows = [
-      ['kind', 'key', 'count'],
-      ...s.by_country.map((c) => ['country', c.code, String(c.count)]),
-      ...s.by_area.postcode_district.map((a) => ['postcode_district', a.area, String(a.count)]),
-      ...s.timeline.map((d) => ['day', d.t, String(d.count)]),
+      ['kind', 'code', 'name', 'count', 'population', 'per_100k'],
+      ...s.by_country.map((c) => ['country', c.code, c.name, String(c.count), '', '']),
+      ...AREA_KINDS.flatMap((kind) => s.by_area[kind].map((a) => [kind, a.code, a.name, String(a.count), a.population === null ? '' : String(a.population), a.per_100k === null ? '' : String(a.per_100k)])),
+      ...s.timeline.map((d) => [s.resolution, d.t, '', String(d.count), '', '']),
     ];
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${petition.slug}-stats.csv"`)
-      .send(rows.map((r) => r.map(neutraliseCell).join(',')).join('\n') + '\n');
+      .send(rows.map((r) => r.map((cell) => csvCell(neutraliseCell(cell))).join(',')).join('\n') + '\n');
   });
 
   app.get('/petitions/:slug/stats', async (request, reply) => {
     const petition = await petitions.getForViewer((request.params as { slug: string }).slug, request.user);
-    const [s, reached] = await Promise.all([stats.forPetition(petition), milestones.list(petition)]);
-    const chart = timelineSvg(s, reached.filter((m) => m.kind === 'count'));
+    const query = StatsPageQuery.parse(request.query);
+    const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
+    const kinds = AREA_KINDS.filter((k) => s.by_area[k].length > 0);
+    const kind = query.map && kinds.includes(query.map) ? query.map : defaultAreaKind(s);
+    const areas = s.by_area[kind];
+    const perHeadKnown = areas.some((a) => a.per_100k !== null);
+    const measure: MapMeasure = query.measure === 'per_100k' && perHeadKnown ? 'per_100k' : 'count';
+    const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
+    const link = (changes: Record<string, string>) => {
+      const params = new URLSearchParams({ map: kind, measure, ...(query.resolution ? { resolution: query.resolution } : {}), ...changes });
+      return `${statsPath(petition, '/stats')}?${params}`;
+    };
     const page = (
       <Layout ctx={await pageContext(ctx, request, reply)} title={`Where and when people signed: ${petition.title}`}>
         <p>
-          <a href={`/petitions/${encodeURIComponent(petition.slug)}`}>← {petition.title}</a>
+          <a href={statsPath(petition)}>← {petition.title}</a>
         </p>
         <h1>Where and when people signed</h1>
         <p>
-          {formatNumber(s.signature_count)} confirmed signatures. Figures are counts only and are refreshed every minute.{' '}
-          <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>Download as CSV</a>
+          {formatNumber(s.signature_count)} confirmed {s.signature_count === 1 ? 'signature' : 'signatures'}. Figures are counts only; places and times are
+          updated every few seconds. Download the figures as <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>CSV</a> or{' '}
+          <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats`}>JSON</a>.
         </p>
-        <h2>Over time</h2>
-        {chart ? <figure class="chart-figure">{raw(chart)}</figure> : <p>No confirmed signatures yet.</p>}
-        <div class="home-lists">
-          <CountTable id="areas" title="UK postcode districts" column="District" rows={s.by_area.postcode_district.map((a) => [a.area, a.count])} />
-          <CountTable id="countries" title="Countries" column="Country" rows={s.by_country.map((c) => [c.name, c.count])} />
+
+        <h2 id="where">Where</h2>
+        {kinds.length > 1 ? (
+          <nav aria-label="Kind of area" class="choices">
+            <span>Show by: </span>
+            {kinds.map((k) =>
+              k === kind ? (
+                <strong aria-current="true">{AREA_KIND_LABELS[k].plural}</strong>
+              ) : (
+                <a href={`${link({ map: k, measure: 'count' })}#where`}>{AREA_KIND_LABELS[k].plural}</a>
+              ),
+            )}
+          </nav>
+        ) : null}
+        {perHeadKnown ? (
+          <nav aria-label="Measure" class="choices">
+            <span>Shade by: </span>
+            {measure === 'count' ? <strong aria-current="true">Signatures</strong> : <a href={`${link({ measure: 'count' })}#where`}>Signatures</a>}
+            {measure === 'per_100k' ? (
+              <strong aria-current="true">Signatures per 100,000 people</strong>
+            ) : (
+              <a href={`${link({ measure: 'per_100k' })}#where`}>Signatures per 100,000 people</a>
+            )}
+          </nav>
+        ) : null}
+        {areas.length === 0 && s.by_country.length === 0 ? <p>No confirmed signatures yet.</p> : null}
+        <div class="map-layout">
+          {outlines ? (
+            <figure class="map-figure">
+              <ChoroplethMap kind={kind} outlines={outlines} areas={areas} measure={measure} />
+            </figure>
+          ) : areas.length > 0 ? (
+            <figure class="chart-figure">
+              <RankedBars kind={kind} areas={areas} />
+            </figure>
+          ) : null}
+          <div class="home-lists">
+            <AreaTable id="areas" title={AREA_KIND_LABELS[kind].plural} column={AREA_KIND_LABELS[kind].singular} rows={measure === 'per_100k' ? [...areas].sort((a, b) => (b.per_100k ?? -1) - (a.per_100k ?? -1)) : areas} />
+            <AreaTable id="countries" title="Countries" column="Country" rows={s.by_country.map((c) => ({ ...c, population: null, per_100k: null }))} />
+          </div>
         </div>
+
+        <h2 id="when">When</h2>
+        {s.timeline.length > 0 ? (
+          <>
+            <nav aria-label="Time period" class="choices">
+              <span>Count per: </span>
+              {s.resolution === 'hour' ? <strong aria-current="true">hour (UTC)</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>hour (UTC)</a>}
+              {s.resolution === 'day' ? <strong aria-current="true">day</strong> : <a href={`${link({ resolution: 'day' })}#when`}>day</a>}
+            </nav>
+            <figure class="chart-figure">
+              <CumulativeChart stats={s} milestones={reached.filter((m) => m.kind === 'count')} />
+            </figure>
+            <figure class="chart-figure">
+              <PeriodChart stats={s} />
+            </figure>
+            <details>
+              <summary>The figures in the charts</summary>
+              <table class="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{s.resolution === 'hour' ? 'Hour (UTC)' : 'Day'}</th>
+                    <th scope="col" class="num">
+                      Signatures
+                    </th>
+                    <th scope="col" class="num">
+                      Running total
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.timeline
+                    .filter((p) => p.count > 0)
+                    .map((p) => (
+                      <tr>
+                        <td>{periodLabel(p.t, s.resolution)}</td>
+                        <td class="num">{formatNumber(p.count)}</td>
+                        <td class="num">{formatNumber(p.cumulative)}</td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            </details>
+          </>
+        ) : (
+          <p>No confirmed signatures yet.</p>
+        )}
       </Layout>
     );
     return sendPage(reply, page);
   });
+
+  // The map alone, for the petition page and for printing: areas shaded by signatures.
+  app.get('/petitions/:slug/map.svg', async (request, reply) => {
+    const petition = await petitions.getForViewer((request.params as { slug: string }).slug, null);
+    const query = StatsPageQuery.parse(request.query);
+    const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
+    const kind = query.map ?? defaultAreaKind(s);
+    const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
+    if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
+    const measure: MapMeasure = query.measure === 'per_100k' ? 'per_100k' : 'count';
+    const svg = await (<ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />).toString();
+    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').send(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`);
+  });
+
+  // The count as Server-Sent Events: the petition page updates itself while it is open.
+  app.get('/petitions/:slug/live', async (request, reply) => {
+    const petition = await petitions.getForViewer((request.params as { slug: string }).slug, null);
+    // 204 tells EventSource to stop: only open petitions change.
+    if (petition.state !== 'open') return reply.status(204).send();
+    const stream = new PassThrough();
+    const event = (count: number) => `event: count\ndata: ${JSON.stringify({ signature_count: count })}\n\n`;
+    const unsubscribe = liveCounts.subscribe(petition.id, petition.signatureCount, (count) => stream.write(event(count)), () => stream.end());
+    if (!unsubscribe) {
+      reply.header('retry-after', '30');
+      throw new AppError('service_unavailable', 'Too many people are watching live counts; the page still shows the count.');
+    }
+    const heartbeat = setInterval(() => stream.write(': still here\n\n'), 25_000);
+    const stop = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      stream.end();
+    };
+    request.raw.once('close', stop);
+    stream.once('close', stop);
+    stream.write(`retry: 5000\n${event(petition.signatureCount)}`);
+    return reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-accel-buffering', 'no')
+      .send(stream);
+  });
+}
+
+function csvCell(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

@@ -1,94 +1,146 @@
-import type { Db } from '../../db/database.ts';
-import { utcDay } from '../../db/dialect.ts';
-import { areaOf } from '../../lib/areas.ts';
 import { countryName } from '../../lib/countries.ts';
+import { BUILT_IN_AREA_NAMES, POSTCODE_AREAS, postcodeAreaOf } from '../../lib/postcode-areas.ts';
+import type { Clock } from '../../lib/time.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
+import { ONS_AREA_KINDS, type OnsAreaKind, type StatsRepository } from './stats.repository.ts';
+
+export interface AreaCount {
+  code: string;
+  name: string;
+  count: number;
+  /** People living in the area, where an ONS population file was imported. */
+  population: number | null;
+  /** Signatures per 100,000 people, where the population is known. */
+  per_100k: number | null;
+}
+
+export type AreaKind = 'postcode_area' | 'postcode_district' | OnsAreaKind;
+export const AREA_KINDS: readonly AreaKind[] = ['postcode_area', 'postcode_district', ...ONS_AREA_KINDS];
+
+export type Resolution = 'hour' | 'day';
 
 export interface PetitionStats {
   signature_count: number;
   by_country: { code: string; name: string; count: number }[];
-  by_area: { postcode_district: { area: string; count: number }[] };
+  /** Each kind of area, most signatures first; ONS kinds are empty until a postcode directory is imported. */
+  by_area: Record<AreaKind, AreaCount[]>;
+  resolution: Resolution;
+  /** Confirmed signatures per period (UTC hours, or days in the site's time zone), with the running total. */
   timeline: { t: string; count: number; cumulative: number }[];
+  /** When these figures were read; area and time figures trail the count by a few seconds. */
+  as_of: string;
 }
 
-const CACHE_MS = 60_000;
+/** Human names for each kind of area. */
+export const AREA_KIND_LABELS: Record<AreaKind, { plural: string; singular: string }> = {
+  postcode_area: { plural: 'Postcode areas', singular: 'Postcode area' },
+  postcode_district: { plural: 'Postcode districts', singular: 'Postcode district' },
+  constituency: { plural: 'Constituencies', singular: 'Constituency' },
+  local_authority: { plural: 'Local authorities', singular: 'Local authority' },
+  ward: { plural: 'Wards', singular: 'Ward' },
+  region: { plural: 'Regions and nations', singular: 'Region or nation' },
+};
+
+const CACHE_MS = 5_000;
+
+/** The area kind shown first: constituencies once an ONS directory is imported, postcode areas before. */
+export function defaultAreaKind(stats: PetitionStats): AreaKind {
+  return stats.by_area.constituency.length > 0 ? 'constituency' : 'postcode_area';
+}
 
 /**
- * Where signers are and when they signed, as counts only. Computed from the signature rows and
- * kept for a minute per petition. (Incrementally maintained area and hourly counters, and the
- * ONS areas, are the next step: see the "where and when" issue.)
+ * Where signers are and when they signed, as counts only, read from the incrementally kept area
+ * and hourly counts (see StatsRepository) and held for a few seconds per petition and resolution.
  */
 export class StatsService {
-  private cache = new Map<number, { at: number; stats: PetitionStats }>();
+  private cache = new Map<string, { at: number; stats: PetitionStats }>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly stats: StatsRepository,
+    private readonly clock: Clock,
+    private readonly options: { timeZone: string },
+  ) {}
 
-  async forPetition(petition: Petition): Promise<PetitionStats> {
-    const cached = this.cache.get(petition.id);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.stats;
-    const [places, days] = await Promise.all([
-      this.db.kysely
-        .selectFrom('signatures')
-        .select(['country', 'postcode', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('petition_id', '=', petition.id)
-        .where('status', '=', 'confirmed')
-        .groupBy(['country', 'postcode'])
-        .execute(),
-      this.db.kysely
-        .selectFrom('signatures')
-        .select([utcDay(this.db.kind, 'confirmed_at').as('day'), (eb) => eb.fn.countAll<number>().as('n')])
-        .where('petition_id', '=', petition.id)
-        .where('status', '=', 'confirmed')
-        .groupBy(utcDay(this.db.kind, 'confirmed_at'))
-        .orderBy(utcDay(this.db.kind, 'confirmed_at'))
-        .execute(),
-    ]);
-    const countries = new Map<string, number>();
-    const districts = new Map<string, number>();
-    for (const p of places) {
-      countries.set(p.country, (countries.get(p.country) ?? 0) + Number(p.n));
-      if (p.country === 'GB') {
-        const area = areaOf('GB', p.postcode);
-        districts.set(area, (districts.get(area) ?? 0) + Number(p.n));
+  /** Folds queued count changes into the area and hourly counts (the worker runs this every few seconds). */
+  fold(): Promise<number> {
+    return this.stats.foldAll();
+  }
+
+  async forPetition(petition: Petition, requested?: Resolution): Promise<PetitionStats> {
+    const key = `${petition.id}:${requested ?? ''}`;
+    const now = this.clock().getTime();
+    const cached = this.cache.get(key);
+    if (cached && now - cached.at < CACHE_MS) return cached.stats;
+    const [areaRows, hours] = await Promise.all([this.stats.areaCounts(petition.id), this.stats.hourlyCounts(petition.id)]);
+
+    const byKind = new Map<string, AreaCount[]>();
+    const push = (kind: string, area: AreaCount) => (byKind.get(kind) ?? byKind.set(kind, []).get(kind)!).push(area);
+    const postcodeAreas = new Map<string, number>();
+    const countries: PetitionStats['by_country'] = [];
+    for (const row of areaRows) {
+      const count = Number(row.count);
+      if (row.kind === 'country') {
+        countries.push({ code: row.code, name: countryName(row.code), count });
+        continue;
       }
+      if (row.kind === 'postcode_district') {
+        const area = postcodeAreaOf(row.code);
+        postcodeAreas.set(area, (postcodeAreas.get(area) ?? 0) + count);
+      }
+      const population = row.population === null ? null : Number(row.population);
+      push(row.kind, {
+        code: row.code,
+        name: row.name ?? BUILT_IN_AREA_NAMES[row.code] ?? row.code,
+        count,
+        population,
+        per_100k: population ? Math.round((count / population) * 100_000 * 10) / 10 : null,
+      });
     }
-    let cumulative = 0;
+    for (const [code, count] of postcodeAreas) {
+      push('postcode_area', { code, name: POSTCODE_AREAS[code] ?? code, count, population: null, per_100k: null });
+    }
+    const ranked = <T extends { count: number; name: string }>(list: T[]) => list.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+    const by_area = Object.fromEntries(AREA_KINDS.map((kind) => [kind, ranked(byKind.get(kind) ?? [])])) as Record<AreaKind, AreaCount[]>;
+
+    const resolution = requested ?? defaultResolution(hours);
     const stats: PetitionStats = {
-      signature_count: [...countries.values()].reduce((a, b) => a + b, 0),
-      by_country: [...countries].map(([code, count]) => ({ code, name: countryName(code), count })).sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)),
-      by_area: { postcode_district: [...districts].map(([area, count]) => ({ area, count })).sort((a, b) => b.count - a.count || a.area.localeCompare(b.area)) },
-      timeline: days.map((d) => ({ t: String(d.day), count: Number(d.n), cumulative: (cumulative += Number(d.n)) })),
+      signature_count: petition.signatureCount,
+      by_country: ranked(countries),
+      by_area,
+      resolution,
+      timeline: timeline(hours, resolution, this.options.timeZone),
+      as_of: new Date(now).toISOString(),
     };
-    this.cache.set(petition.id, { at: Date.now(), stats });
+    this.cache.set(key, { at: now, stats });
+    if (this.cache.size > 10_000) this.cache.clear();
     return stats;
   }
 }
 
-/** A cumulative-signatures chart as SVG: readable and printable without JavaScript. */
-export function timelineSvg(stats: PetitionStats, milestones: { threshold: number; reachedAt: string }[]): string {
-  const width = 720;
-  const height = 280;
-  const pad = { left: 60, right: 20, top: 20, bottom: 40 };
-  const points = stats.timeline;
-  if (points.length === 0) return '';
-  const max = Math.max(1, points.at(-1)!.cumulative);
-  const x = (i: number) => pad.left + (points.length === 1 ? 0 : (i / (points.length - 1)) * (width - pad.left - pad.right));
-  const y = (v: number) => height - pad.bottom - (v / max) * (height - pad.top - pad.bottom);
-  const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.cumulative).toFixed(1)}`).join(' ');
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-  const marks = milestones
-    .filter((m) => m.threshold <= max)
-    .map((m) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(m.threshold).toFixed(1)}" y2="${y(m.threshold).toFixed(1)}" stroke="#b1b4b6" stroke-dasharray="4 4"/><text x="${width - pad.right}" y="${(y(m.threshold) - 4).toFixed(1)}" text-anchor="end" font-size="12" fill="#505a5f">${m.threshold.toLocaleString('en-GB')}</text>`)
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="chart-title chart-desc" class="chart">
-<title id="chart-title">Signatures over time</title>
-<desc id="chart-desc">${esc(`From ${points[0]!.t} to ${points.at(-1)!.t}, rising to ${max.toLocaleString('en-GB')} confirmed signatures.`)}</desc>
-<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#1d1d1f"/>
-<line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#1d1d1f"/>
-<text x="${pad.left - 8}" y="${pad.top + 4}" text-anchor="end" font-size="12">${max.toLocaleString('en-GB')}</text>
-<text x="${pad.left - 8}" y="${height - pad.bottom}" text-anchor="end" font-size="12">0</text>
-<text x="${pad.left}" y="${height - 12}" font-size="12">${esc(points[0]!.t)}</text>
-<text x="${width - pad.right}" y="${height - 12}" text-anchor="end" font-size="12">${esc(points.at(-1)!.t)}</text>
-${marks}<path d="${line}" fill="none" stroke="#00703c" stroke-width="3"/>
-</svg>`;
+/** Hours for a petition that has been signed over three days or less, days after that. */
+function defaultResolution(hours: { hour: string }[]): Resolution {
+  if (hours.length === 0) return 'day';
+  const span = Date.parse(`${hours.at(-1)!.hour}:00:00Z`) - Date.parse(`${hours[0]!.hour}:00:00Z`);
+  return span <= 72 * 3_600_000 ? 'hour' : 'day';
+}
+
+/** Groups UTC hours into hours or the site's calendar days, filling quiet periods with zeros. */
+function timeline(hours: { hour: string; count: number }[], resolution: Resolution, timeZone: string): PetitionStats['timeline'] {
+  if (hours.length === 0) return [];
+  const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const periodOf = (hour: string) => (resolution === 'hour' ? `${hour}:00:00Z` : dayOf.format(new Date(`${hour}:00:00Z`)));
+  const counts = new Map<string, number>();
+  for (const h of hours) counts.set(periodOf(h.hour), (counts.get(periodOf(h.hour)) ?? 0) + Number(h.count));
+  const periods: string[] = [];
+  const first = Date.parse(`${hours[0]!.hour}:00:00Z`);
+  const last = Date.parse(`${hours.at(-1)!.hour}:00:00Z`);
+  for (let t = first; t <= last; t += 3_600_000) {
+    const period = periodOf(new Date(t).toISOString().slice(0, 13));
+    if (periods.at(-1) !== period) periods.push(period);
+  }
+  let cumulative = 0;
+  return periods.map((t) => {
+    const count = counts.get(t) ?? 0;
+    return { t, count, cumulative: (cumulative += count) };
+  });
 }
