@@ -43,6 +43,7 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       <meta name="twitter:title" content={title} />
       {description ? <meta name="twitter:description" content={description} /> : null}
       {imageUrl ? <meta name="twitter:image" content={imageUrl} /> : null}
+      <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href="/static/styles.css" />
       {scripts?.map((src) => <script src={src} defer></script>)}
     </head>

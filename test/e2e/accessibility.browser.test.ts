@@ -41,6 +41,11 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
     const { petition } = await createPetition(t.ctx, { owner, input: { goal: 100 } });
     slug = petition.slug;
     await seedSignatures(t.ctx, petition.id, 120);
+    // Areas, names, populations and boundaries, so the stats page draws its map.
+    const geo = new URL('../fixtures/geo/', import.meta.url).pathname;
+    for (const file of ['onspd-sample.csv', 'pcon-names.csv', 'pcon-population.csv']) await t.ctx.services.geo.importFile(`${geo}${file}`);
+    await t.ctx.services.geo.importBoundaries(`${geo}constituencies.geojson`);
+    await t.ctx.services.stats.fold();
     await t.ctx.services.milestones.detect();
     updateId = (await t.ctx.services.updates.post(owner, slug, { title: 'Jailed for 16 years', body: 'A **trafficker** was jailed.' })).id;
     await t.ctx.services.endorsements.add(owner, slug, { kind: 'organisation', name: 'Anti-Slavery International', quote: 'We support it.' });
@@ -63,7 +68,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
 
   it('has no violations on public pages, including the signing form’s error state', async () => {
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();
-    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
+    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/stats?map=constituency&measure=per_100k&resolution=hour`, `/petitions/${slug}/stats?map=postcode_area`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
       await check(page, path);
     }
     await check(page, `/petitions/${slug}`, async (p) => {

@@ -56,6 +56,9 @@ export class StatsRepository {
    * Returns how many were folded.
    */
   async fold(limit = 5000): Promise<number> {
+    // Look before taking the write lock: most of the time there is nothing to fold.
+    const any = await this.db.kysely.selectFrom('tally_events').select('id').limit(1).executeTakeFirst();
+    if (!any) return 0;
     return this.db.kysely.transaction().execute(async (trx) => {
       const claimed = trx.selectFrom('tally_events').select('id').orderBy('id').limit(limit);
       const events = await trx
