@@ -149,6 +149,23 @@ describe('the undersign command', () => {
     assert.equal(JSON.parse(run(['signer', 'export', '--email', 'dana@example.net']).stdout).signatures.length, 0);
   });
 
+  it('imports ONS postcodes, names and boundaries, and rebuilds the counts', () => {
+    const geo = fileURLToPath(new URL('../test/fixtures/geo/', import.meta.url));
+    const imported = run(['geo', 'import', `${geo}onspd-sample.csv`, `${geo}pcon-names.csv`]);
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stdout, /onspd-sample\.csv: postcodes file, 12 rows, 11 imported, 1 skipped, in [\d.]+ s; areas: 6 constituency, 6 local authority, 7 ward, 4 region/);
+    assert.match(imported.stdout, /pcon-names\.csv: names file, 6 rows, 6 imported/);
+    const boundaries = run(['geo', 'boundaries', `${geo}local-authorities.topojson`]);
+    assert.equal(boundaries.status, 0, boundaries.stderr);
+    assert.match(boundaries.stdout, /2 local authority imported; 0 features skipped/);
+    const missing = run(['geo', 'import', join(dir, 'nope.csv')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /No such file/);
+    const rebuilt = run(['stats', 'rebuild']);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout, /Rebuilt the counts of \d+ petition\(s\)/);
+  });
+
   it('refuses invalid configuration, naming the variable', () => {
     const res = run(['migrate'], { env: { PORT: 'eighty' } });
     assert.notEqual(res.status, 0);
