@@ -1,14 +1,15 @@
+import { nice, ticks } from 'd3-array';
 import { formatNumber } from '../../views/components.tsx';
 import type { PetitionStats, Resolution } from './stats.service.ts';
 
 const WIDTH = 720;
 const PAD = { left: 64, right: 16, top: 16, bottom: 40 };
 
-/** A round number at or above `n` (1, 2, 2.5 or 5 times a power of ten), so axis labels read well. */
-export function niceCeiling(n: number): number {
-  if (n <= 1) return 1;
-  const power = 10 ** Math.floor(Math.log10(n));
-  return ([1, 2, 2.5, 5, 10].find((m) => m * power >= n) ?? 10) * power;
+/** The axis: a round top at or above `n`, with about four whole-number steps up to it. */
+export function axisTicks(n: number): { max: number; ticks: number[] } {
+  const [, top] = nice(0, Math.max(1, n), 4);
+  const values = ticks(0, top, 4).filter((v) => Number.isInteger(v));
+  return { max: top, ticks: values };
 }
 
 /** "16 Nov 2026" for a day, "16 Nov 14:00" (UTC) for an hour. */
@@ -22,23 +23,22 @@ interface ChartFrameProps {
   title: string;
   description: string;
   height: number;
-  max: number;
+  axis: { max: number; ticks: number[] };
   stats: PetitionStats;
   children?: unknown;
 }
 
 /** Axes, gridlines and period labels shared by both charts. */
-const ChartFrame = ({ id, title, description, height, max, stats, children }: ChartFrameProps) => {
+const ChartFrame = ({ id, title, description, height, axis, stats, children }: ChartFrameProps) => {
   const points = stats.timeline;
-  const y = (v: number) => height - PAD.bottom - (v / max) * (height - PAD.top - PAD.bottom);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
+  const y = (v: number) => height - PAD.bottom - (v / axis.max) * (height - PAD.top - PAD.bottom);
   const labelled = [...new Set([0, Math.floor((points.length - 1) / 2), points.length - 1])];
   const x = (i: number) => PAD.left + (points.length <= 1 ? 0 : (i / (points.length - 1)) * (WIDTH - PAD.left - PAD.right));
   return (
     <svg xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} class="chart">
       <title id={`${id}-title`}>{title}</title>
       <desc id={`${id}-desc`}>{description}</desc>
-      {ticks.map((v) => (
+      {axis.ticks.map((v) => (
         <g>
           <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(v).toFixed(1)} y2={y(v).toFixed(1)} stroke={v === 0 ? '#0b0c0c' : '#dfe1e2'} />
           <text x={PAD.left - 8} y={(y(v) + 4).toFixed(1)} text-anchor="end" font-size="12" fill="#0b0c0c">
@@ -47,7 +47,7 @@ const ChartFrame = ({ id, title, description, height, max, stats, children }: Ch
         </g>
       ))}
       {labelled.map((i, n) => (
-        <text x={x(i).toFixed(1)} y={height - 14} font-size="12" fill="#0b0c0c" text-anchor={n === 0 && labelled.length > 1 ? 'start' : n === labelled.length - 1 ? 'end' : 'middle'}>
+        <text x={x(i).toFixed(1)} y={height - 14} font-size="12" fill="#0b0c0c" text-anchor={n === 0 ? 'start' : n === labelled.length - 1 ? 'end' : 'middle'}>
           {periodLabel(points[i]!.t, stats.resolution)}
         </text>
       ))}
@@ -65,14 +65,15 @@ export const CumulativeChart = ({ stats, milestones }: { stats: PetitionStats; m
   if (points.length === 0) return null;
   const height = 280;
   const total = points.at(-1)!.cumulative;
-  const max = niceCeiling(total);
+  const axis = axisTicks(total);
+  const max = axis.max;
   const x = (i: number) => PAD.left + (points.length === 1 ? 0 : (i / (points.length - 1)) * (WIDTH - PAD.left - PAD.right));
   const y = (v: number) => height - PAD.bottom - (v / max) * (height - PAD.top - PAD.bottom);
   const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.cumulative).toFixed(1)}`).join(' ');
   const from = periodLabel(points[0]!.t, stats.resolution);
   const to = periodLabel(points.at(-1)!.t, stats.resolution);
   return (
-    <ChartFrame id="cumulative" title="Signatures over time" description={`Confirmed signatures from ${from} to ${to}, rising to ${formatNumber(total)}.`} height={height} max={max} stats={stats}>
+    <ChartFrame id="cumulative" title="Signatures over time" description={`Confirmed signatures from ${from} to ${to}, rising to ${formatNumber(total)}.`} height={height} axis={axis} stats={stats}>
       {milestones
         .filter((m) => m.threshold <= total)
         .map((m) => (
@@ -98,7 +99,8 @@ export const PeriodChart = ({ stats }: { stats: PetitionStats }) => {
   if (points.length === 0) return null;
   const height = 200;
   const busiest = points.reduce((a, b) => (b.count > a.count ? b : a));
-  const max = niceCeiling(busiest.count);
+  const axis = axisTicks(busiest.count);
+  const max = axis.max;
   const slot = (WIDTH - PAD.left - PAD.right) / points.length;
   const y = (v: number) => height - PAD.bottom - (v / max) * (height - PAD.top - PAD.bottom);
   const unit = stats.resolution === 'hour' ? 'hour' : 'day';
@@ -108,8 +110,8 @@ export const PeriodChart = ({ stats }: { stats: PetitionStats }) => {
       title={`Signatures per ${unit}`}
       description={`The busiest ${unit} was ${periodLabel(busiest.t, stats.resolution)}, with ${formatNumber(busiest.count)} confirmed signatures.`}
       height={height}
-      max={max}
-      stats={{ ...stats, timeline: points }}
+      axis={axis}
+      stats={stats}
     >
       {points.map((p, i) =>
         p.count > 0 ? (

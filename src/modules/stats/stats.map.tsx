@@ -81,7 +81,7 @@ export class MapOutlineCache {
 
 /** Sequential blues (ColorBrewer, colour-blind safe), lightest for the fewest. */
 const PALETTE = ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
-const NO_SIGNATURES = '#f3f2f1';
+const NO_SIGNATURES = '#ffffff';
 
 export type MapMeasure = 'count' | 'per_100k';
 
@@ -139,7 +139,7 @@ export const ChoroplethMap = (p: { kind: AreaKind; outlines: MapOutlines; areas:
           <line x1="0" y1="0" x2="0" y2="6" stroke="#b1b4b6" stroke-width="2" />
         </pattern>
       </defs>
-      <g stroke="#ffffff" stroke-width="0.4" stroke-linejoin="round">
+      <g stroke="#6f777b" stroke-width="0.3" stroke-linejoin="round">
         {[...p.outlines.paths].map(([code, d]) => {
           const area = byCode.get(code);
           const v = valueOf(area, p.measure);

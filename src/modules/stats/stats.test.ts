@@ -158,7 +158,7 @@ describeEachDatabase('where and when people signed', (kind) => {
     assert.deepEqual(paths, [
       ['E14001096', '#deebf7', 'Bethnal Green and Stepney: 1'],
       ['E14001172', '#08519c', 'Cities of London and Westminster: 3'],
-      ['E14001298', '#f3f2f1', 'Islington South and Finsbury: 0'],
+      ['E14001298', '#ffffff', 'Islington South and Finsbury: 0'],
     ]);
     assert.match(textOf(page.body), /Constituency Signatures Per 100,000 people Cities of London and Westminster \(E14001172\) 3 2\.7/);
     const perHead = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/stats?map=constituency&measure=per_100k` });
