@@ -11,7 +11,7 @@ import { createPetition, seedSignatures } from '../test/helpers/factories.ts';
 const ROWS = Number(process.env.BENCH_HANDIN_ROWS ?? 100_000);
 
 /** Runs `work`, sampling resident memory, and returns its duration and peak RSS. */
-async function measure(work: () => Promise<number>): Promise<{ ms: number; bytes: number; peakRssMb: number; baseRssMb: number }> {
+export async function measure(work: () => Promise<number>): Promise<{ ms: number; bytes: number; peakRssMb: number; baseRssMb: number }> {
   global.gc?.();
   const baseRss = process.memoryUsage().rss;
   let peak = baseRss;

@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark, bounded in rows and time, on this machine only, and
  * prints a table. Record figures in docs/performance.md with the command that produced them.
  */
+import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
 import { runSigningBench } from './signing.ts';
 
@@ -9,3 +10,4 @@ const only = process.argv[2];
 console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${process.version}`);
 if (!only || only === 'signing') console.table(await runSigningBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
+if (!only || only === 'geo') console.table(await runGeoBench());

@@ -23,7 +23,7 @@ describe('the live count in a browser', { skip: BROWSER_SKIP_REASON }, () => {
     const row = await rig.t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.email).executeTakeFirstOrThrow();
     await rig.t.ctx.services.signatures.confirmSignature(rig.t.ctx.services.signatures.confirmationTokens.sign(row.id));
 
-    await page.waitForFunction("document.querySelector('[data-signature-count]')?.textContent === '1'", undefined, { timeout: 10_000 });
+    await page.locator('[data-signature-count]', { hasText: /^1$/ }).waitFor({ timeout: 10_000 });
     assert.equal(await page.textContent('.progress-block .count'), '1 signature of 2 goal');
     assert.equal(await page.getAttribute('[role="progressbar"]', 'aria-valuenow'), '1');
     assert.match((await page.getAttribute('.progress-bar', 'class'))!, /\bw-50\b/);
