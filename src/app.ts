@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
+import { fastifyStoreFor } from './modules/safety/rate-limits.ts';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -40,6 +41,7 @@ import { registerOpenApi } from './modules/openapi/openapi.ts';
 import { registerOsdiApi } from './modules/osdi/osdi.api.ts';
 import { registerWebhookRoutes } from './modules/webhooks/webhooks.routes.tsx';
 import { registerStatsRoutes } from './modules/stats/stats.routes.tsx';
+import { registerFraudRoutes } from './modules/safety/fraud.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { sendPage } from './views/render.ts';
 
@@ -109,6 +111,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   if (config.rateLimit) {
     await app.register(fastifyRateLimit, {
       global: false,
+      // Counted where every app process sees the same numbers (see RATE_LIMIT_STORE).
+      store: fastifyStoreFor(ctx.rateLimitStore, () => ctx.clock().getTime()),
       errorResponseBuilder: (_req, context) =>
         new AppError('rate_limited', `Too many attempts. Please wait ${context.after} and try again.`),
     });
@@ -156,6 +160,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPrivacyPage(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerFraudRoutes(app, ctx);
   registerAdminPages(app, ctx);
   registerPetitionsApi(app, ctx);
   registerSignaturesApi(app, ctx);
@@ -213,6 +218,7 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
 
 async function handleError(ctx: AppContext, error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const appError = toAppError(error, request);
+  if (appError.retryAfterSeconds !== null) reply.header('retry-after', String(appError.retryAfterSeconds));
   if (appError.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
   if (request.url.startsWith('/api/') || request.url === '/healthz') {
     return reply.status(appError.status).type('application/json; charset=utf-8').send(appError.toJSON());

@@ -190,6 +190,43 @@ program
     });
   });
 
+const signaturesCommand = program.command('signatures').description('Fraud review: take signatures out of a petition’s count, or put them back');
+signaturesCommand
+  .command('invalidate')
+  .description('Invalidate a petition’s signatures chosen by IP address, email domain, time window or numbers (every choice given must match)')
+  .requiredOption('--petition <slug>', 'the petition')
+  .option('--ip <address>', 'signatures from this IP address')
+  .option('--domain <domain>', 'signatures from addresses at this email domain')
+  .option('--from <time>', 'signed at or after this time (ISO 8601, e.g. 2026-11-16T14:00Z)')
+  .option('--to <time>', 'signed before this time')
+  .option('--ids <list>', 'signature numbers, separated by commas')
+  .requiredOption('--reason <text>', 'why (kept in the audit log)')
+  .option('--yes', 'do it (without --yes, only says how many would be invalidated)')
+  .action(async (opts: { petition: string; ip?: string; domain?: string; from?: string; to?: string; ids?: string; reason: string; yes?: boolean }) => {
+    await withContext(async (ctx) => {
+      const input = { ip: opts.ip, domain: opts.domain, from: opts.from, to: opts.to, ids: opts.ids, reason: opts.reason };
+      const petition = await ctx.services.petitions.getAnyBySlug(opts.petition);
+      const criteria = ctx.services.fraud.criteria(input);
+      const would = await ctx.repositories.fraud.countValid(petition.id, criteria);
+      if (!opts.yes) {
+        console.log(`${would.signatures} signature(s) would be invalidated (${would.confirmed} confirmed). Run again with --yes to invalidate them.`);
+        return;
+      }
+      const inv = await ctx.services.fraud.invalidateAsOperator(opts.petition, input);
+      console.log(`Invalidation ${inv.id}: ${inv.signature_count} signature(s) invalidated, ${inv.confirmed_count} of them confirmed. Undo with: undersign signatures reinstate --invalidation ${inv.id}`);
+    });
+  });
+signaturesCommand
+  .command('reinstate')
+  .description('Undo an invalidation: its signatures count again as they did before')
+  .requiredOption('--invalidation <id>', 'the invalidation number')
+  .action(async (opts: { invalidation: string }) => {
+    await withContext(async (ctx) => {
+      const inv = await ctx.services.fraud.reinstateAsOperator(Number(opts.invalidation));
+      console.log(`Invalidation ${inv.id} undone: ${inv.signature_count} signature(s) reinstated.`);
+    });
+  });
+
 /** A one-line progress bar on a terminal (nothing when output is piped). */
 function progressBar(label: string) {
   const started = Date.now();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -48,6 +49,16 @@ export interface Config {
   signMinSeconds: number;
   /** Days after a petition closes before its signers' personal data is erased (counts stay). */
   retentionDays: number;
+  /** Days a signature's IP address is kept for fraud review; then only a keyed hash of it remains. */
+  ipRetentionDays: number;
+  /** IP addresses and ranges (CIDR) that may not sign. */
+  blockedIps: string[];
+  /** Where rate-limit counters live: 'database' shares them between app processes. */
+  rateLimitStore: 'memory' | 'database';
+  /** Signatures one IP address may give one petition per hour. */
+  signLimitPerIp: number;
+  /** Signatures one email domain may give one petition per hour (large webmail providers are exempt). */
+  signLimitPerDomain: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -111,7 +122,30 @@ const EnvSchema = z.object({
   BLOCKED_EMAIL_DOMAINS: z.string().default(''),
   SIGN_MIN_SECONDS: z.coerce.number().min(0).max(60).default(3),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  IP_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  BLOCKED_IPS: z
+    .string()
+    .default('')
+    .refine((v) => splitList(v).every((entry) => parseIpRange(entry) !== null), 'must be IP addresses or CIDR ranges, separated by commas (e.g. 203.0.113.7,198.51.100.0/24)'),
+  RATE_LIMIT_STORE: z.enum(['memory', 'database']).optional(),
+  SIGN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(100),
+  SIGN_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(500),
 });
+
+function splitList(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** "203.0.113.0/24" → its address, prefix and family; a bare address is a range of one; null if invalid. */
+export function parseIpRange(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefixText] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0) return null;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -182,6 +216,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blockedEmailDomains: e.BLOCKED_EMAIL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     signMinSeconds: e.SIGN_MIN_SECONDS,
     retentionDays: e.RETENTION_DAYS,
+    ipRetentionDays: e.IP_RETENTION_DAYS,
+    blockedIps: splitList(e.BLOCKED_IPS),
+    // One SQLite process counts exactly in memory; PostgreSQL sites run several processes.
+    rateLimitStore: e.RATE_LIMIT_STORE ?? (database.kind === 'postgres' ? 'database' : 'memory'),
+    signLimitPerIp: e.SIGN_LIMIT_PER_IP,
+    signLimitPerDomain: e.SIGN_LIMIT_PER_DOMAIN,
   };
 }
 

@@ -33,6 +33,10 @@ import { LiveCounts } from './modules/stats/live-counts.ts';
 import { MapOutlineCache } from './modules/stats/stats.map.tsx';
 import { GeoRepository } from './modules/geo/geo.repository.ts';
 import { GeoService } from './modules/geo/geo.service.ts';
+import { IpPolicy } from './modules/safety/ip-policy.ts';
+import { FraudRepository } from './modules/safety/fraud.repository.ts';
+import { FraudService } from './modules/safety/fraud.service.ts';
+import { DatabaseRateLimitStore, MemoryRateLimitStore, SigningRateLimiter, type RateLimitStore } from './modules/safety/rate-limits.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PetitionsRepository } from './modules/petitions/petitions.repository.ts';
@@ -73,6 +77,7 @@ export interface AppContext {
     webhooks: WebhooksRepository;
     stats: StatsRepository;
     geo: GeoRepository;
+    fraud: FraudRepository;
     audit: AuditRepository;
     jobs: JobsRepository;
   };
@@ -93,8 +98,11 @@ export interface AppContext {
     geo: GeoService;
     maps: MapOutlineCache;
     liveCounts: LiveCounts;
+    fraud: FraudService;
   };
   worker: JobWorker;
+  /** Rate-limit counters (shared through the database when RATE_LIMIT_STORE=database). */
+  rateLimitStore: RateLimitStore;
   /** Stops the worker and closes mail and database connections. */
   close(): Promise<void>;
 }
@@ -158,6 +166,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     webhooks: new WebhooksRepository(db, effects),
     stats: new StatsRepository(db),
     geo: new GeoRepository(db),
+    fraud: new FraudRepository(db, effects),
     audit,
     jobs,
   };
@@ -179,9 +188,15 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     nudge,
   );
   const webhooks = new WebhooksService(repositories.webhooks, petitions, repositories.signatures, clock, { production: config.env === 'production', siteName: config.siteName }, nudge);
+  const ipPolicy = new IpPolicy(config.secretKey, config.blockedIps);
+  const rateLimitStore: RateLimitStore = config.rateLimitStore === 'database' ? new DatabaseRateLimitStore(db) : new MemoryRateLimitStore();
   const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge, {
     blockedEmailDomains: config.blockedEmailDomains,
     listens: (event) => webhooks.anyListening(event),
+    ipPolicy,
+    limiter: config.rateLimit
+      ? new SigningRateLimiter(rateLimitStore, { perIpPerPetition: config.signLimitPerIp, perDomainPerPetition: config.signLimitPerDomain, windowMs: 3_600_000 }, () => clock().getTime())
+      : null,
   });
   const broadcasts = new BroadcastsService(
     repositories.broadcasts,
@@ -228,6 +243,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       read: (ids) => repositories.petitions.signatureCounts(ids),
       onError: (err) => log.warn({ err }, 'live counts could not be read'),
     }),
+    fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock),
   };
   worker = new JobWorker({
     jobs,
@@ -247,6 +263,15 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
         },
         { name: 'count signatures by place and hour', everyMs: STATS_FOLD_MS, run: () => services.stats.fold() },
         { name: 'record milestones', everyMs: config.deadlineSweepMs, run: () => services.milestones.detect() },
+        {
+          name: 'drop signers’ IP addresses after the fraud-review period',
+          everyMs: 3_600_000,
+          run: async () => {
+            const before = new Date(clock().getTime() - config.ipRetentionDays * 86_400_000).toISOString();
+            while ((await repositories.signatures.dropIpAddresses(before, 1000)) === 1000);
+          },
+        },
+        { name: 'forget ended rate-limit windows', everyMs: 300_000, run: () => rateLimitStore.sweep(clock().getTime()) },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],
     handlers: {
@@ -279,6 +304,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     repositories,
     services,
     worker: finalWorker,
+    rateLimitStore,
     async close() {
       await finalWorker.stop();
       mailer.close();

@@ -114,6 +114,20 @@ export function postcodeDistrict(kind: DialectKind, column: string): RawBuilder<
     : sql<string>`case when instr(${sql.ref(column)}, ' ') > 0 then substr(${sql.ref(column)}, 1, instr(${sql.ref(column)}, ' ') - 1) else ${sql.ref(column)} end`;
 }
 
+/** The part of an email address after the "@", as SQL for this database. */
+export function emailDomain(kind: DialectKind, column: string): RawBuilder<string> {
+  return kind === 'postgres'
+    ? sql<string>`split_part(${sql.ref(column)}, '@', 2)`
+    : sql<string>`substr(${sql.ref(column)}, instr(${sql.ref(column)}, '@') + 1)`;
+}
+
+/** A timestamp column truncated to its UTC minute ("2026-11-16T14:05"), as SQL for this database. */
+export function utcMinute(kind: DialectKind, column: string): RawBuilder<string> {
+  return kind === 'postgres'
+    ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI')`
+    : sql<string>`substr(${sql.ref(column)}, 1, 16)`;
+}
+
 /**
  * Holds every writer (and every `for update` claim) of a table off until the transaction ends;
  * plain reads go on. PostgreSQL only: SQLite's single writer already excludes them. Lets a

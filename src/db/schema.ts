@@ -117,7 +117,8 @@ export interface PetitionCountersTable {
   confirmed_count: number;
 }
 
-export type SignatureStatus = 'pending' | 'confirmed';
+/** 'invalidated': removed from the count by a moderator (reversibly: see invalidations). */
+export type SignatureStatus = 'pending' | 'confirmed' | 'invalidated';
 
 export interface SignaturesTable {
   id: Generated<number>;
@@ -137,6 +138,13 @@ export interface SignaturesTable {
   confirmation_requested_at: string;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
+  /** The signer's IP address: kept for fraud review, then dropped (IP_RETENTION_DAYS). */
+  ip: string | null;
+  /** Keyed hash of the IP address: groups signatures from one address after the address is dropped. */
+  ip_hash: string | null;
+  /** Lower-cased domain of the email address (kept after the address is erased, for fraud review). */
+  email_domain: string | null;
+  invalidation_id: number | null;
   /** ONS area codes of a UK postcode, resolved when the signature was given (null if unknown). */
   constituency: string | null;
   local_authority: string | null;
@@ -385,6 +393,27 @@ export interface PetitionHourlyCountsTable {
   count: number;
 }
 
+/** A moderator's bulk invalidation of signatures: reversible, and in the audit log. */
+export interface InvalidationsTable {
+  id: Generated<number>;
+  petition_id: number;
+  reason: string;
+  criteria: string;
+  signature_count: number;
+  confirmed_count: number;
+  created_by: number | null;
+  created_at: string;
+  reverted_by: number | null;
+  reverted_at: string | null;
+}
+
+/** Rate-limit counters shared by every app process: one row per key and time window. */
+export interface RateLimitHitsTable {
+  key: string;
+  count: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -416,6 +445,8 @@ export interface Database {
   tally_events: TallyEventsTable;
   petition_area_counts: PetitionAreaCountsTable;
   petition_hourly_counts: PetitionHourlyCountsTable;
+  invalidations: InvalidationsTable;
+  rate_limit_hits: RateLimitHitsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

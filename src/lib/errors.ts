@@ -36,10 +36,13 @@ export class AppError extends Error {
   readonly field: string | null;
   /** Every field at fault, for forms that show errors next to each field. */
   readonly fields: FieldErrors;
+  /** For 429 and 503: when to try again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; fields?: FieldErrors; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { field?: string; fields?: FieldErrors; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
     this.status = ERROR_STATUS[code];
     this.fields = options.fields ?? (options.field ? { [options.field]: message } : {});
     this.field = options.field ?? Object.keys(this.fields)[0] ?? null;

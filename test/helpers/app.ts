@@ -46,6 +46,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     blockedEmailDomains: [],
     signMinSeconds: 0,
     retentionDays: 365,
+    ipRetentionDays: 30,
+    blockedIps: [],
+    rateLimitStore: 'memory',
+    signLimitPerIp: 100,
+    signLimitPerDomain: 500,
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004_handin.ts';
 import * as m0005 from './0005_signer_privacy.ts';
 import * as m0006 from './0006_webhooks.ts';
 import * as m0007 from './0007_geography.ts';
+import * as m0008 from './0008_trust_and_safety.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_signer_privacy': m0005,
   '0006_webhooks': m0006,
   '0007_geography': m0007,
+  '0008_trust_and_safety': m0008,
 };

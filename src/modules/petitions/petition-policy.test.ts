@@ -77,6 +77,7 @@ describe('petition policy', () => {
       export: ['editor', 'owner', 'admin'],
       export_summary: ['viewer', 'editor', 'owner', 'moderator', 'admin'],
       record_handin: ['editor', 'owner'],
+      review_fraud: ['moderator', 'admin'],
     };
     for (const [action, allowed] of Object.entries(who) as [PetitionAction, string[]][]) {
       if (action === 'view' || action === 'edit') continue;

@@ -23,7 +23,8 @@ export type PetitionAction =
   | 'verify_endorsement'
   | 'export'
   | 'export_summary'
-  | 'record_handin';
+  | 'record_handin'
+  | 'review_fraud';
 
 /** The person acting: their site role, and their role on this petition's team. */
 export interface Actor {
@@ -74,6 +75,8 @@ export function can(actor: Actor | null, action: PetitionAction, petition: Polic
     case 'reject':
     case 'hide':
     case 'view_audit':
+    case 'review_fraud':
+      // Fraud review sees where signatures came from; invalidating them changes the count.
       return moderator;
     case 'submit':
       return owner;
@@ -119,4 +122,5 @@ const FORBIDDEN_MESSAGES: Record<PetitionAction, string> = {
   export: 'Only the petition’s owners and editors can download signers’ details. Viewers can download the summary.',
   export_summary: 'Only the petition’s team can download its statistics.',
   record_handin: 'Only the petition’s owners and editors can record paper signatures, the hand-in and the outcome.',
+  review_fraud: 'Only moderators can review and invalidate signatures.',
 };

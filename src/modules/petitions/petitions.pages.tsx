@@ -186,6 +186,11 @@ const ModeratorPanel = (p: { petition: Petition; may: (a: PetitionAction) => boo
         <a class="button button-secondary" href={path(petition, '/edit')}>
           Correct the text
         </a>
+        {p.may('review_fraud') && petition.state !== 'draft' ? (
+          <a class="button button-secondary" href={path(petition, '/fraud')}>
+            Review signatures
+          </a>
+        ) : null}
         {petition.state === 'open' ? <ActionButton petition={petition} action="close" label="Close now" csrf={p.csrf} /> : null}
         {petition.hidden ? <ActionButton petition={petition} action="unhide" label="Show again" csrf={p.csrf} /> : null}
       </div>

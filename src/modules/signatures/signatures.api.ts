@@ -13,7 +13,7 @@ export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): vo
     '/api/v1/petitions/:slug/signatures',
     { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT } },
     async (request, reply) => {
-      await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {});
+      await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });
     },
   );

@@ -86,7 +86,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       const values = formValues((request.body ?? {}) as Record<string, unknown>);
       try {
         // A bot is told "check your email" like everyone else, and nothing is recorded.
-        if (!signatures.looksAutomated(values, ctx.config.signMinSeconds)) await signatures.recordSignature(slug, values);
+        if (!signatures.looksAutomated(values, ctx.config.signMinSeconds)) await signatures.recordSignature(slug, values, { ip: request.ip });
         const support = values.support_token ? `?support=${encodeURIComponent(values.support_token)}` : '';
         return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed${support}`, 303);
       } catch (err) {

@@ -28,6 +28,9 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       publicName: false,
       contactOptIn: false,
       consent: '{}',
+      ip: '203.0.113.9',
+      ipHash: 'hash-of-203.0.113.9',
+      emailDomain: 'example.net',
       ...overrides,
     };
   };
@@ -165,7 +168,7 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
     const recent = await petition('2026-10-01T00:00:00.000Z', 'recent');
     const add = async (petitionId: number, email: string) => {
       await repos.signatures.recordSignature(
-        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}' },
+        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}', ip: null, ipHash: null, emailDomain: 'example.net' },
         NOW,
         NOW.toISOString(),
         job,

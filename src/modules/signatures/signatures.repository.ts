@@ -16,6 +16,9 @@ export interface NewSignature {
   contactOptIn: boolean;
   /** JSON record of the consents given, in the words shown. */
   consent: string;
+  ip: string | null;
+  ipHash: string | null;
+  emailDomain: string;
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
@@ -60,6 +63,9 @@ export class SignaturesRepository {
           public_name: signature.publicName ? 1 : 0,
           contact_opt_in: signature.contactOptIn ? 1 : 0,
           consent: signature.consent,
+          ip: signature.ip,
+          ip_hash: signature.ipHash,
+          email_domain: signature.emailDomain,
           constituency: areas?.constituency ?? null,
           local_authority: areas?.local_authority ?? null,
           ward: areas?.ward ?? null,
@@ -247,6 +253,17 @@ export class SignaturesRepository {
           .execute();
       }
     });
+    return due.length;
+  }
+
+  /**
+   * Drops the IP addresses of signatures given before `before` (their keyed hash stays, so
+   * fraud review can still group them). Returns how many; call until it returns less than `limit`.
+   */
+  async dropIpAddresses(before: string, limit: number): Promise<number> {
+    const due = await this.db.kysely.selectFrom('signatures').select('id').where('ip', 'is not', null).where('created_at', '<', before).limit(limit).execute();
+    if (due.length === 0) return 0;
+    await this.db.kysely.updateTable('signatures').set({ ip: null }).where('id', 'in', due.map((r) => r.id)).execute();
     return due.length;
   }
 

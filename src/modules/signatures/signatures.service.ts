@@ -8,6 +8,8 @@ import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
 import { CONSENT_WORDING, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
+import type { IpPolicy } from '../safety/ip-policy.ts';
+import type { SigningRateLimiter } from '../safety/rate-limits.ts';
 
 export const CONFIRMATION_JOB = 'signature.send_confirmation';
 /** A repeat sign-up re-sends the confirmation at most this often, so nobody can mail-bomb an address. */
@@ -29,7 +31,13 @@ export class SignaturesService {
     private readonly clock: Clock,
     secretKey: string,
     private readonly onJobQueued: () => void = () => {},
-    private readonly options: { blockedEmailDomains: string[]; listens?: (event: WebhookEvent) => Promise<boolean> } = { blockedEmailDomains: [] },
+    private readonly options: {
+      blockedEmailDomains: string[];
+      listens?: (event: WebhookEvent) => Promise<boolean>;
+      ipPolicy?: IpPolicy;
+      /** Per-IP and per-domain limits for each petition; absent when rate limiting is off. */
+      limiter?: SigningRateLimiter | null;
+    } = { blockedEmailDomains: [] },
   ) {
     this.confirmationTokens = new TokenSigner(secretKey, 'signature-confirmation');
     this.removalTokens = new TokenSigner(secretKey, 'signature-removal');
@@ -58,11 +66,29 @@ export class SignaturesService {
    * Records a signature pending email confirmation. The outcome is the same whether or not the
    * address signed before, so the response reveals nothing about who has signed.
    */
-  async recordSignature(slug: string, input: unknown): Promise<void> {
+  async recordSignature(slug: string, input: unknown, origin: { ip: string | null } = { ip: null }): Promise<void> {
     const supportToken = typeof (input as { support_token?: unknown } | null)?.support_token === 'string' ? (input as { support_token: string }).support_token : null;
     const petition = await this.petitions.petitionForSigning(slug, supportToken);
     const data = parseSignInput(input);
     this.assertAcceptableEmail(data.email);
+    const ipPolicy = this.options.ipPolicy;
+    if (ipPolicy?.isBlocked(origin.ip)) {
+      throw new AppError('forbidden', 'Signatures are not being accepted from your network at the moment. If you think this is a mistake, please contact the site’s team.');
+    }
+    const domain = data.email.split('@').pop()!.toLowerCase();
+    const ipHash = origin.ip && ipPolicy ? ipPolicy.hash(origin.ip) : null;
+    const verdict = (await this.options.limiter?.check(petition.id, ipHash, domain)) ?? { ok: true };
+    if (!verdict.ok) {
+      const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
+      const wait = `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+      throw new AppError(
+        'rate_limited',
+        verdict.reason === 'ip'
+          ? `Many people have signed this petition from your network in the last hour, so signatures from it are paused for a while. Please try again in ${wait}, or from another connection such as mobile data.`
+          : `Many signatures have come from email addresses at ${domain} in the last hour. Please try again in ${wait}, or use another email address.`,
+        { retryAfterSeconds: verdict.retryAfterSeconds },
+      );
+    }
     const now = this.clock();
     const { queued } = await this.signatures.recordSignature(
       {
@@ -74,6 +100,9 @@ export class SignaturesService {
         country: data.country,
         publicName: data.public_name,
         contactOptIn: data.contact_opt_in,
+        ip: origin.ip,
+        ipHash,
+        emailDomain: domain,
         consent: JSON.stringify({
           public_name: data.public_name ? CONSENT_WORDING.public_name : null,
           contact_opt_in: data.contact_opt_in ? CONSENT_WORDING.contact_opt_in : null,

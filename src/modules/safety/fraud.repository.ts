@@ -1,0 +1,246 @@
+import { sql, type SelectQueryBuilder, type Transaction } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import { utcMinute } from '../../db/dialect.ts';
+import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
+import type { Effects, EffectsWriter } from '../../db/effects.ts';
+import { tallyEvent } from '../stats/stats.repository.ts';
+import type { Selectable } from 'kysely';
+
+/** Which signatures of a petition an invalidation (or a drill-down) is about; every part given must match. */
+export interface SignatureCriteria {
+  ipHash?: string | undefined;
+  domain?: string | undefined;
+  /** Signed at or after (ISO time). */
+  from?: string | undefined;
+  /** Signed before (ISO time). */
+  to?: string | undefined;
+  ids?: number[] | undefined;
+  /** The signatures one invalidation took (for listing them). */
+  invalidationId?: number | undefined;
+}
+
+export type Invalidation = Selectable<InvalidationsTable>;
+
+export interface GroupCount {
+  key: string;
+  count: number;
+  confirmed: number;
+  first: string;
+  last: string;
+}
+
+type SignatureQuery = SelectQueryBuilder<Database, 'signatures', object>;
+
+/** The queries behind fraud review, and bulk invalidation and its reversal. */
+export class FraudRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly effects: EffectsWriter,
+  ) {}
+
+  private matching(petitionId: number, criteria: SignatureCriteria, executor: Db['kysely'] | Transaction<Database> = this.db.kysely): SignatureQuery {
+    let q = executor.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
+    if (criteria.ipHash) q = q.where('ip_hash', '=', criteria.ipHash);
+    if (criteria.domain) q = q.where('email_domain', '=', criteria.domain);
+    if (criteria.from) q = q.where('created_at', '>=', criteria.from);
+    if (criteria.to) q = q.where('created_at', '<', criteria.to);
+    if (criteria.ids) q = q.where('id', 'in', criteria.ids.length > 0 ? criteria.ids : [-1]);
+    if (criteria.invalidationId) q = q.where('invalidation_id', '=', criteria.invalidationId);
+    return q;
+  }
+
+  /** Signatures by status: all, confirmed, pending, invalidated. */
+  async totals(petitionId: number): Promise<Record<'pending' | 'confirmed' | 'invalidated', number>> {
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('petition_id', '=', petitionId)
+      .groupBy('status')
+      .execute();
+    const totals = { pending: 0, confirmed: 0, invalidated: 0 };
+    for (const r of rows) totals[r.status] = Number(r.n);
+    return totals;
+  }
+
+  /** The busiest minutes (by when people signed), and the median of all minutes with any signature. */
+  async busiestMinutes(petitionId: number, limit: number): Promise<{ top: { minute: string; count: number }[]; median: number }> {
+    const minute = utcMinute(this.db.kind, 'created_at');
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select([minute.as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('petition_id', '=', petitionId)
+      .groupBy(minute)
+      .execute();
+    const counts = rows.map((r) => Number(r.n)).sort((a, b) => a - b);
+    const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
+    const top = rows
+      .map((r) => ({ minute: String(r.minute), count: Number(r.n) }))
+      .sort((a, b) => b.count - a.count || a.minute.localeCompare(b.minute))
+      .slice(0, limit);
+    return { top, median };
+  }
+
+  /** Signatures grouped by IP hash or email domain, largest groups first. */
+  async groups(petitionId: number, by: 'ip_hash' | 'email_domain', limit: number, minimum = 2): Promise<(GroupCount & { ip: string | null })[]> {
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => [
+        eb.ref(by).as('key'),
+        eb.fn.countAll<number>().as('count'),
+        eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('confirmed'),
+        eb.fn.min('created_at').as('first'),
+        eb.fn.max('created_at').as('last'),
+        eb.fn.max('ip').as('ip'),
+      ])
+      .where('petition_id', '=', petitionId)
+      .where(by, 'is not', null)
+      .groupBy(by)
+      .having((eb) => eb.fn.countAll(), '>=', minimum)
+      .orderBy('count', 'desc')
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ key: String(r.key), count: Number(r.count), confirmed: Number(r.confirmed), first: String(r.first), last: String(r.last), ip: by === 'ip_hash' ? ((r.ip as string | null) ?? null) : null }));
+  }
+
+  /** One IP hash's signatures in ten-minute windows, where a window holds at least `minimum`. */
+  async ipBursts(petitionId: number, minimum: number, limit: number): Promise<{ ipHash: string; ip: string | null; window: string; count: number }[]> {
+    const window = sql<string>`substr(${utcMinute(this.db.kind, 'created_at')}, 1, 15)`;
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => ['ip_hash', window.as('window'), eb.fn.countAll<number>().as('n'), eb.fn.max('ip').as('ip')])
+      .where('petition_id', '=', petitionId)
+      .where('ip_hash', 'is not', null)
+      .groupBy(['ip_hash', window])
+      .having((eb) => eb.fn.countAll(), '>=', minimum)
+      .orderBy('n', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ipHash: r.ip_hash!, ip: (r.ip as string | null) ?? null, window: `${r.window}0`, count: Number(r.n) }));
+  }
+
+  /** The most recent signatures' emails, postcodes and countries, for pattern checks done in code. */
+  async recentForPatterns(petitionId: number, limit: number): Promise<Pick<SignatureRow, 'id' | 'email_key' | 'email_domain' | 'postcode' | 'country' | 'status'>[]> {
+    return this.db.kysely
+      .selectFrom('signatures')
+      .select(['id', 'email_key', 'email_domain', 'postcode', 'country', 'status'])
+      .where('petition_id', '=', petitionId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** UK signatures whose postcode is not in the imported ONS directory (none when no directory is imported). */
+  async unknownPostcodes(petitionId: number): Promise<number> {
+    const any = await this.db.kysely.selectFrom('geo_postcodes').select('postcode').limit(1).executeTakeFirst();
+    if (!any) return 0;
+    const row = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('petition_id', '=', petitionId)
+      .where('country', '=', 'GB')
+      .where('postcode', 'is not', null)
+      .where('postcode', 'like', '% %')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode'))))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** One page of the signatures matching some criteria, newest first, with how many match. */
+  async list(petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.matching(petitionId, criteria).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+      this.matching(petitionId, criteria).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: rows as SignatureRow[], total: Number(total.n) };
+  }
+
+  /** How many pending or confirmed signatures some criteria match (what an invalidation would take). */
+  async countValid(petitionId: number, criteria: SignatureCriteria): Promise<{ signatures: number; confirmed: number }> {
+    const row = await this.matching(petitionId, criteria)
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('c')])
+      .where('status', 'in', ['pending', 'confirmed'])
+      .executeTakeFirstOrThrow();
+    return { signatures: Number(row.n), confirmed: Number(row.c ?? 0) };
+  }
+
+  /**
+   * Takes the matching pending and confirmed signatures out of the count, in one transaction:
+   * marks them invalidated, subtracts the confirmed ones from the counter and queues their
+   * tally changes (so area and hourly counts follow), and records the invalidation and its
+   * audit line. The rows stay, so it can be reversed.
+   */
+  async invalidate(petitionId: number, criteria: SignatureCriteria, reason: string, actorId: number | null, now: Date, effects: (inv: { id: number; signatures: number; confirmed: number }) => Effects): Promise<Invalidation> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const created = await trx
+        .insertInto('invalidations')
+        .values({ petition_id: petitionId, reason, criteria: JSON.stringify(criteria), signature_count: 0, confirmed_count: 0, created_by: actorId, created_at: now.toISOString() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const ids = this.matching(petitionId, criteria, trx).select('id').where('status', 'in', ['pending', 'confirmed']);
+      const changed = await trx
+        .updateTable('signatures')
+        .set({ status: 'invalidated', invalidation_id: created.id })
+        .where('id', 'in', ids)
+        .where('status', 'in', ['pending', 'confirmed'])
+        .returning(['id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .execute();
+      // Confirmed signatures are the ones with a confirmation time (pending ones have none).
+      const confirmed = changed.filter((r) => r.confirmed_at !== null);
+      await this.adjustCounts(trx, petitionId, confirmed, -1);
+      await trx.updateTable('invalidations').set({ signature_count: changed.length, confirmed_count: confirmed.length }).where('id', '=', created.id).execute();
+      await this.effects.write(trx, effects({ id: created.id, signatures: changed.length, confirmed: confirmed.length }), now);
+      return trx.selectFrom('invalidations').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    });
+  }
+
+  /** Puts an invalidation's signatures back as they were (confirmed ones count again). Null if already reverted. */
+  async reinstate(invalidationId: number, actorId: number | null, now: Date, effects: (inv: Invalidation) => Effects): Promise<Invalidation | null> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .updateTable('invalidations')
+        .set({ reverted_at: now.toISOString(), reverted_by: actorId })
+        .where('id', '=', invalidationId)
+        .where('reverted_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!claimed) return null;
+      const changed = await trx
+        .updateTable('signatures')
+        .set({ status: sql<'confirmed' | 'pending'>`case when confirmed_at is null then 'pending' else 'confirmed' end`, invalidation_id: null })
+        .where('invalidation_id', '=', invalidationId)
+        .where('status', '=', 'invalidated')
+        .returning(['id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .execute();
+      await this.adjustCounts(trx, claimed.petition_id, changed.filter((r) => r.confirmed_at !== null), 1);
+      await this.effects.write(trx, effects(claimed), now);
+      return claimed;
+    });
+  }
+
+  async findInvalidation(id: number): Promise<Invalidation | undefined> {
+    return this.db.kysely.selectFrom('invalidations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listInvalidations(petitionId: number): Promise<Invalidation[]> {
+    return this.db.kysely.selectFrom('invalidations').selectAll().where('petition_id', '=', petitionId).orderBy('id', 'desc').execute();
+  }
+
+  /** Moves the petition's counter and queues tally changes for signatures entering (+1) or leaving (−1) the count. */
+  private async adjustCounts(
+    trx: Transaction<Database>,
+    petitionId: number,
+    rows: Pick<SignatureRow, 'confirmed_at' | 'country' | 'postcode' | 'constituency' | 'local_authority' | 'ward' | 'region'>[],
+    delta: 1 | -1,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    // Shards are parts of one sum: any shard may take the change, even below zero.
+    await trx
+      .insertInto('petition_counters')
+      .values({ petition_id: petitionId, shard: 0, confirmed_count: delta * rows.length })
+      .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', delta * rows.length) })))
+      .execute();
+    const events = rows.map((r) => tallyEvent(petitionId, r, delta, r.confirmed_at!));
+    for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
+  }
+}

@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { validationError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/errors.ts';
+import { normaliseUkPostcode } from '../../lib/postcode.ts';
+import type { Clock } from '../../lib/time.ts';
+import { authorize } from '../petitions/petition-policy.ts';
+import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petitions/petitions.service.ts';
+import type { User } from '../users/users.service.ts';
+import type { FraudRepository, Invalidation, SignatureCriteria } from './fraud.repository.ts';
+import type { IpPolicy } from './ip-policy.ts';
+
+/** How a moderator picks signatures: an IP address (or its hash), an email domain, a time window, ids. */
+export const CriteriaInput = z
+  .object({
+    ip: z.string().trim().max(64).optional().refine((v) => !v || /^[0-9a-fA-F:.]+$/.test(v), 'Enter an IP address like 203.0.113.7'),
+    ip_hash: z.string().trim().max(64).optional(),
+    domain: z.string().trim().toLowerCase().max(253).optional(),
+    from: z.string().trim().max(40).optional().refine((v) => !v || !Number.isNaN(Date.parse(v)), 'Enter a date and time like 2026-11-16T14:00'),
+    to: z.string().trim().max(40).optional().refine((v) => !v || !Number.isNaN(Date.parse(v)), 'Enter a date and time like 2026-11-16T15:00'),
+    ids: z
+      .union([z.string().max(100_000), z.array(z.coerce.number().int().positive()).max(10_000)])
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === '') return undefined;
+        const list = Array.isArray(v) ? v : v.split(/[\s,]+/).filter(Boolean).map(Number);
+        if (list.some((n) => !Number.isInteger(n) || n <= 0)) {
+          ctx.addIssue({ code: 'custom', message: 'Give signature numbers separated by commas' });
+          return z.NEVER;
+        }
+        return list;
+      }),
+    invalidation: z.coerce.number().int().positive().optional(),
+  })
+  .transform((v) => Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined && value !== '')) as typeof v);
+
+export const InvalidateInput = z.object({
+  reason: z.string({ error: 'Say why these signatures are invalid' }).trim().min(3, 'Say why these signatures are invalid').max(500, 'Use at most 500 characters'),
+});
+
+export interface FraudReport {
+  totals: { pending: number; confirmed: number; invalidated: number };
+  minutes: { top: { minute: string; count: number; spike: boolean }[]; median: number };
+  ips: { ipHash: string; ip: string | null; count: number; confirmed: number; first: string; last: string }[];
+  domains: { domain: string; count: number; confirmed: number; first: string; last: string }[];
+  bursts: { ipHash: string; ip: string | null; window: string; count: number }[];
+  /** Many addresses that differ only by a number (anna1@, anna2@, …) at one domain. */
+  sequences: { stem: string; domain: string; count: number; examples: string[] }[];
+  /** Signers who chose a country other than the UK but typed a valid UK postcode. */
+  countryMismatches: number;
+  /** UK postcodes that are not in the imported ONS directory (0 without one). */
+  unknownPostcodes: number;
+  invalidations: Invalidation[];
+  /** How many of the latest signatures the pattern checks looked at. */
+  patternSample: number;
+}
+
+/** A minute is a spike when it has this many times the median minute, and at least SPIKE_MINIMUM. */
+const SPIKE_FACTOR = 10;
+const SPIKE_MINIMUM = 10;
+/** Signatures from one address within ten minutes that are worth a look. */
+const BURST_MINIMUM = 10;
+const PATTERN_SAMPLE = 50_000;
+
+/**
+ * Fraud review for moderators: what looks automated about a petition's signatures, the
+ * signatures behind each finding, and reversible bulk invalidation that keeps every count exact.
+ */
+export class FraudService {
+  constructor(
+    private readonly fraud: FraudRepository,
+    private readonly petitions: PetitionsService,
+    private readonly ipPolicy: IpPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  private async authorised(user: User | null, slug: string): Promise<Petition> {
+    const view = await this.petitions.viewFor(slug, user);
+    authorize(view.actor, 'review_fraud', view.petition, this.petitions.options);
+    return view.petition;
+  }
+
+  async report(user: User | null, slug: string): Promise<{ petition: Petition; report: FraudReport }> {
+    const petition = await this.authorised(user, slug);
+    const [totals, minutes, ips, domains, bursts, recent, unknownPostcodes, invalidations] = await Promise.all([
+      this.fraud.totals(petition.id),
+      this.fraud.busiestMinutes(petition.id, 10),
+      this.fraud.groups(petition.id, 'ip_hash', 20),
+      this.fraud.groups(petition.id, 'email_domain', 20),
+      this.fraud.ipBursts(petition.id, BURST_MINIMUM, 20),
+      this.fraud.recentForPatterns(petition.id, PATTERN_SAMPLE),
+      this.fraud.unknownPostcodes(petition.id),
+      this.fraud.listInvalidations(petition.id),
+    ]);
+    const spikeAt = Math.max(SPIKE_MINIMUM, minutes.median * SPIKE_FACTOR);
+    const valid = recent.filter((r) => r.status !== 'invalidated');
+    return {
+      petition,
+      report: {
+        totals,
+        minutes: { median: minutes.median, top: minutes.top.map((m) => ({ ...m, spike: m.count >= spikeAt })) },
+        ips: ips.map((g) => ({ ipHash: g.key, ip: g.ip, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
+        domains: domains.map((g) => ({ domain: g.key, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
+        bursts,
+        sequences: numberedAddresses(valid),
+        countryMismatches: valid.filter((r) => r.country !== 'GB' && r.postcode && normaliseUkPostcode(r.postcode)).length,
+        unknownPostcodes,
+        invalidations,
+        patternSample: recent.length,
+      },
+    };
+  }
+
+  /** The signatures behind a finding, newest first. */
+  async list(user: User | null, slug: string, input: unknown, page: number) {
+    const petition = await this.authorised(user, slug);
+    const criteria = this.criteria(input, { allowEmpty: true });
+    const perPage = 100;
+    const { rows, total } = await this.fraud.list(petition.id, criteria, perPage, (page - 1) * perPage);
+    return { petition, criteria, rows, total, perPage };
+  }
+
+  /** What an invalidation with these criteria would take out of the count. */
+  async preview(user: User | null, slug: string, input: unknown) {
+    const petition = await this.authorised(user, slug);
+    const criteria = this.criteria(input);
+    return { petition, criteria, ...(await this.fraud.countValid(petition.id, criteria)) };
+  }
+
+  async invalidate(user: User | null, slug: string, input: unknown): Promise<Invalidation> {
+    const petition = await this.authorised(user, slug);
+    return this.invalidateFor(petition, user?.id ?? null, input);
+  }
+
+  /** For the command line, which acts with the operator's authority. */
+  async invalidateAsOperator(slug: string, input: unknown): Promise<Invalidation> {
+    return this.invalidateFor(await this.petitions.getAnyBySlug(slug), null, input);
+  }
+
+  private async invalidateFor(petition: Petition, actorId: number | null, input: unknown): Promise<Invalidation> {
+    const criteria = this.criteria(input);
+    const parsed = InvalidateInput.safeParse(input);
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const { reason } = parsed.data;
+    if ((await this.fraud.countValid(petition.id, criteria)).signatures === 0) {
+      throw new AppError('validation_failed', 'No signatures that still count match these choices.', { field: Object.keys(criteria)[0] === 'domain' ? 'domain' : 'ip' });
+    }
+    const result = await this.fraud.invalidate(petition.id, criteria, reason, actorId, this.clock(), (inv) => ({
+      audit: [{ actorId, petitionId: petition.id, action: 'signatures.invalidated', details: { invalidation: inv.id, reason, criteria: describeCriteria(criteria), signatures: inv.signatures, confirmed: inv.confirmed } }],
+    }));
+    return result;
+  }
+
+  async reinstate(user: User | null, slug: string, invalidationId: number): Promise<Invalidation> {
+    const petition = await this.authorised(user, slug);
+    const found = await this.fraud.findInvalidation(invalidationId);
+    if (!found || found.petition_id !== petition.id) throw new AppError('not_found', 'There is no such invalidation on this petition.');
+    return this.reinstateFor(found, user?.id ?? null);
+  }
+
+  async reinstateAsOperator(invalidationId: number): Promise<Invalidation> {
+    const found = await this.fraud.findInvalidation(invalidationId);
+    if (!found) throw new AppError('not_found', `There is no invalidation ${invalidationId}.`);
+    return this.reinstateFor(found, null);
+  }
+
+  private async reinstateFor(found: Invalidation, actorId: number | null): Promise<Invalidation> {
+    const done = await this.fraud.reinstate(found.id, actorId, this.clock(), (inv) => ({
+      audit: [{ actorId, petitionId: inv.petition_id, action: 'signatures.reinstated', details: { invalidation: inv.id, signatures: inv.signature_count } }],
+    }));
+    if (!done) throw new AppError('invalid_state_transition', 'These signatures were already reinstated.');
+    return (await this.fraud.findInvalidation(found.id))!;
+  }
+
+  /** Parses criteria; at least one is needed to invalidate (never "everything" by accident). */
+  criteria(input: unknown, options: { allowEmpty?: boolean } = {}): SignatureCriteria {
+    const parsed = CriteriaInput.safeParse(input ?? {});
+    if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
+    const v = parsed.data;
+    const criteria: SignatureCriteria = {
+      ipHash: v.ip_hash ?? (v.ip ? this.ipPolicy.hash(v.ip) : undefined),
+      domain: v.domain,
+      from: v.from ? new Date(v.from).toISOString() : undefined,
+      to: v.to ? new Date(v.to).toISOString() : undefined,
+      ids: v.ids,
+      invalidationId: v.invalidation,
+    };
+    const given = Object.fromEntries(Object.entries(criteria).filter(([, value]) => value !== undefined)) as SignatureCriteria;
+    if (!options.allowEmpty && Object.keys(given).length === 0) {
+      throw new AppError('validation_failed', 'Choose the signatures: an IP address, an email domain, a time window or signature numbers.', { field: 'ip' });
+    }
+    return given;
+  }
+}
+
+/** Criteria as people read them in the audit log (hashes stay hashes). */
+export function describeCriteria(c: SignatureCriteria): Record<string, unknown> {
+  return { ...(c.ipHash ? { ip_hash: c.ipHash } : {}), ...(c.domain ? { domain: c.domain } : {}), ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}), ...(c.ids ? { ids: c.ids.length } : {}) };
+}
+
+/** Groups addresses that differ only by digits ("anna.smith1@", "anna.smith2@"…) at one domain. */
+function numberedAddresses(rows: { email_key: string; email_domain: string | null }[]): FraudReport['sequences'] {
+  const groups = new Map<string, { stem: string; domain: string; emails: string[] }>();
+  for (const r of rows) {
+    const at = r.email_key.lastIndexOf('@');
+    if (at < 0) continue;
+    const local = r.email_key.slice(0, at);
+    if (!/\d/.test(local)) continue;
+    const stem = local.replace(/[\d._+-]+/g, '');
+    const domain = r.email_domain ?? r.email_key.slice(at + 1);
+    const key = `${stem}@${domain}`;
+    const group = groups.get(key) ?? groups.set(key, { stem, domain, emails: [] }).get(key)!;
+    group.emails.push(r.email_key);
+  }
+  return [...groups.values()]
+    .filter((g) => g.emails.length >= 5)
+    .sort((a, b) => b.emails.length - a.emails.length)
+    .slice(0, 20)
+    .map((g) => ({ stem: g.stem || '(digits only)', domain: g.domain, count: g.emails.length, examples: g.emails.slice(0, 3).map(maskEmail) }));
+}
+
+/** "anna.smith12@example.org" → "an…12@example.org": enough to see a pattern, not to read an address. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const digits = /\d+$/.exec(local)?.[0] ?? '';
+  return `${local.slice(0, 2)}…${digits}@${email.slice(at + 1)}`;
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import pino from 'pino';
+import { buildApp } from '../../app.ts';
+import { createContext } from '../../context.ts';
+import { apiClient } from '../../../test/helpers/api.ts';
+import { createTestApp, testConfig, type TestApp } from '../../../test/helpers/app.ts';
+import { signedInSession, textOf } from '../../../test/helpers/browser-session.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { createPetition, createUser, signerInput } from '../../../test/helpers/factories.ts';
+import { postcodeDistrict } from '../../db/dialect.ts';
+
+describeEachDatabase('trust and safety: IP addresses, limits, fraud review and invalidation', (kind) => {
+  let t: TestApp;
+  let now = new Date('2026-11-10T12:00:00.000Z');
+  before(async () => {
+    t = await createTestApp(kind, {
+      config: { rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 1000, signLimitPerDomain: 1000, blockedIps: ['198.51.100.0/24'] },
+      overrides: { clock: () => now },
+    });
+  });
+  after(() => t.close());
+
+  /** Signs through the JSON API from an IP address; returns the signature's id. */
+  async function sign(slug: string, input: Record<string, unknown>, ip: string, app = t.app) {
+    const res = await app.inject({ method: 'POST', url: `/api/v1/petitions/${slug}/signatures`, payload: input, remoteAddress: ip });
+    return res;
+  }
+  async function signAndConfirm(slug: string, input: Record<string, unknown>, ip: string): Promise<number> {
+    const res = await sign(slug, input, ip);
+    assert.equal(res.statusCode, 202, res.body);
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', String(input.email).toLowerCase()).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
+    return row.id;
+  }
+  const count = async (slug: string) => (await t.ctx.services.petitions.getForViewer(slug, null)).signatureCount;
+  const confirmedRows = async (petitionId: number) =>
+    Number((await t.ctx.db.kysely.selectFrom('signatures').select((eb) => eb.fn.countAll().as('n')).where('petition_id', '=', petitionId).where('status', '=', 'confirmed').executeTakeFirstOrThrow()).n);
+
+  it('keeps the IP address for the review period only, then a keyed hash, and refuses blocked ranges', async () => {
+    const { petition } = await createPetition(t.ctx);
+    await signAndConfirm(petition.slug, signerInput({ email: 'kept@Example.ORG' }), '203.0.113.7');
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select(['ip', 'ip_hash', 'email_domain']).where('email_key', '=', 'kept@example.org').executeTakeFirstOrThrow();
+    assert.equal(row.ip, '203.0.113.7');
+    assert.match(row.ip_hash!, /^[\w-]{22}$/);
+    assert.equal(row.email_domain, 'example.org');
+    const page = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.doesNotMatch(page.body, /203\.0\.113\.7/, 'never on a public page');
+
+    now = new Date(now.getTime() + 31 * 86_400_000);
+    assert.equal(await t.ctx.repositories.signatures.dropIpAddresses(new Date(now.getTime() - 30 * 86_400_000).toISOString(), 1000), 1);
+    const after = await t.ctx.db.kysely.selectFrom('signatures').select(['ip', 'ip_hash']).where('email_key', '=', 'kept@example.org').executeTakeFirstOrThrow();
+    assert.deepEqual(after, { ip: null, ip_hash: row.ip_hash });
+
+    const blocked = await sign(petition.slug, signerInput(), '198.51.100.23');
+    assert.equal(blocked.statusCode, 403);
+    assert.match(blocked.json().error.message, /not being accepted from your network/);
+  });
+
+  it('limits signatures per IP address and per email domain for each petition, shared by every app process', async () => {
+    const limited = await createTestApp(kind, { config: { rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 3, signLimitPerDomain: 4 } });
+    // A second app process on the same database.
+    const other = createContext(testConfig({ database: limited.database.location, rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 3, signLimitPerDomain: 4 }), { log: pino({ level: 'warn' }) });
+    const otherApp = await buildApp(other);
+    try {
+      const { petition } = await createPetition(limited.ctx);
+      const { petition: second } = await createPetition(limited.ctx);
+      assert.equal((await sign(petition.slug, signerInput(), '192.0.2.1', limited.app)).statusCode, 202);
+      assert.equal((await sign(petition.slug, signerInput(), '192.0.2.1', otherApp)).statusCode, 202);
+      assert.equal((await sign(petition.slug, signerInput(), '192.0.2.1', limited.app)).statusCode, 202);
+      const refused = await sign(petition.slug, signerInput(), '192.0.2.1', otherApp);
+      assert.equal(refused.statusCode, 429, 'the fourth from one address, across both processes');
+      assert.match(refused.json().error.message, /Many people have signed this petition from your network .* try again in \d+ minutes?, or from another connection/);
+      assert.ok(Number(refused.headers['retry-after']) > 0);
+      assert.equal((await sign(second.slug, signerInput(), '192.0.2.1', otherApp)).statusCode, 202, 'another petition is counted apart');
+      assert.equal((await sign(petition.slug, signerInput(), '192.0.2.2', otherApp)).statusCode, 202, 'another address is fine');
+
+      for (let i = 0; i < 4; i++) assert.equal((await sign(petition.slug, signerInput({ email: `staff${i}@bigcorp.example` }), `192.0.2.${10 + i}`, i % 2 ? otherApp : limited.app)).statusCode, 202);
+      const domain = await sign(petition.slug, signerInput({ email: 'staff9@bigcorp.example' }), '192.0.2.30', limited.app);
+      assert.equal(domain.statusCode, 429);
+      assert.match(domain.json().error.message, /email addresses at bigcorp\.example/);
+      for (let i = 0; i < 6; i++) assert.equal((await sign(petition.slug, signerInput({ email: `person${i}@gmail.com` }), `192.0.2.${40 + i}`, limited.app)).statusCode, 202, 'big webmail providers are exempt');
+
+      // Route limits from @fastify/rate-limit use the same shared store: ten sign-in attempts a minute.
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await (i % 2 ? otherApp : limited.app).inject({ method: 'POST', url: '/login', payload: { email: 'x@example.org', password: 'wrong' }, remoteAddress: '192.0.2.99' });
+        statuses.push(res.statusCode);
+      }
+      assert.equal(statuses.at(-1), 429, `the eleventh attempt across both processes (${statuses.join(',')})`);
+    } finally {
+      await otherApp.close();
+      await other.close();
+      await limited.close();
+    }
+  });
+
+  it('shows moderators what looks automated, lets them invalidate and reinstate in bulk, and keeps every count exact', async () => {
+    now = new Date('2026-11-20T09:00:00.000Z');
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    const { petition, owner } = await createPetition(t.ctx);
+    // People, slowly.
+    for (let i = 0; i < 6; i++) {
+      now = new Date(now.getTime() + 7 * 60_000);
+      await signAndConfirm(petition.slug, signerInput({ postcode: i % 2 ? 'E1 6AN' : 'N1 9GU' }), `203.0.113.${100 + i}`);
+    }
+    // A bot: twelve numbered addresses from one IP within a minute, one left unconfirmed; and a non-UK signer with a UK postcode.
+    now = new Date('2026-11-20T10:30:00.000Z');
+    for (let i = 1; i <= 12; i++) {
+      if (i === 12) assert.equal((await sign(petition.slug, signerInput({ email: `voter${i}@botmail.example` }), '192.0.2.66')).statusCode, 202);
+      else await signAndConfirm(petition.slug, signerInput({ email: `voter${i}@botmail.example`, postcode: 'SW1A 1AA' }), '192.0.2.66');
+    }
+    await signAndConfirm(petition.slug, signerInput({ country: 'FR', postcode: 'SW1A 2AA' }), '203.0.113.200');
+    assert.equal(await count(petition.slug), 18);
+
+    // Only moderators see the review.
+    assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/fraud` })).statusCode, 401);
+    const ownerSession = await signedInSession(t.app, owner.email);
+    assert.equal((await ownerSession.get(`/petitions/${petition.slug}/fraud`)).statusCode, 403);
+    const session = await signedInSession(t.app, moderator.email);
+    const dashboard = await session.get(`/petitions/${petition.slug}/fraud`);
+    assert.equal(dashboard.statusCode, 200);
+    const text = textOf(dashboard.body);
+    assert.match(text, /18 confirmed, 1 waiting for confirmation, 0 invalidated/);
+    assert.match(text, /Many signatures from one address within ten minutes Bursts from one address Address Ten minutes from \(UTC\) Signatures 192\.0\.2\.66 2026-11-20 10:30 12/);
+    assert.match(text, /Email domains with the most signatures Top email domains Domain Signatures Confirmed First Last botmail\.example 12 11/);
+    assert.match(text, /Addresses that differ only by a number Numbered email addresses Pattern Count Examples voter…@botmail\.example 12 vo…12@botmail\.example/);
+    assert.match(text, /1 signers chose a country other than the UK but gave a valid UK postcode/);
+    assert.match(text, /2026-11-20 10:30 13 Spike/, 'the bot minute stands out');
+    const api = await apiClient(t.app, await t.ctx.services.auth.createApiToken(moderator, 'review'))('GET', `/api/v1/petitions/${petition.slug}/fraud`);
+    assert.equal(api.statusCode, 200);
+    assert.equal(api.json().data.bursts[0].count, 12);
+
+    // Drill down to the address, then invalidate what it sent.
+    const list = await session.get(`/petitions/${petition.slug}/fraud/signatures?ip=192.0.2.66`);
+    assert.match(textOf(list.body), /12 signatures match/);
+    assert.match(textOf(list.body), /Invalidating takes 12 signatures out \(11 of them confirmed, so the count falls by 11\)/);
+    assert.doesNotMatch(list.body, /voter3@botmail\.example/, 'emails are masked even for moderators');
+    const missingReason = await session.post(`/petitions/${petition.slug}/invalidations`, { ip: '192.0.2.66', reason: '' });
+    assert.equal(missingReason.statusCode, 422);
+    assert.match(textOf(missingReason.body), /Say why these signatures are invalid/);
+    const nothing = await session.post(`/petitions/${petition.slug}/invalidations`, { reason: 'bots' });
+    assert.equal(nothing.statusCode, 422);
+    const done = await session.post(`/petitions/${petition.slug}/invalidations`, { ip: '192.0.2.66', reason: 'One address, numbered emails, one minute' });
+    assert.equal(done.statusCode, 303);
+    assert.equal(await count(petition.slug), 7);
+    assert.equal(await confirmedRows(petition.id), 7);
+    // The unconfirmed one cannot be confirmed any more.
+    const pending = await t.ctx.db.kysely.selectFrom('signatures').select(['id', 'status']).where('email_key', '=', 'voter12@botmail.example').executeTakeFirstOrThrow();
+    assert.equal(pending.status, 'invalidated');
+    await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(pending.id));
+    assert.equal(await count(petition.slug), 7);
+
+    // Area and time figures follow exactly.
+    const areaSums = async () => {
+      await t.ctx.services.stats.fold();
+      const kept = Object.fromEntries((await t.ctx.repositories.stats.areaCounts(petition.id)).filter((r) => r.kind === 'postcode_district').map((r) => [r.code, Number(r.count)]));
+      const district = postcodeDistrict(t.ctx.db.kind, 'postcode');
+      const rows = await t.ctx.db.kysely.selectFrom('signatures').select([district.as('d'), (eb) => eb.fn.countAll<number>().as('n')]).where('petition_id', '=', petition.id).where('status', '=', 'confirmed').where('country', '=', 'GB').groupBy(district).execute();
+      assert.deepEqual(kept, Object.fromEntries(rows.map((r) => [r.d, Number(r.n)])));
+      return kept;
+    };
+    assert.equal((await areaSums()).SW1A, undefined);
+
+    // Reinstating puts back exactly what was taken.
+    const [inv] = await t.ctx.repositories.fraud.listInvalidations(petition.id);
+    assert.equal(inv!.signature_count, 12);
+    assert.equal(inv!.confirmed_count, 11);
+    const reinstated = await session.post(`/petitions/${petition.slug}/invalidations/${inv!.id}/reinstate`, {});
+    assert.equal(reinstated.statusCode, 303);
+    assert.equal(await count(petition.slug), 18);
+    assert.equal((await areaSums()).SW1A, 11);
+    assert.equal((await session.post(`/petitions/${petition.slug}/invalidations/${inv!.id}/reinstate`, {})).statusCode, 409, 'once');
+
+    // The API does the same by domain; the audit log has both.
+    const token = await t.ctx.services.auth.createApiToken(moderator, 'review');
+    const byDomain = await apiClient(t.app, token)('POST', `/api/v1/petitions/${petition.slug}/invalidations`, { domain: 'botmail.example', reason: 'Throwaway domain' });
+    assert.equal(byDomain.statusCode, 201, byDomain.body);
+    assert.equal(byDomain.json().data.confirmed_count, 11);
+    assert.equal(await count(petition.slug), 7);
+    const ownerApi = await apiClient(t.app, await t.ctx.services.auth.createApiToken(owner, 'mine'))('POST', `/api/v1/petitions/${petition.slug}/invalidations`, { domain: 'example.net', reason: 'I do not like them' });
+    assert.equal(ownerApi.statusCode, 403, 'campaigners cannot remove signatures');
+    const audit = await t.ctx.db.kysely.selectFrom('audit_log').select(['action', 'actor_id']).where('petition_id', '=', petition.id).where('action', 'like', 'signatures.%').orderBy('id').execute();
+    assert.deepEqual(audit.map((a) => a.action), ['signatures.invalidated', 'signatures.reinstated', 'signatures.invalidated']);
+    assert.ok(audit.every((a) => a.actor_id === moderator.id));
+    await areaSums();
+  });
+});

@@ -1,0 +1,33 @@
+import { createHmac } from 'node:crypto';
+import { BlockList } from 'node:net';
+import { parseIpRange } from '../../config.ts';
+
+/**
+ * What the site does with signers' IP addresses: refuses blocked ones, and turns each into a
+ * keyed hash that lets moderators group signatures from one address long after the address
+ * itself has been dropped (the hash cannot be reversed without the site's secret).
+ */
+export class IpPolicy {
+  private readonly blocked = new BlockList();
+
+  constructor(
+    private readonly secretKey: string,
+    blockedRanges: string[],
+  ) {
+    for (const entry of blockedRanges) {
+      const range = parseIpRange(entry);
+      if (range) this.blocked.addSubnet(range.address, range.prefix, range.family);
+    }
+  }
+
+  isBlocked(ip: string | null): boolean {
+    if (!ip) return false;
+    const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    return this.blocked.check(plain, plain.includes(':') ? 'ipv6' : 'ipv4');
+  }
+
+  hash(ip: string): string {
+    const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    return createHmac('sha256', this.secretKey).update(`ip:${plain}`).digest('base64url').slice(0, 22);
+  }
+}
