@@ -5,6 +5,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { fastifyStoreFor } from './modules/safety/rate-limits.ts';
+import { isBadDataError } from './db/dialect.ts';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -135,6 +136,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     }
   });
 
+  // NUL never belongs in web text, and PostgreSQL cannot store it: refuse it at the door.
+  app.addHook('preValidation', async (request) => {
+    if (containsNul(request.query) || containsNul(request.body) || containsNul(request.params)) {
+      throw new AppError('bad_request', 'The request contains a NUL character, which is not allowed.');
+    }
+  });
+
   registerAuth(app, ctx);
   app.setErrorHandler((error, request, reply) => handleError(ctx, error, request, reply));
   app.setNotFoundHandler((request, reply) =>
@@ -204,6 +212,7 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
     const [field, message] = Object.entries(fields)[0] ?? ['body', 'is not valid'];
     return new AppError('validation_failed', field === 'body' ? message : `${field}: ${message}`, { fields });
   }
+  if (isBadDataError(error)) return new AppError('bad_request', 'Something in the request could not be stored or searched for. Check for unusual characters.');
   const fastifyError = error as FastifyError;
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped === 'csrf_failed') {
@@ -214,6 +223,16 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (status >= 400 && status < 500) return new AppError(status === 404 ? 'not_found' : 'bad_request', fastifyError.message);
   request.log.error({ err: error }, 'unhandled error');
   return new AppError('internal_error', 'Something went wrong on our side. Please try again in a moment.');
+}
+
+/** True if a string anywhere in a parsed query or body holds U+0000 (file uploads are bytes, not text). */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 20 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000') || containsNul(item, depth + 1)) return true;
+  }
+  return false;
 }
 
 async function handleError(ctx: AppContext, error: unknown, request: FastifyRequest, reply: FastifyReply) {

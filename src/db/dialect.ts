@@ -137,6 +137,15 @@ export async function lockAgainstWriters(kind: DialectKind, trx: Kysely<any>, ta
   if (kind === 'postgres') await sql`lock table ${sql.table(table)} in exclusive mode`.execute(trx);
 }
 
+/**
+ * True when the database refused a value itself (PostgreSQL's class 22 "data exception": bad
+ * encoding, out-of-range number…): the request's fault, not the server's.
+ */
+export function isBadDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 /** True when an error is a unique-constraint violation, on either database. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
