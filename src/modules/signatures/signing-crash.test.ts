@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
+import { freePort } from '../../../test/helpers/server.ts';
+import { addresses, TestSmtpServer } from '../../../test/helpers/smtp.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/undersign.js', import.meta.url));
+
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < giveUp, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describeEachDatabase('the web server killed in the middle of a signing burst', (kind) => {
+  let smtp: TestSmtpServer;
+  let smtpUrl: string;
+  let t: TestApp;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    smtp = new TestSmtpServer();
+    smtpUrl = await smtp.start();
+    t = await createTestApp(kind, { config: { smtpUrl } });
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await t.close();
+    await smtp.stop();
+  });
+
+  /** `undersign serve`, as production runs it, on the test's database and SMTP server. */
+  const startServer = (port: number, withWorker: boolean) => {
+    const location = t.database.location;
+    const child = spawn(process.execPath, [BIN, 'serve', ...(withWorker ? [] : ['--no-worker'])], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: location.kind === 'sqlite' ? `sqlite://${location.path}` : location.url,
+        SMTP_URL: smtpUrl,
+        SECRET_KEY: t.ctx.config.secretKey,
+        BASE_URL: t.ctx.config.baseUrl,
+        DATA_DIR: t.ctx.config.dataDir,
+        RATE_LIMIT: 'off',
+        LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    return child;
+  };
+
+  it('keeps every acknowledged signature exactly once, and still sends its confirmation', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const port = await freePort();
+    const server = startServer(port, false);
+    const base = `http://127.0.0.1:${port}`;
+    await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'the server to start');
+
+    // Thirty signers at a time until the server dies; remember which were acknowledged.
+    const acknowledged: string[] = [];
+    const failed: string[] = [];
+    let n = 0;
+    let killed = false;
+    const signer = async () => {
+      while (!killed || n < 2000) {
+        const input = signerInput({ email: `burst${n++}@example.net` });
+        try {
+          const res = await fetch(`${base}/api/v1/petitions/${petition.slug}/signatures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+          if (res.status === 202) acknowledged.push(input.email);
+          else failed.push(input.email);
+        } catch {
+          failed.push(input.email);
+          if (killed) return;
+        }
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 30 }, signer));
+    await until(() => acknowledged.length >= 150, 'some signatures to be acknowledged');
+    server.kill('SIGKILL');
+    killed = true;
+    await new Promise((r) => server.once('exit', r));
+    await burst;
+    assert.ok(failed.length > 0, 'the kill interrupted requests in flight');
+
+    // Every acknowledged signature is stored, once.
+    const rows = await t.ctx.db.kysely.selectFrom('signatures').select(['email_key']).where('petition_id', '=', petition.id).execute();
+    const stored = new Map<string, number>();
+    for (const r of rows) stored.set(r.email_key, (stored.get(r.email_key) ?? 0) + 1);
+    for (const email of acknowledged) assert.equal(stored.get(email), 1, `${email} was acknowledged, so it is stored once`);
+    assert.ok([...stored.values()].every((c) => c === 1));
+
+    // After a restart, the outbox sends every acknowledged signer their confirmation, once.
+    const restarted = startServer(await freePort(), true);
+    const confirmations = () => smtp.messages.filter((m) => /confirm/i.test(m.subject ?? ''));
+    await until(() => acknowledged.every((email) => confirmations().some((m) => addresses(m).includes(email))), 'every confirmation email', 90_000);
+    restarted.kill('SIGTERM');
+    await new Promise((r) => restarted.once('exit', r));
+    const sent = new Map<string, number>();
+    for (const m of confirmations()) for (const a of addresses(m)) sent.set(a, (sent.get(a) ?? 0) + 1);
+    for (const email of acknowledged) assert.equal(sent.get(email), 1, `${email} got one confirmation email`);
+  });
+});
