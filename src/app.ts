@@ -54,6 +54,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that change state through a form; the CSRF token is checked before them. */
     csrf?: boolean;
+    /** API writes anyone may make without a token (signing). */
+    anonymous?: boolean;
   }
 }
 
@@ -133,6 +135,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     const csvImport = /^text\/csv\b/i.test(type ?? '') && /\/paper-signatures(\?|$)/.test(request.url);
     if (type && request.url.startsWith('/api/') && !csvImport && !/^application\/(.+\+)?json\b/i.test(type)) {
       throw new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).');
+    }
+  });
+
+  // API writes need a token, except those marked anonymous (signing): say so before looking at the body.
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/v1/') && request.method !== 'GET' && request.method !== 'HEAD' && !request.routeOptions.config.anonymous && !request.headers.authorization) {
+      throw new AppError('unauthenticated', 'Send an API token as "Authorization: Bearer <token>".');
     }
   });
 

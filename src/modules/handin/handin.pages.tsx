@@ -343,6 +343,8 @@ export function registerHandinPages(app: FastifyInstance, ctx: AppContext): void
   form('response', 'response', (user, slug, fields) => handin.recordResponse(user, slug, fields));
   form('outcome', 'outcome', (user, slug, fields) => handin.recordOutcome(user, slug, fields));
   form('delivery', 'photo', async (user, slug, fields, image) => {
+    // Who may add photos is decided before what was sent is looked at.
+    await petitions.requireAction(user, slug, 'record_handin');
     if (!image) throw new AppError('validation_failed', 'Choose a photo to upload', { field: 'photo' });
     await handin.addDeliveryPhoto(user, slug, image, fields.caption || null);
   });
@@ -360,6 +362,7 @@ export function registerHandinPages(app: FastifyInstance, ctx: AppContext): void
     if (!user) return reply;
     const { slug } = request.params as { slug: string };
     const { fields, image: file } = formParts(request.body, 'file');
+    await petitions.requireAction(user, slug, 'record_handin');
     try {
       if (!file) throw new AppError('validation_failed', 'Choose a CSV file to import', { field: 'file' });
       const report = await handin.importPaperCsv(user, slug, file.toString('utf8'), fields);

@@ -260,9 +260,7 @@ export class HandinService {
     }
   }
 
-  private async allowed(user: User, slug: string, action: PetitionAction): Promise<Petition> {
-    const view = await this.petitions.viewFor(slug, user);
-    authorize(view.actor, action, view.petition, this.petitions.options);
-    return view.petition;
+  private allowed(user: User, slug: string, action: PetitionAction): Promise<Petition> {
+    return this.petitions.requireAction(user, slug, action);
   }
 }

@@ -264,6 +264,13 @@ export class PetitionsService {
     return view;
   }
 
+  /** The petition, if `user` may take `action` on it; otherwise the policy's not-found, 401 or 403. */
+  async requireAction(user: User | null, slug: string, action: PetitionAction): Promise<Petition> {
+    const view = await this.load(slug, user);
+    authorize(view.actor, action, this.policyView(view.petition), this.options);
+    return view.petition;
+  }
+
   /** Whether the viewer may take an action, for showing or hiding buttons. */
   can(view: PetitionView, action: PetitionAction): boolean {
     return can(view.actor, action, this.policyView(view.petition), this.options);

@@ -11,7 +11,7 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT } },
+    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
     async (request, reply) => {
       await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });

@@ -198,7 +198,7 @@ export class SignaturesRepository {
     await this.db.kysely.transaction().execute(async (trx) => {
       const confirmed = new Map<number, number>();
       for (let i = 0; i < rows.length; i += 200) {
-        const chunk = rows.slice(i, i + 200);
+        const chunk = rows.slice(i, i + 200).map((r) => ({ ...r, email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null) }));
         await trx.insertInto('signatures').values(chunk).execute();
         const events = chunk
           .filter((r) => r.status === 'confirmed')
