@@ -147,8 +147,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   // NUL never belongs in web text, and PostgreSQL cannot store it: refuse it at the door.
   app.addHook('preValidation', async (request) => {
-    if (containsNul(request.query) || containsNul(request.body) || containsNul(request.params)) {
-      throw new AppError('bad_request', 'The request contains a NUL character, which is not allowed.');
+    const field = nulPath(request.body) ?? nulPath(request.query) ?? nulPath(request.params);
+    if (field !== null) {
+      const message = 'Remove the NUL character: it is not allowed in text';
+      throw new AppError('validation_failed', field ? `${field}: ${message}` : message, field ? { field } : {});
     }
   });
 
@@ -234,14 +236,20 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   return new AppError('internal_error', 'Something went wrong on our side. Please try again in a moment.');
 }
 
-/** True if a string anywhere in a parsed query or body holds U+0000 (file uploads are bytes, not text). */
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 20 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+/**
+ * Where a string in a parsed query or body holds U+0000: its path ("target.name"), '' for the
+ * value itself, or null when there is none. File uploads are bytes, not text, and are skipped.
+ */
+function nulPath(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (depth > 20 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null;
   for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000') || containsNul(item, depth + 1)) return true;
+    const here = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return path;
+    const found = nulPath(item, here, depth + 1);
+    if (found !== null) return found;
   }
-  return false;
+  return null;
 }
 
 async function handleError(ctx: AppContext, error: unknown, request: FastifyRequest, reply: FastifyReply) {

@@ -59,6 +59,10 @@ export interface Config {
   signLimitPerIp: number;
   /** Signatures one email domain may give one petition per hour (large webmail providers are exempt). */
   signLimitPerDomain: number;
+  /** An emergency check before each signature: off, or a proof-of-work puzzle solved by the browser. */
+  signChallenge: 'off' | 'proof-of-work';
+  /** How hard the puzzle is: leading zero bits (16 is about a second on a phone). */
+  signChallengeBits: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -130,6 +134,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_STORE: z.enum(['memory', 'database']).optional(),
   SIGN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(100),
   SIGN_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(500),
+  SIGN_CHALLENGE: z.enum(['off', 'proof-of-work']).default('off'),
+  SIGN_CHALLENGE_BITS: z.coerce.number().int().min(4).max(24).default(16),
 });
 
 function splitList(value: string): string[] {
@@ -222,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitStore: e.RATE_LIMIT_STORE ?? (database.kind === 'postgres' ? 'database' : 'memory'),
     signLimitPerIp: e.SIGN_LIMIT_PER_IP,
     signLimitPerDomain: e.SIGN_LIMIT_PER_DOMAIN,
+    signChallenge: e.SIGN_CHALLENGE,
+    signChallengeBits: e.SIGN_CHALLENGE_BITS,
   };
 }
 

@@ -34,6 +34,7 @@ import { MapOutlineCache } from './modules/stats/stats.map.tsx';
 import { GeoRepository } from './modules/geo/geo.repository.ts';
 import { GeoService } from './modules/geo/geo.service.ts';
 import { IpPolicy } from './modules/safety/ip-policy.ts';
+import { ProofOfWorkChallenge } from './modules/safety/challenge.ts';
 import { FraudRepository } from './modules/safety/fraud.repository.ts';
 import { FraudService } from './modules/safety/fraud.service.ts';
 import { DatabaseRateLimitStore, MemoryRateLimitStore, SigningRateLimiter, type RateLimitStore } from './modules/safety/rate-limits.ts';
@@ -194,6 +195,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     blockedEmailDomains: config.blockedEmailDomains,
     listens: (event) => webhooks.anyListening(event),
     ipPolicy,
+    challenge: config.signChallenge === 'proof-of-work' ? new ProofOfWorkChallenge(config.secretKey, config.signChallengeBits, clock, rateLimitStore) : null,
     limiter: config.rateLimit
       ? new SigningRateLimiter(rateLimitStore, { perIpPerPetition: config.signLimitPerIp, perDomainPerPetition: config.signLimitPerDomain, windowMs: 3_600_000 }, () => clock().getTime())
       : null,

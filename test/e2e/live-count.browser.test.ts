@@ -30,3 +30,24 @@ describe('the live count in a browser', { skip: BROWSER_SKIP_REASON }, () => {
     assert.deepEqual(errors, [], 'no CSP or script errors');
   });
 });
+
+describe('the emergency signing check in a browser', { skip: BROWSER_SKIP_REASON }, () => {
+  let rig: BrowserRig;
+  before(async () => {
+    rig = await startBrowserRig({ signChallenge: 'proof-of-work', signChallengeBits: 12 });
+  });
+  after(() => rig?.close());
+
+  it('solves the puzzle before sending the form, under the real CSP', async () => {
+    const { petition } = await createPetition(rig.t.ctx);
+    const page = await (await rig.browser.newContext()).newPage();
+    await page.goto(`${rig.baseUrl}/petitions/${petition.slug}`);
+    await page.getByLabel('Full name').fill('Pat Puzzle');
+    await page.getByLabel('Email address').fill('pat@example.net');
+    await page.getByLabel('Postcode').fill('SW1A 1AA');
+    await page.getByRole('button', { name: 'Sign this petition' }).click();
+    await page.waitForURL('**/signed', { timeout: 20_000 });
+    const row = await rig.t.ctx.db.kysely.selectFrom('signatures').select('name').where('email_key', '=', 'pat@example.net').executeTakeFirst();
+    assert.equal(row?.name, 'Pat Puzzle');
+  });
+});

@@ -51,6 +51,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitStore: 'memory',
     signLimitPerIp: 100,
     signLimitPerDomain: 500,
+    signChallenge: 'off',
+    signChallengeBits: 8,
     ...overrides,
   };
 }

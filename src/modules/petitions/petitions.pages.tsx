@@ -261,6 +261,7 @@ const PetitionPage = (p: {
   updates: UpdateWithEmail[];
   thresholds: { response: number; debate: number };
   formStarted: string;
+  challenge: { challenge: string; bits: number } | null;
   campaign: { endorsements: Endorsement[]; press: PressLink[]; milestones: Milestone[]; handin: { delivery: Delivery | null; response: Response | null } };
   where: { stats: PetitionStats; kind: AreaKind; map: boolean } | null;
   options: PetitionPageOptions;
@@ -275,7 +276,7 @@ const PetitionPage = (p: {
       description={petition.action.slice(0, 200)}
       canonicalUrl={p.url}
       imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.svg` : undefined}
-      scripts={petition.state === 'open' && !petition.hidden ? ['/static/live-count.js'] : undefined}
+      scripts={petition.state === 'open' && !petition.hidden ? ['/static/live-count.js', ...(p.challenge ? ['/static/proof-of-work.js'] : [])] : undefined}
     >
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
@@ -345,6 +346,7 @@ const PetitionPage = (p: {
             errors={options.signErrors ?? {}}
             supportToken={options.supportToken}
             formStarted={p.formStarted}
+            challenge={p.challenge}
           />
         ) : null}
         {p.where ? <WhereSignersAre slug={petition.slug} stats={p.where.stats} kind={p.where.kind} map={p.where.map} /> : null}
@@ -401,6 +403,7 @@ export async function renderPetitionPage(
     updates,
     thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
     formStarted: ctx.services.signatures.formStartedToken(),
+    challenge: ctx.services.signatures.issueChallenge(),
     campaign: { endorsements, press, milestones, handin },
     where: stats ? { stats, kind: whereKind, map: (mapKinds as string[]).includes(whereKind) } : null,
     options,

@@ -4,30 +4,37 @@ import type { FieldErrors } from '../../lib/errors.ts';
 import { Checkbox, CsrfField, ErrorSummary, SelectField, TextField } from '../../views/components.tsx';
 import { CONSENT_WORDING } from './signatures.schema.ts';
 
-export type SignFormValues = Partial<Record<'name' | 'email' | 'postcode' | 'country' | 'public_name' | 'contact_opt_in' | 'support_token' | 'website' | 'form_started', string>>;
+export type SignFormValues = Partial<Record<'name' | 'email' | 'postcode' | 'country' | 'public_name' | 'contact_opt_in' | 'support_token' | 'website' | 'form_started' | 'challenge' | 'challenge_answer', string>>;
 
 export const SIGN_FORM_LABELS: Record<string, string> = {
   name: 'Full name',
   email: 'Email address',
   postcode: 'Postcode',
   country: 'Country',
+  challenge: 'Browser check',
 };
 
 const countryOptions = COUNTRIES.map((c) => ({ value: c.code, label: c.name }));
 
 /** The signing form: plain HTML that works on any phone without JavaScript. */
-export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormValues; errors: FieldErrors; supportToken?: string | null; formStarted?: string }> = ({
-  slug,
-  csrfToken,
-  values,
-  errors,
-  supportToken,
-  formStarted,
-}) => (
+export const SignForm: FC<{
+  slug: string;
+  csrfToken: string;
+  values: SignFormValues;
+  errors: FieldErrors;
+  supportToken?: string | null;
+  formStarted?: string;
+  challenge?: { challenge: string; bits: number } | null;
+}> = ({ slug, csrfToken, values, errors, supportToken, formStarted, challenge }) => (
   <section class="sign" aria-labelledby="sign-title">
     <h2 id="sign-title">Sign this petition</h2>
     <ErrorSummary errors={errors} labels={SIGN_FORM_LABELS} />
-    <form method="post" action={`/petitions/${encodeURIComponent(slug)}/sign`} novalidate>
+    {challenge ? (
+      <noscript>
+        <p class="banner banner-notice">This petition is being flooded with automated signatures, so for now signing needs JavaScript for a quick check.</p>
+      </noscript>
+    ) : null}
+    <form method="post" action={`/petitions/${encodeURIComponent(slug)}/sign`} novalidate data-challenge-bits={challenge ? String(challenge.bits) : undefined}>
       <CsrfField token={csrfToken} />
       {/* Bots fill every field; people never see this one. */}
       <div class="honeypot" aria-hidden="true">
@@ -36,6 +43,12 @@ export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormVal
       </div>
       {formStarted ? <input type="hidden" name="form_started" value={formStarted} /> : null}
       {supportToken ? <input type="hidden" name="support_token" value={supportToken} /> : null}
+      {challenge ? (
+        <>
+          <input type="hidden" name="challenge" value={challenge.challenge} />
+          <input type="hidden" name="challenge_answer" value="" />
+        </>
+      ) : null}
       <TextField name="name" label={SIGN_FORM_LABELS.name!} autocomplete="name" value={values.name} error={errors.name} maxlength={100} required />
       <TextField
         name="email"
@@ -75,6 +88,7 @@ export const SignForm: FC<{ slug: string; csrfToken: string; values: SignFormVal
       <button type="submit" class="button button-primary">
         {supportToken ? 'Support this petition' : 'Sign this petition'}
       </button>
+      {challenge ? <p class="hint" role="status" data-challenge-status></p> : null}
     </form>
   </section>
 );

@@ -11,10 +11,21 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
+    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional(), challenge: z.string().max(100).optional(), challenge_answer: z.string().max(40).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
     async (request, reply) => {
       await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });
+    },
+  );
+
+  // While the emergency check is on, API clients fetch a puzzle and send its answer with the signature.
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/v1/signing-challenge',
+    { schema: { response: { 200: z.object({ data: z.object({ required: z.boolean(), challenge: z.string().optional(), bits: z.number().int().optional() }) }) } } },
+    async (_request, reply) => {
+      const challenge = ctx.services.signatures.issueChallenge();
+      reply.header('cache-control', 'no-store');
+      return { data: challenge ? { required: true, ...challenge } : { required: false } };
     },
   );
 }

@@ -68,7 +68,7 @@ const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; a
 
 function formValues(body: Record<string, unknown>): SignFormValues {
   const values: SignFormValues = {};
-  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'support_token', 'website', 'form_started'] as const) {
+  for (const key of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'support_token', 'website', 'form_started', 'challenge', 'challenge_answer'] as const) {
     const v = body[key];
     if (typeof v === 'string') values[key] = v;
   }

@@ -10,6 +10,7 @@ import { CONSENT_WORDING, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 import type { IpPolicy } from '../safety/ip-policy.ts';
 import type { SigningRateLimiter } from '../safety/rate-limits.ts';
+import type { SigningChallenge } from '../safety/challenge.ts';
 
 export const CONFIRMATION_JOB = 'signature.send_confirmation';
 /** A repeat sign-up re-sends the confirmation at most this often, so nobody can mail-bomb an address. */
@@ -37,11 +38,18 @@ export class SignaturesService {
       ipPolicy?: IpPolicy;
       /** Per-IP and per-domain limits for each petition; absent when rate limiting is off. */
       limiter?: SigningRateLimiter | null;
+      /** The emergency check before each signature (SIGN_CHALLENGE); null when off. */
+      challenge?: SigningChallenge | null;
     } = { blockedEmailDomains: [] },
   ) {
     this.confirmationTokens = new TokenSigner(secretKey, 'signature-confirmation');
     this.removalTokens = new TokenSigner(secretKey, 'signature-removal');
     this.formTimer = new TokenSigner(secretKey, 'sign-form-started');
+  }
+
+  /** A puzzle for a signing form, or null when the emergency check is off. */
+  issueChallenge(): { challenge: string; bits: number } | null {
+    return this.options.challenge?.issue() ?? null;
   }
 
   /** The hidden value a signing form carries: when it was shown. */
@@ -75,6 +83,8 @@ export class SignaturesService {
     if (ipPolicy?.isBlocked(origin.ip)) {
       throw new AppError('forbidden', 'Signatures are not being accepted from your network at the moment. If you think this is a mistake, please contact the site’s team.');
     }
+    // Checked after the fields, so a form sent back with a mistake does not use up its puzzle.
+    await this.options.challenge?.verify((input ?? {}) as Record<string, unknown>);
     const domain = data.email.split('@').pop()!.toLowerCase();
     const ipHash = origin.ip && ipPolicy ? ipPolicy.hash(origin.ip) : null;
     const verdict = (await this.options.limiter?.check(petition.id, ipHash, domain)) ?? { ok: true };

@@ -139,7 +139,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
         <h2 id="where">Where</h2>
         {kinds.length > 1 ? (
-          <nav aria-label="Kind of area" class="choices">
+          <nav aria-label="Kind of area" class="view-choices">
             <span>Show by: </span>
             {kinds.map((k) =>
               k === kind ? (
@@ -151,7 +151,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
           </nav>
         ) : null}
         {perHeadKnown ? (
-          <nav aria-label="Measure" class="choices">
+          <nav aria-label="Measure" class="view-choices">
             <span>Shade by: </span>
             {measure === 'count' ? <strong aria-current="true">Signatures</strong> : <a href={`${link({ measure: 'count' })}#where`}>Signatures</a>}
             {measure === 'per_100k' ? (
@@ -181,7 +181,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
         <h2 id="when">When</h2>
         {s.timeline.length > 0 ? (
           <>
-            <nav aria-label="Time period" class="choices">
+            <nav aria-label="Time period" class="view-choices">
               <span>Count per: </span>
               {s.resolution === 'hour' ? <strong aria-current="true">hour (UTC)</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>hour (UTC)</a>}
               {s.resolution === 'day' ? <strong aria-current="true">day</strong> : <a href={`${link({ resolution: 'day' })}#when`}>day</a>}
