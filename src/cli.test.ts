@@ -149,6 +149,42 @@ describe('the undersign command', () => {
     assert.equal(JSON.parse(run(['signer', 'export', '--email', 'dana@example.net']).stdout).signatures.length, 0);
   });
 
+  it('invalidates a petition’s signatures by domain, after a dry run, and reinstates them', async () => {
+    const ctx = createContext(loadConfig(env));
+    let slug: string;
+    try {
+      const admin = (await ctx.services.users.findByEmail('admin@example.org'))!;
+      const petition = await ctx.services.petitions.createPetition(admin, { title: 'A petition for the invalidation test', action: 'Do the right thing please.', background: 'Because it matters a lot.', target: { name: 'The council' } });
+      slug = (await ctx.services.petitions.openPetition(admin, petition.slug)).slug;
+      for (const email of ['a1@spam.example', 'a2@spam.example', 'real@example.org']) {
+        await ctx.services.signatures.recordSignature(slug, { name: 'Someone', email, postcode: 'SW1A 1AA', country: 'GB' });
+        const row = await ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).executeTakeFirstOrThrow();
+        await ctx.services.signatures.confirmSignature(ctx.services.signatures.confirmationTokens.sign(row.id));
+      }
+    } finally {
+      await ctx.close();
+    }
+    const dry = run(['signatures', 'invalidate', '--petition', slug, '--domain', 'spam.example', '--reason', 'Throwaway domain']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /2 signature\(s\) would be invalidated \(2 confirmed\)/);
+    const done = run(['signatures', 'invalidate', '--petition', slug, '--domain', 'spam.example', '--reason', 'Throwaway domain', '--yes']);
+    assert.equal(done.status, 0, done.stderr);
+    const id = /Invalidation (\d+): 2 signature\(s\) invalidated, 2 of them confirmed/.exec(done.stdout)?.[1];
+    assert.ok(id, done.stdout);
+    const none = run(['signatures', 'invalidate', '--petition', slug, '--reason', 'everything']);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /Choose the signatures/);
+    const check = createContext(loadConfig(env));
+    try {
+      assert.equal((await check.services.petitions.getForViewer(slug, null)).signatureCount, 1);
+    } finally {
+      await check.close();
+    }
+    const back = run(['signatures', 'reinstate', '--invalidation', id]);
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(back.stdout, /2 signature\(s\) reinstated/);
+  });
+
   it('imports ONS postcodes, names and boundaries, and rebuilds the counts', () => {
     const geo = fileURLToPath(new URL('../test/fixtures/geo/', import.meta.url));
     const imported = run(['geo', 'import', `${geo}onspd-sample.csv`, `${geo}pcon-names.csv`]);
