@@ -63,6 +63,9 @@ export interface Config {
   signChallenge: 'off' | 'proof-of-work';
   /** How hard the puzzle is: leading zero bits (16 is about a second on a phone). */
   signChallengeBits: number;
+  /** Refuse passwords found in known breaches (asks PASSWORD_BREACH_API with a 5-character hash prefix). */
+  passwordBreachCheck: boolean;
+  passwordBreachApi: string;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -132,10 +135,12 @@ const EnvSchema = z.object({
     .default('')
     .refine((v) => splitList(v).every((entry) => parseIpRange(entry) !== null), 'must be IP addresses or CIDR ranges, separated by commas (e.g. 203.0.113.7,198.51.100.0/24)'),
   RATE_LIMIT_STORE: z.enum(['memory', 'database']).optional(),
-  SIGN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(100),
+  SIGN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(250),
   SIGN_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(500),
   SIGN_CHALLENGE: z.enum(['off', 'proof-of-work']).default('off'),
   SIGN_CHALLENGE_BITS: z.coerce.number().int().min(4).max(24).default(16),
+  PASSWORD_BREACH_CHECK: booleanFlag.default(false),
+  PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
 });
 
 function splitList(value: string): string[] {
@@ -230,6 +235,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signLimitPerDomain: e.SIGN_LIMIT_PER_DOMAIN,
     signChallenge: e.SIGN_CHALLENGE,
     signChallengeBits: e.SIGN_CHALLENGE_BITS,
+    passwordBreachCheck: e.PASSWORD_BREACH_CHECK,
+    passwordBreachApi: e.PASSWORD_BREACH_API,
   };
 }
 

@@ -35,6 +35,7 @@ import { GeoRepository } from './modules/geo/geo.repository.ts';
 import { GeoService } from './modules/geo/geo.service.ts';
 import { IpPolicy } from './modules/safety/ip-policy.ts';
 import { ProofOfWorkChallenge } from './modules/safety/challenge.ts';
+import { BreachedPasswordCheck } from './modules/safety/breached-passwords.ts';
 import { FraudRepository } from './modules/safety/fraud.repository.ts';
 import { FraudService } from './modules/safety/fraud.service.ts';
 import { DatabaseRateLimitStore, MemoryRateLimitStore, SigningRateLimiter, type RateLimitStore } from './modules/safety/rate-limits.ts';
@@ -211,7 +212,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const maps = new MapOutlineCache(repositories.geo);
   const endorsements = new EndorsementsService(repositories.endorsements, repositories.uploads, petitions, clock, config.secretKey, nudge);
   const services = {
-    users: new UsersService(repositories.users, clock, config.secretKey, nudge),
+    users: new UsersService(
+      repositories.users,
+      clock,
+      config.secretKey,
+      nudge,
+      config.passwordBreachCheck ? new BreachedPasswordCheck(config.passwordBreachApi, (err) => log.warn({ err }, 'the breached-password check could not be made; the password was allowed')) : null,
+    ),
     auth: new AuthService(repositories.auth, clock),
     petitions,
     signatures,

@@ -53,6 +53,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     signLimitPerDomain: 500,
     signChallenge: 'off',
     signChallengeBits: 8,
+    passwordBreachCheck: false,
+    passwordBreachApi: 'http://127.0.0.1:9/range/',
     ...overrides,
   };
 }

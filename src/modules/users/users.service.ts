@@ -2,6 +2,7 @@ import argon2 from 'argon2';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import type { UserRole, UserRow } from '../../db/schema.ts';
+import type { BreachedPasswordCheck } from '../safety/breached-passwords.ts';
 import { AppError, validationError, type FieldErrors } from '../../lib/errors.ts';
 import { singleLine } from '../../lib/text.ts';
 import type { Clock } from '../../lib/time.ts';
@@ -71,6 +72,8 @@ export class UsersService {
     private readonly clock: Clock,
     secretKey: string,
     private readonly onJobQueued: () => void = () => {},
+    /** Refuses passwords seen in breaches (PASSWORD_BREACH_CHECK); null when off. */
+    private readonly breachCheck: BreachedPasswordCheck | null = null,
   ) {
     this.emailConfirmationTokens = new TokenSigner(secretKey, 'account-email-confirmation');
     this.resetTokens = new ExpiringTokenSigner(secretKey, 'password-reset');
@@ -78,7 +81,7 @@ export class UsersService {
 
   /** Creates an account as an administrator would (CLI): the address counts as confirmed. */
   async createUser(input: { email: string; name: string; password: string; role: UserRole }): Promise<User> {
-    const data = this.parseNewUser(input);
+    const data = await this.parseNewUser(input);
     const now = this.clock();
     return this.insertUser({ ...data, role: input.role, emailConfirmedAt: now.toISOString() }, now);
   }
@@ -89,7 +92,7 @@ export class UsersService {
    * the form cannot be used to find out who has an account.
    */
   async signUp(input: unknown): Promise<void> {
-    const data = this.parseNewUser(input);
+    const data = await this.parseNewUser(input);
     const now = this.clock();
     const existing = await this.users.findByEmail(data.email);
     if (existing) {
@@ -153,6 +156,7 @@ export class UsersService {
     const row = await this.checkPasswordResetToken(token);
     const parsed = z.object({ password: Password }).safeParse(input);
     if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
+    await this.assertNotBreached(parsed.data.password);
     const hash = await argon2.hash(parsed.data.password, { type: argon2.argon2id });
     const now = this.clock().toISOString();
     if (!(await this.users.replacePassword(row.id, row.password_hash, hash, now))) {
@@ -184,11 +188,18 @@ export class UsersService {
     return (await this.users.findById(id)) ?? null;
   }
 
-  private parseNewUser(input: unknown) {
+  private async parseNewUser(input: unknown) {
     const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
     const parsed = NewUserSchema.safeParse(raw);
     if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
+    await this.assertNotBreached(parsed.data.password);
     return parsed.data;
+  }
+
+  private async assertNotBreached(password: string): Promise<void> {
+    if (await this.breachCheck?.isBreached(password)) {
+      throw validationError({ password: 'This password has appeared in a data breach, so it is easy to guess. Choose another.' });
+    }
   }
 
   private async insertUser(
