@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyUnderPressure from '@fastify/under-pressure';
 import { fastifyStoreFor } from './modules/safety/rate-limits.ts';
 import { isBadDataError } from './db/dialect.ts';
 import fastifyStatic from '@fastify/static';
@@ -118,6 +119,18 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       store: fastifyStoreFor(ctx.rateLimitStore, () => ctx.clock().getTime()),
       errorResponseBuilder: (_req, context) =>
         new AppError('rate_limited', `Too many attempts. Please wait ${context.after} and try again.`),
+    });
+  }
+  if (config.maxEventLoopDelayMs > 0) {
+    // Shed load before latency collapses: a quick 503 with Retry-After beats a timeout or a 502.
+    await app.register(fastifyUnderPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      sampleInterval: 100,
+      retryAfter: 5,
+      pressureHandler: (request, reply) => {
+        const error = new AppError('service_unavailable', 'The site is very busy right now. Please try again in a few seconds.', { retryAfterSeconds: 5 });
+        return handleError(ctx, error, request, reply);
+      },
     });
   }
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1h', index: false });

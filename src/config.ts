@@ -66,6 +66,8 @@ export interface Config {
   /** Refuse passwords found in known breaches (asks PASSWORD_BREACH_API with a 5-character hash prefix). */
   passwordBreachCheck: boolean;
   passwordBreachApi: string;
+  /** Answer 503 with Retry-After while the event loop lags more than this (0 turns load shedding off). */
+  maxEventLoopDelayMs: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -141,6 +143,7 @@ const EnvSchema = z.object({
   SIGN_CHALLENGE_BITS: z.coerce.number().int().min(4).max(24).default(16),
   PASSWORD_BREACH_CHECK: booleanFlag.default(false),
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
 function splitList(value: string): string[] {
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signChallengeBits: e.SIGN_CHALLENGE_BITS,
     passwordBreachCheck: e.PASSWORD_BREACH_CHECK,
     passwordBreachApi: e.PASSWORD_BREACH_API,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
   };
 }
 

@@ -55,6 +55,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     signChallengeBits: 8,
     passwordBreachCheck: false,
     passwordBreachApi: 'http://127.0.0.1:9/range/',
+    maxEventLoopDelayMs: 0,
     ...overrides,
   };
 }
