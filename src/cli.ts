@@ -7,7 +7,7 @@ import { migrateToLatest } from './db/database.ts';
 import { AppError } from './lib/errors.ts';
 import { randomToken } from './lib/tokens.ts';
 import { loadDemo } from './demo.ts';
-import { loadConfigOrExit, startServer, startWorker } from './server.ts';
+import { loadConfigOrExit, startCluster, startServer, startWorker } from './server.ts';
 
 /** A context for one CLI command: logs go to stderr so stdout carries only the command's output. */
 async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
@@ -37,8 +37,14 @@ program
   .command('serve')
   .description('Start the website (and, unless --no-worker, the job worker in the same process)')
   .option('--no-worker', 'do not run the job worker here (run `undersign worker` separately)')
-  .action(async (opts: { worker: boolean }) => {
-    await startServer(loadConfigOrExit(), { withWorker: opts.worker });
+  .option('--workers <n>', 'run this many web processes on the port (Node cluster; use with PostgreSQL)', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { worker: boolean; workers?: number }) => {
+    const config = loadConfigOrExit();
+    if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64)) {
+      throw new AppError('validation_failed', '--workers must be a whole number from 1 to 64');
+    }
+    if (opts.workers && opts.workers > 1) await startCluster(config, { processes: opts.workers, withWorker: opts.worker });
+    else await startServer(config, { withWorker: opts.worker });
   });
 
 program

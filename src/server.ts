@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContext, type AppContext } from './context.ts';
@@ -68,4 +69,46 @@ export async function startWorker(config: Config): Promise<void> {
     clearInterval(keepAlive);
     await ctx.close();
   }, ctx);
+}
+
+/**
+ * Several web processes on one port (Node's cluster module): the first process applies the
+ * migrations, then starts `processes` copies of the site and replaces any that die. With
+ * `withWorker`, the first copy also runs the job worker (more workers are `undersign worker`).
+ * Meant for PostgreSQL: SQLite has one writer, and processes would wait on each other.
+ */
+export async function startCluster(config: Config, options: { processes: number; withWorker: boolean }): Promise<void> {
+  if (!cluster.isPrimary) {
+    const index = Number(process.env.UNDERSIGN_CLUSTER_INDEX ?? 0);
+    await startServer({ ...config, migrateOnStart: false }, { withWorker: options.withWorker && index === 0 });
+    return;
+  }
+  const ctx = await prepareContext(config);
+  await ctx.close();
+  if (config.database.kind === 'sqlite') ctx.log.warn('Several web processes on SQLite wait on each other for its one writer: use PostgreSQL to scale out');
+  let stopping = false;
+  const fork = (index: number) => {
+    const child = cluster.fork({ UNDERSIGN_CLUSTER_INDEX: String(index) });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      ctx.log.error({ index, code, signal }, 'a web process died; starting another');
+      fork(index);
+    });
+  };
+  for (let i = 0; i < options.processes; i++) fork(i);
+  ctx.log.info(`Undersign: ${options.processes} web processes on port ${config.port}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      const children = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+      let left = children.length;
+      if (left === 0) process.exit(0);
+      for (const child of children) {
+        child.once('exit', () => {
+          if (--left === 0) process.exit(0);
+        });
+        child.process.kill('SIGTERM');
+      }
+    });
+  }
 }

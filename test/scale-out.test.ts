@@ -1,0 +1,114 @@
+/**
+ * Scale-out on PostgreSQL: two web front ends (one of them a two-process cluster) and two
+ * separate job workers share one database. People sign through one front end and confirm
+ * through the other; every count is exact and every email goes out exactly once.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createTestApp, type TestApp } from './helpers/app.ts';
+import { POSTGRES_SKIP_REASON, POSTGRES_URL } from './helpers/db.ts';
+import { createPetition, signerInput } from './helpers/factories.ts';
+import { confirmationPath } from './helpers/mail.ts';
+import { freePort } from './helpers/server.ts';
+import { addresses, TestSmtpServer } from './helpers/smtp.ts';
+
+const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
+const SIGNERS = 200;
+
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 90_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < giveUp, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('several web processes and workers on one PostgreSQL', { skip: POSTGRES_URL ? false : POSTGRES_SKIP_REASON }, () => {
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    smtp = new TestSmtpServer();
+    const smtpUrl = await smtp.start();
+    t = await createTestApp('postgres', { config: { smtpUrl } });
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await t.close();
+    await smtp.stop();
+  });
+
+  const start = (args: string[], port?: number) => {
+    const location = t.database.location as { url: string };
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
+        DATABASE_URL: location.url,
+        SMTP_URL: t.ctx.config.smtpUrl!,
+        SECRET_KEY: t.ctx.config.secretKey,
+        BASE_URL: t.ctx.config.baseUrl,
+        DATA_DIR: t.ctx.config.dataDir,
+        RATE_LIMIT: 'off',
+        LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    return child;
+  };
+
+  it('signs and confirms through different front ends with exact counts and exactly-once emails', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const [portA, portB] = [await freePort(), await freePort()];
+    const webA = start(['serve', '--no-worker'], portA);
+    const webB = start(['serve', '--no-worker', '--workers', '2'], portB);
+    const workers = [start(['worker']), start(['worker'])];
+    const fronts = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
+    for (const base of fronts) await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, `${base} to start`);
+
+    // Sign: half through each front end, twenty at a time.
+    const emails = Array.from({ length: SIGNERS }, (_, i) => `scale${i}@example.net`);
+    for (let i = 0; i < emails.length; i += 20) {
+      const statuses = await Promise.all(
+        emails.slice(i, i + 20).map((email, j) =>
+          fetch(`${fronts[(i + j) % 2]}/api/v1/petitions/${petition.slug}/signatures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signerInput({ email })) }).then((r) => r.status),
+        ),
+      );
+      assert.deepEqual([...new Set(statuses)], [202]);
+    }
+
+    // Both workers send; each signer gets one confirmation email.
+    const confirmations = () => smtp.messages.filter((m) => /confirm your signature/i.test(m.subject ?? ''));
+    await until(() => confirmations().length >= SIGNERS, 'every confirmation email');
+    await new Promise((r) => setTimeout(r, 500));
+    const perAddress = new Map<string, number>();
+    for (const m of confirmations()) for (const a of addresses(m)) perAddress.set(a, (perAddress.get(a) ?? 0) + 1);
+    assert.equal(perAddress.size, SIGNERS);
+    assert.ok([...perAddress.values()].every((n) => n === 1), 'no confirmation email went out twice');
+
+    // Confirm through the other front end; a quarter of the links are followed twice, at once.
+    const links = confirmations().map((m) => ({ email: addresses(m)[0]!, path: confirmationPath(m.text ?? '') }));
+    const follows = links.flatMap((l, i) => (i % 4 === 0 ? [{ ...l, front: fronts[i % 2]! }, { ...l, front: fronts[(i + 1) % 2]! }] : [{ ...l, front: fronts[(i + 1) % 2]! }]));
+    for (let i = 0; i < follows.length; i += 25) {
+      const statuses = await Promise.all(follows.slice(i, i + 25).map((f) => fetch(`${f.front}${f.path}`).then((r) => r.status)));
+      assert.deepEqual([...new Set(statuses)], [200]);
+    }
+
+    const shown = (await (await fetch(`${fronts[0]}/api/v1/petitions/${petition.slug}`)).json()) as { data: { signature_count: number } };
+    const rows = await t.ctx.db.kysely.selectFrom('signatures').select((eb) => eb.fn.countAll<number>().as('n')).where('petition_id', '=', petition.id).where('status', '=', 'confirmed').executeTakeFirstOrThrow();
+    assert.equal(Number(rows.n), SIGNERS);
+    assert.equal(shown.data.signature_count, SIGNERS, 'the displayed count equals the confirmed rows');
+    await until(async () => (await t.ctx.repositories.stats.queued()) === 0, 'the workers to fold the tallies', 30_000);
+    const areas = await t.ctx.repositories.stats.areaCounts(petition.id);
+    assert.equal(areas.filter((a) => a.kind === 'country').reduce((n, a) => n + Number(a.count), 0), SIGNERS, 'per-area sums equal the count');
+
+    for (const child of [webA, webB, ...workers]) child.kill('SIGTERM');
+    await Promise.all([webA, webB, ...workers].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    assert.deepEqual([webA, webB, ...workers].map((c) => c.exitCode), [0, 0, 0, 0], 'every process stops cleanly');
+  });
+});
