@@ -29,6 +29,26 @@ export class JobsRepository {
       .execute();
   }
 
+  /** Adds several jobs in one statement (a batch of signatures' confirmation emails). */
+  async enqueueMany(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
+    for (let i = 0; i < jobs.length; i += 500) {
+      await trx
+        .insertInto('jobs')
+        .values(
+          jobs.slice(i, i + 500).map((job) => ({
+            kind: job.kind,
+            payload: JSON.stringify(job.payload),
+            state: 'pending',
+            attempts: 0,
+            max_attempts: job.maxAttempts ?? 8,
+            run_at: (job.runAt ?? now).toISOString(),
+            created_at: now.toISOString(),
+          })),
+        )
+        .execute();
+    }
+  }
+
   /**
    * Claims up to `limit` due jobs for this process: pending ones whose time has come, and running
    * ones whose lock expired (their worker died). On PostgreSQL concurrent workers skip each

@@ -133,6 +133,22 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     assert.equal((await signatures.confirm(999_999, NOW, isOpen)).outcome, 'not_found');
   });
 
+  it('commits signatures that arrive together as one group, answering each only after its commit', async () => {
+    const before = await jobCount();
+    const rowsBefore = Number((await t.db.kysely.selectFrom('signatures').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const inputs = Array.from({ length: 300 }, () => signature());
+    // The same person twice in one burst, and one signature for a petition that does not exist.
+    const twice = signature();
+    const broken = signature({ petitionId: 999_999 });
+    const results = await Promise.allSettled([...inputs, twice, twice, broken].map((s) => signatures.recordSignature(s, NOW, NOW.toISOString(), job)));
+    const outcomes = results.map((r) => (r.status === 'fulfilled' ? r.value.queued : 'rejected'));
+    assert.equal(outcomes.filter((o) => o === true).length, 301, 'every new signature queued its confirmation');
+    assert.deepEqual(outcomes.slice(300), [true, false, 'rejected'], 'a repeat in the same burst queues nothing; a bad one fails alone');
+    const rowsAfter = Number((await t.db.kysely.selectFrom('signatures').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    assert.equal(rowsAfter - rowsBefore, 301);
+    assert.equal((await jobCount()) - before, 301, 'one confirmation job each');
+  });
+
   it('keeps the count exact when hundreds of signatures are recorded and confirmed concurrently', async () => {
     const inputs = Array.from({ length: 300 }, () => signature());
     await Promise.all(inputs.map((s) => signatures.recordSignature(s, NOW, NOW.toISOString(), job)));
@@ -196,4 +212,5 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
     const kept = await t.db.kysely.selectFrom('signatures').select('email').where('petition_id', '=', recent.id).executeTakeFirstOrThrow();
     assert.equal(kept.email, 'c@example.net', 'a recently closed petition keeps its signers for now');
   });
+
 });

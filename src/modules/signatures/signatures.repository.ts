@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { counterShards } from '../../db/dialect.ts';
-import type { Insertable } from 'kysely';
-import type { PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
+import type { Insertable, Transaction } from 'kysely';
+import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
 import { tallyEvent } from '../stats/stats.repository.ts';
 
@@ -21,6 +21,18 @@ export interface NewSignature {
   emailDomain: string;
 }
 
+interface PendingSignature {
+  signature: NewSignature;
+  now: Date;
+  resendBefore: string;
+  confirmationJob: (signatureId: number) => NewJob;
+  resolve: (result: { queued: boolean }) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The most signatures one group commit carries. */
+const MAX_BATCH = 500;
+
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
 
 export class SignaturesRepository {
@@ -34,16 +46,128 @@ export class SignaturesRepository {
   }
 
   /**
-   * Stores a pending signature and its confirmation job in one transaction. For an address that
-   * already signed, queues another confirmation only if the signature is still pending and the last
-   * one was queued before `resendBefore`. Returns whether a confirmation job was queued.
+   * Stores a pending signature and its confirmation job, durably, before answering. For an
+   * address that already signed, queues another confirmation only if the signature is still
+   * pending and the last one was queued before `resendBefore`. Returns whether a confirmation job
+   * was queued.
+   *
+   * Signatures arriving together share one transaction (group commit): while one batch commits,
+   * the next gathers, so under load one fsync (SQLite) or one commit (PostgreSQL) carries many
+   * signatures, and nobody waits for a timer when the site is quiet. Each caller's promise
+   * settles only after the commit that holds its signature.
    */
-  async recordSignature(
-    signature: NewSignature,
-    now: Date,
-    resendBefore: string,
-    confirmationJob: (signatureId: number) => NewJob,
-  ): Promise<{ queued: boolean }> {
+  recordSignature(signature: NewSignature, now: Date, resendBefore: string, confirmationJob: (signatureId: number) => NewJob): Promise<{ queued: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ signature, now, resendBefore, confirmationJob, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private pending: PendingSignature[] = [];
+  private flushing = false;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        try {
+          const results = batch.length === 1 ? [await this.recordOne(batch[0]!)] : await this.recordBatch(batch);
+          batch.forEach((item, i) => item.resolve(results[i]!));
+        } catch {
+          // One bad signature must not fail the others: each goes again in a transaction of its own.
+          for (const item of batch) await this.recordOne(item).then(item.resolve, item.reject);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Many signatures in one transaction: a handful of statements whatever the batch size. */
+  private async recordBatch(batch: PendingSignature[]): Promise<{ queued: boolean }[]> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const postcodes = [...new Set(batch.filter((b) => b.signature.country === 'GB' && b.signature.postcode).map((b) => b.signature.postcode!))];
+      const areas = new Map(
+        postcodes.length === 0
+          ? []
+          : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
+      );
+      const rows = batch.map(({ signature, now }) => {
+        const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
+        return this.rowFor(signature, now.toISOString(), area);
+      });
+      const inserted = new Map<string, number>();
+      for (let i = 0; i < rows.length; i += 200) {
+        const ids = await trx
+          .insertInto('signatures')
+          .values(rows.slice(i, i + 200))
+          .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
+          .returning(['id', 'petition_id', 'email_key'])
+          .execute();
+        for (const r of ids) inserted.set(`${r.petition_id} ${r.email_key}`, r.id);
+      }
+      const jobs: NewJob[] = [];
+      const results: { queued: boolean }[] = [];
+      for (const item of batch) {
+        const key = `${item.signature.petitionId} ${item.signature.emailKey}`;
+        const id = inserted.get(key);
+        if (id !== undefined) {
+          // The first of several identical submissions in one batch gets the row; the rest are repeats.
+          inserted.delete(key);
+          jobs.push(item.confirmationJob(id));
+          results.push({ queued: true });
+        } else {
+          const resent = await this.resend(trx, item.signature, item.now, item.resendBefore);
+          if (resent !== null) jobs.push(item.confirmationJob(resent));
+          results.push({ queued: resent !== null });
+        }
+      }
+      await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
+      return results;
+    });
+  }
+
+  private rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined) {
+    return {
+      petition_id: signature.petitionId,
+      name: signature.name,
+      email: signature.email,
+      email_key: signature.emailKey,
+      postcode: signature.postcode,
+      country: signature.country,
+      public_name: signature.publicName ? 1 : 0,
+      contact_opt_in: signature.contactOptIn ? 1 : 0,
+      consent: signature.consent,
+      ip: signature.ip,
+      ip_hash: signature.ipHash,
+      email_domain: signature.emailDomain,
+      constituency: areas?.constituency ?? null,
+      local_authority: areas?.local_authority ?? null,
+      ward: areas?.ward ?? null,
+      region: areas?.region ?? null,
+      status: 'pending' as const,
+      created_at: nowIso,
+      confirmation_requested_at: nowIso,
+    };
+  }
+
+  /** For an address that already signed: marks a new confirmation as requested if one is due; returns the signature, or null. */
+  private async resend(trx: Transaction<Database>, signature: NewSignature, now: Date, resendBefore: string): Promise<number | null> {
+    const resent = await trx
+      .updateTable('signatures')
+      .set({ confirmation_requested_at: now.toISOString() })
+      .where('petition_id', '=', signature.petitionId)
+      .where('email_key', '=', signature.emailKey)
+      .where('status', '=', 'pending')
+      .where('confirmation_requested_at', '<', resendBefore)
+      .returning('id')
+      .executeTakeFirst();
+    return resent?.id ?? null;
+  }
+
+  /** One signature in a transaction of its own (a batch of one, or the fallback when a batch fails). */
+  private async recordOne({ signature, now, resendBefore, confirmationJob }: PendingSignature): Promise<{ queued: boolean }> {
     const nowIso = now.toISOString();
     return this.db.kysely.transaction().execute(async (trx) => {
       // The areas of a UK postcode, if the ONS directory was imported: kept with the signature.
@@ -53,27 +177,7 @@ export class SignaturesRepository {
           : undefined;
       const inserted = await trx
         .insertInto('signatures')
-        .values({
-          petition_id: signature.petitionId,
-          name: signature.name,
-          email: signature.email,
-          email_key: signature.emailKey,
-          postcode: signature.postcode,
-          country: signature.country,
-          public_name: signature.publicName ? 1 : 0,
-          contact_opt_in: signature.contactOptIn ? 1 : 0,
-          consent: signature.consent,
-          ip: signature.ip,
-          ip_hash: signature.ipHash,
-          email_domain: signature.emailDomain,
-          constituency: areas?.constituency ?? null,
-          local_authority: areas?.local_authority ?? null,
-          ward: areas?.ward ?? null,
-          region: areas?.region ?? null,
-          status: 'pending',
-          created_at: nowIso,
-          confirmation_requested_at: nowIso,
-        })
+        .values(this.rowFor(signature, nowIso, areas))
         .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
         .returning('id')
         .executeTakeFirst();
@@ -82,17 +186,9 @@ export class SignaturesRepository {
         return { queued: true };
       }
       // Already signed: re-send only while pending, and not more than once per interval.
-      const resent = await trx
-        .updateTable('signatures')
-        .set({ confirmation_requested_at: nowIso })
-        .where('petition_id', '=', signature.petitionId)
-        .where('email_key', '=', signature.emailKey)
-        .where('status', '=', 'pending')
-        .where('confirmation_requested_at', '<', resendBefore)
-        .returning('id')
-        .executeTakeFirst();
-      if (resent) await this.jobs.enqueue(trx, confirmationJob(resent.id), now);
-      return { queued: !!resent };
+      const resent = await this.resend(trx, signature, now, resendBefore);
+      if (resent !== null) await this.jobs.enqueue(trx, confirmationJob(resent), now);
+      return { queued: resent !== null };
     });
   }
 
