@@ -28,7 +28,7 @@ function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
     'p50 ms': r.latency.p50,
     'p99 ms': r.latency.p99,
     '2xx': r['2xx'],
-    'non-2xx': r.non2xx,
+    'non-2xx': r.non2xx ? `${r.non2xx} (${Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${(v as { count: number }).count}`).join(', ')})` : 0,
     errors: r.errors + r.timeouts,
     ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
   };
