@@ -4,6 +4,7 @@ import type { Insertable, Transaction } from 'kysely';
 import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
 import { tallyEvent } from '../stats/stats.repository.ts';
+import { GroupCommit } from '../../db/group-commit.ts';
 
 export interface NewSignature {
   petitionId: number;
@@ -26,17 +27,29 @@ interface PendingSignature {
   now: Date;
   resendBefore: string;
   confirmationJob: (signatureId: number) => NewJob;
-  resolve: (result: { queued: boolean }) => void;
-  reject: (err: unknown) => void;
 }
 
-/** The most signatures one group commit carries. */
-const MAX_BATCH = 500;
+interface PendingConfirmation {
+  signatureId: number;
+  now: Date;
+  isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean;
+  withConfirmation?: ((petitionId: number) => NewJob) | undefined;
+}
+
+type ConfirmResult = { outcome: ConfirmOutcome; petitionId: number | null };
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
 
 export class SignaturesRepository {
   private readonly shards: number;
+  private readonly signing = new GroupCommit<PendingSignature, { queued: boolean }>(
+    (batch) => this.recordBatch(batch),
+    (item) => this.recordOne(item),
+  );
+  private readonly confirming = new GroupCommit<PendingConfirmation, ConfirmResult>(
+    (batch) => this.confirmBatch(batch),
+    (item) => this.confirmOne(item),
+  );
 
   constructor(
     private readonly db: Db,
@@ -57,31 +70,7 @@ export class SignaturesRepository {
    * settles only after the commit that holds its signature.
    */
   recordSignature(signature: NewSignature, now: Date, resendBefore: string, confirmationJob: (signatureId: number) => NewJob): Promise<{ queued: boolean }> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ signature, now, resendBefore, confirmationJob, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private pending: PendingSignature[] = [];
-  private flushing = false;
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, MAX_BATCH);
-        try {
-          const results = batch.length === 1 ? [await this.recordOne(batch[0]!)] : await this.recordBatch(batch);
-          batch.forEach((item, i) => item.resolve(results[i]!));
-        } catch {
-          // One bad signature must not fail the others: each goes again in a transaction of its own.
-          for (const item of batch) await this.recordOne(item).then(item.resolve, item.reject);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    return this.signing.submit({ signature, now, resendBefore, confirmationJob });
   }
 
   /** Many signatures in one transaction: a handful of statements whatever the batch size. */
@@ -198,13 +187,80 @@ export class SignaturesRepository {
    * per-area and hourly counts follow through a queued tally event.
    * `isOpen` decides, from the petition row, whether it still takes signatures.
    */
-  async confirm(
+  confirm(
     signatureId: number,
     now: Date,
     isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean,
     /** A job to queue with the confirmation (the webhook event), if anyone listens. */
     withConfirmation?: (petitionId: number) => NewJob,
-  ): Promise<{ outcome: ConfirmOutcome; petitionId: number | null }> {
+  ): Promise<ConfirmResult> {
+    // Confirmations arriving together are committed together (see GroupCommit).
+    return this.confirming.submit({ signatureId, now, isOpen, withConfirmation });
+  }
+
+  /** Many confirmations in one transaction: a handful of statements whatever the batch size. */
+  private async confirmBatch(batch: PendingConfirmation[]): Promise<ConfirmResult[]> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const ids = [...new Set(batch.map((b) => b.signatureId))];
+      const found = new Map(
+        (
+          await trx
+            .selectFrom('signatures')
+            .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+            .select(['signatures.id', 'signatures.status', 'signatures.petition_id', 'petitions.state', 'petitions.deadline'])
+            .where('signatures.id', 'in', ids)
+            .execute()
+        ).map((r) => [r.id, r]),
+      );
+      const wanted = new Set<number>();
+      const results: (ConfirmResult | 'wanted')[] = batch.map((b) => {
+        const row = found.get(b.signatureId);
+        if (!row) return { outcome: 'not_found', petitionId: null };
+        if (row.status === 'confirmed' || wanted.has(b.signatureId)) return { outcome: 'already_confirmed', petitionId: row.petition_id };
+        if (!b.isOpen(row)) return { outcome: 'petition_closed', petitionId: row.petition_id };
+        wanted.add(b.signatureId);
+        return 'wanted';
+      });
+      const confirmedAt = batch[0]!.now.toISOString();
+      // Only rows still pending change: a concurrent confirmation elsewhere counts once.
+      const changed =
+        wanted.size === 0
+          ? []
+          : await trx
+              .updateTable('signatures')
+              .set({ status: 'confirmed', confirmed_at: confirmedAt })
+              .where('id', 'in', [...wanted])
+              .where('status', '=', 'pending')
+              .returning(['id', 'petition_id', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+              .execute();
+      const done = new Set(changed.map((r) => r.id));
+      const perPetition = new Map<number, number>();
+      for (const r of changed) perPetition.set(r.petition_id, (perPetition.get(r.petition_id) ?? 0) + 1);
+      for (const [petitionId, n] of [...perPetition].sort(([a], [b]) => a - b)) {
+        await trx
+          .insertInto('petition_counters')
+          .values({ petition_id: petitionId, shard: Math.floor(Math.random() * this.shards), confirmed_count: n })
+          .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
+          .execute();
+      }
+      const events = changed.map((r) => tallyEvent(r.petition_id, r, 1, confirmedAt));
+      for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
+      const jobs: NewJob[] = [];
+      const final = results.map((r, i) => {
+        if (r !== 'wanted') return r;
+        const item = batch[i]!;
+        const petitionId = found.get(item.signatureId)!.petition_id;
+        if (!done.has(item.signatureId)) return { outcome: 'already_confirmed' as const, petitionId };
+        if (item.withConfirmation) jobs.push(item.withConfirmation(petitionId));
+        return { outcome: 'confirmed' as const, petitionId };
+      });
+      if (jobs.length) await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
+      return final;
+    });
+  }
+
+  /** One confirmation in a transaction of its own. */
+  private async confirmOne({ signatureId, now, isOpen, withConfirmation }: PendingConfirmation): Promise<ConfirmResult> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const found = await trx
         .selectFrom('signatures')
