@@ -171,6 +171,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     }
   });
 
+  // A change to a petition through this process drops its cached public page at once.
+  app.addHook('onResponse', async (request) => {
+    const slug = (request.params as { slug?: unknown } | undefined)?.slug;
+    if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string') ctx.services.pageCache.forget(slug);
+  });
+
   registerAuth(app, ctx);
   app.setErrorHandler((error, request, reply) => handleError(ctx, error, request, reply));
   app.setNotFoundHandler((request, reply) =>

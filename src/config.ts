@@ -68,6 +68,8 @@ export interface Config {
   passwordBreachApi: string;
   /** Answer 503 with Retry-After while the event loop lags more than this (0 turns load shedding off). */
   maxEventLoopDelayMs: number;
+  /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
+  pageCacheMs: number;
 }
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
@@ -144,6 +146,7 @@ const EnvSchema = z.object({
   PASSWORD_BREACH_CHECK: booleanFlag.default(false),
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
 function splitList(value: string): string[] {
@@ -241,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordBreachCheck: e.PASSWORD_BREACH_CHECK,
     passwordBreachApi: e.PASSWORD_BREACH_API,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    pageCacheMs: e.PAGE_CACHE_MS,
   };
 }
 

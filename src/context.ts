@@ -34,6 +34,7 @@ import { MapOutlineCache } from './modules/stats/stats.map.tsx';
 import { GeoRepository } from './modules/geo/geo.repository.ts';
 import { GeoService } from './modules/geo/geo.service.ts';
 import { IpPolicy } from './modules/safety/ip-policy.ts';
+import { PublicPageCache } from './views/page-cache.ts';
 import { ProofOfWorkChallenge } from './modules/safety/challenge.ts';
 import { BreachedPasswordCheck } from './modules/safety/breached-passwords.ts';
 import { FraudRepository } from './modules/safety/fraud.repository.ts';
@@ -101,6 +102,7 @@ export interface AppContext {
     maps: MapOutlineCache;
     liveCounts: LiveCounts;
     fraud: FraudService;
+    pageCache: PublicPageCache;
   };
   worker: JobWorker;
   /** Rate-limit counters (shared through the database when RATE_LIMIT_STORE=database). */
@@ -253,6 +255,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       onError: (err) => log.warn({ err }, 'live counts could not be read'),
     }),
     fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock),
+    pageCache: new PublicPageCache(config.pageCacheMs, () => clock().getTime()),
   };
   worker = new JobWorker({
     jobs,

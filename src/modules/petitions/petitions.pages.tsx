@@ -23,7 +23,12 @@ import { HandinRecord, SignatureTotals } from '../handin/handin.pages.tsx';
 import type { Delivery, Response } from '../handin/handin.repository.ts';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
 
+const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
+const FORM_STARTED_PLACEHOLDER = '__undersign_form_started__';
+
 export interface PetitionPageOptions {
+  /** Keep the rendered page in the public page cache under this key (visitors not signed in). */
+  cacheAs?: string | undefined;
   /** Set when the visitor came through the private supporters' link of a submitted petition. */
   supportToken?: string;
   signValues?: SignFormValues;
@@ -385,8 +390,13 @@ export async function renderPetitionPage(
     showsWhere ? ctx.services.maps.available() : [],
   ]);
   const whereKind = stats ? defaultAreaKind(stats) : 'postcode_area';
+  const challenge = ctx.services.signatures.issueChallenge();
+  // A public page for a visitor who is not signed in is kept for a moment (see PublicPageCache),
+  // with placeholders where each visitor's own tokens go.
+  const cacheable = !!options.cacheAs && !view.actor && !challenge && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered') && !petition.hidden;
+  const context = await pageContext(ctx, request, reply);
   const page = PetitionPage({
-    ctx: await pageContext(ctx, request, reply),
+    ctx: cacheable ? { ...context, csrfToken: CSRF_PLACEHOLDER } : context,
     view,
     may: (action) => petitions.can(view, action),
     url: petitions.urlFor(petition),
@@ -402,13 +412,25 @@ export async function renderPetitionPage(
     },
     updates,
     thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
-    formStarted: ctx.services.signatures.formStartedToken(),
-    challenge: ctx.services.signatures.issueChallenge(),
+    formStarted: cacheable ? FORM_STARTED_PLACEHOLDER : ctx.services.signatures.formStartedToken(),
+    challenge,
     campaign: { endorsements, press, milestones, handin },
     where: stats ? { stats, kind: whereKind, map: (mapKinds as string[]).includes(whereKind) } : null,
     options,
   });
+  if (cacheable) {
+    const html = `<!DOCTYPE html>${await (page as unknown as { toString(): string | Promise<string> }).toString()}`;
+    ctx.services.pageCache.set(options.cacheAs!, html);
+    return sendCachedPage(ctx, reply, html);
+  }
   return sendPage(reply, page, options.status ?? 200);
+}
+
+/** Sends a cached public page with this visitor's own CSRF token and form timer filled in. */
+function sendCachedPage(ctx: AppContext, reply: FastifyReply, html: string): FastifyReply {
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(html.replaceAll(CSRF_PLACEHOLDER, reply.generateCsrf()).replaceAll(FORM_STARTED_PLACEHOLDER, ctx.services.signatures.formStartedToken()));
 }
 
 const FormPage = (p: { ctx: PageContext; title: string; intro: string; action: string; values: PetitionFormValues; errors: FieldErrors; submitLabel: string; back?: string }) => (
@@ -546,7 +568,10 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
 
   app.get('/petitions/:slug', async (request, reply) => {
     const { slug } = request.params as { slug: string };
-    return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user));
+    // Visitors who are not signed in all see the same page: serve it from the short-lived cache.
+    const cached = request.user ? null : ctx.services.pageCache.get(slug);
+    if (cached) return sendCachedPage(ctx, reply, cached);
+    return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user), { cacheAs: request.user ? undefined : slug });
   });
 
   // The private link a submitted petition's team shares to gather its first supporters.

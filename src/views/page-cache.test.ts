@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
+import { FormSession, signedInSession } from '../../test/helpers/browser-session.ts';
+import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
+
+describe('the public page cache', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-11-20T10:00:00Z');
+  before(async () => {
+    t = await createTestApp('sqlite', { config: { pageCacheMs: 1000 }, overrides: { clock: () => new Date(now) } });
+  });
+  after(() => t.close());
+
+  const countShown = (html: string) => /<strong data-signature-count="true">([\d,]+)<\/strong>/.exec(html)?.[1];
+
+  it('serves visitors one render per second, each with their own tokens, and the form still works', async () => {
+    const { petition, owner } = await createPetition(t.ctx);
+    const first = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.equal(countShown(first.body), '0');
+    // A confirmation lands; within the second visitors still see the cached page.
+    await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email: 'cache@example.net' }));
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', 'cache@example.net').executeTakeFirstOrThrow();
+    await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
+    now += 500;
+    const visitor = new FormSession(t.app);
+    const second = await visitor.get(`/petitions/${petition.slug}`);
+    assert.equal(countShown(second.body), '0', 'served from the cache');
+    const token = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    assert.ok(token(second.body) && token(second.body) !== token(first.body), 'each visitor gets their own CSRF token');
+    assert.doesNotMatch(second.body, /__undersign_/, 'no placeholder leaks');
+    const signed = await visitor.post(`/petitions/${petition.slug}/sign`, signerInput());
+    assert.equal(signed.statusCode, 303, 'the cached form signs');
+
+    // The team always sees the live page; after a second, so does everyone.
+    const team = await signedInSession(t.app, owner.email);
+    assert.equal(countShown((await team.get(`/petitions/${petition.slug}`)).body), '1');
+    now += 600;
+    assert.equal(countShown((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).body), '1');
+  });
+
+  it('never caches what only some may see', async () => {
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    const { petition } = await createPetition(t.ctx);
+    await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.ok(t.ctx.services.pageCache.get(petition.slug), 'cached while public');
+    // Any change made through this process forgets the page at once (others within a second).
+    const session = await signedInSession(t.app, moderator.email);
+    await session.get(`/petitions/${petition.slug}`);
+    assert.equal((await session.post(`/petitions/${petition.slug}/hide`, { reason: 'A court order' })).statusCode, 303);
+    assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).statusCode, 404);
+    assert.equal(t.ctx.services.pageCache.get(petition.slug), null);
+  });
+});
