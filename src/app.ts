@@ -174,7 +174,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // A change to a petition through this process drops its cached public page at once.
   app.addHook('onResponse', async (request) => {
     const slug = (request.params as { slug?: unknown } | undefined)?.slug;
-    if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string') ctx.services.pageCache.forget(slug);
+    if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string') {
+      ctx.services.pageCache.forget(slug);
+      ctx.services.pageCache.forget(`api:${slug}`);
+    }
   });
 
   registerAuth(app, ctx);

@@ -52,3 +52,28 @@ describe('the public page cache', () => {
     assert.equal(t.ctx.services.pageCache.get(petition.slug), null);
   });
 });
+
+describe('the public JSON cache', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-11-20T10:00:00Z');
+  before(async () => {
+    t = await createTestApp('sqlite', { config: { pageCacheMs: 1000 }, overrides: { clock: () => new Date(now) } });
+  });
+  after(() => t.close());
+
+  it('answers anonymous readers from one serialisation a second, and token holders live', async () => {
+    const { petition, owner } = await createPetition(t.ctx);
+    const url = `/api/v1/petitions/${petition.slug}`;
+    const first = await t.app.inject({ method: 'GET', url });
+    assert.equal(first.json().data.signature_count, 0);
+    assert.match(first.headers['content-type'] as string, /^application\/json/);
+    await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email: 'json@example.net' }));
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', 'json@example.net').executeTakeFirstOrThrow();
+    await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
+    assert.equal((await t.app.inject({ method: 'GET', url })).body, first.body, 'the same answer within the second');
+    const token = await t.ctx.services.auth.createApiToken(owner, 'live');
+    assert.equal((await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })).json().data.signature_count, 1);
+    now += 1100;
+    assert.equal((await t.app.inject({ method: 'GET', url })).json().data.signature_count, 1);
+  });
+});

@@ -26,9 +26,21 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     return reply.status(201).header('location', `/api/v1/petitions/${petition.slug}`).send({ data: petitions.toOutput(petition) });
   });
 
-  api.get('/api/v1/petitions/:slug', { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request) => {
+  api.get('/api/v1/petitions/:slug', { schema: { params: SlugParams, response: { 200: PetitionEnvelope } } }, async (request, reply) => {
     const viewer = request.headers.authorization ? await requireApiUser(ctx, request) : null;
-    return { data: petitions.toOutput(await petitions.getForViewer(request.params.slug, viewer)) };
+    // Anonymous readers (embeds, count widgets) share one answer per second, like the public page.
+    const key = `api:${request.params.slug}`;
+    const cached = viewer ? null : ctx.services.pageCache.get(key);
+    // A string body is sent as it is: already serialised (and checked against the schema) when cached.
+    if (cached) return reply.type('application/json; charset=utf-8').send(cached as never);
+    const petition = await petitions.getForViewer(request.params.slug, viewer);
+    const body = { data: petitions.toOutput(petition) };
+    if (!viewer && !petition.hidden && ['open', 'closed', 'delivered'].includes(petition.state)) {
+      const json = JSON.stringify(PetitionEnvelope.parse(body));
+      ctx.services.pageCache.set(key, json);
+      return reply.type('application/json; charset=utf-8').send(json as never);
+    }
+    return body;
   });
 
   api.patch('/api/v1/petitions/:slug', { schema: { params: SlugParams, body: CreatePetitionInput, response: { 200: PetitionEnvelope } } }, async (request) => {
