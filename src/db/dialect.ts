@@ -43,7 +43,7 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
     database.pragma('foreign_keys = ON');
     // Another process (the CLI, a separate worker) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
-    return { kind: 'sqlite', dialect: new SqliteDialect({ database }) };
+    return { kind: 'sqlite', dialect: new SqliteDialect({ database: withStatementCache(database) }) };
   }
   const pool = new pg.Pool({
     connectionString: location.url,
@@ -55,6 +55,30 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
   pool.on('error', () => {});
   // The cursor lets exports stream a million signatures without holding them in memory.
   return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }) };
+}
+
+/**
+ * Kysely prepares every statement afresh; on the hot paths the same SQL text comes back again
+ * and again, so keep prepared statements by their text (better-sqlite3 statements are reusable;
+ * Kysely uses one connection at a time, so a statement is never run twice at once).
+ */
+function withStatementCache(database: BetterSqlite3.Database) {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = database.prepare(sql);
+        // Statements with IN lists of many lengths would grow the cache without end.
+        if (statements.size < 2000) statements.set(sql, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      database.close();
+    },
+  };
 }
 
 const PG_INT8 = 20;
