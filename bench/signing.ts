@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
 
@@ -34,11 +35,53 @@ function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
   };
 }
 
+/** A fresh, empty database of one kind and a way to query it directly (for the exactness check). */
+async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
+  if (kind === 'sqlite') {
+    const path = join(dir, 'bench.sqlite');
+    let db: BetterSqlite3.Database | null = null;
+    return {
+      url: `sqlite://${path}`,
+      query: async <T>(sql: string) => {
+        db ??= new BetterSqlite3(path, { readonly: true });
+        return db.prepare(sql).all() as T[];
+      },
+      dispose: async () => db?.close(),
+    };
+  }
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  const name = `undersign_bench_${process.pid}`;
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return {
+    url: url.toString(),
+    query: async <T>(sql: string) => (await client.query(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]))) as T[],
+    dispose: async () => {
+      await client.end();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Runs the signing scenarios on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. */
 export async function runSigningBench(): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) rows.push(...(await runOn(kind)));
+  return rows;
+}
+
+async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-bench-'));
+  const database = await freshDatabase(kind, dir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: `sqlite://${join(dir, 'bench.sqlite')}`, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'error', PORT: String(port), BASE_URL: base, WORKER: 'off' };
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'error', PORT: String(port), BASE_URL: base, WORKER: 'off' };
   const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
   cli(['migrate']);
   cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
@@ -73,9 +116,8 @@ export async function runSigningBench(): Promise<Row[]> {
     });
     rows.push(summarise('sign (POST, distinct emails)', sign, rss()));
 
-    const db = new BetterSqlite3(join(dir, 'bench.sqlite'), { readonly: true });
     const signer = new TokenSigner(SECRET, 'signature-confirmation');
-    const ids = (db.prepare("select id from signatures where status = 'pending' order by id").all() as { id: number }[]).map((r) => r.id);
+    const ids = (await database.query<{ id: number }>("select id from signatures where status = 'pending' order by id")).map((r) => Number(r.id));
     let next = 0;
     const confirm = await autocannon({
       url: base,
@@ -92,10 +134,11 @@ export async function runSigningBench(): Promise<Row[]> {
 
     // With the token, the live answer (anonymous reads may be up to PAGE_CACHE_MS old).
     const shown = ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count;
-    const confirmedRows = (db.prepare("select count(*) as n from signatures where status = 'confirmed'").get() as { n: number }).n;
-    db.close();
-    console.error(`exactness: displayed count ${shown}, confirmed rows ${confirmedRows} — ${shown === confirmedRows ? 'equal' : 'MISMATCH'}`);
+    const confirmedRows = Number((await database.query<{ n: number }>("select count(*) as n from signatures where status = 'confirmed'"))[0]!.n);
+    console.error(`${kind}: exactness: displayed count ${shown}, confirmed rows ${confirmedRows} — ${shown === confirmedRows ? 'equal' : 'MISMATCH'}`);
     if (shown !== confirmedRows) process.exitCode = 1;
+    for (const row of rows) row.scenario = `${row.scenario} [${kind}]`;
+    if (kind !== 'sqlite') return rows;
 
     // The ceiling: a bare Fastify POST handler on this machine, in this run.
     const barePort = await freePort();
@@ -121,6 +164,7 @@ export async function runSigningBench(): Promise<Row[]> {
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
+    await database.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
