@@ -266,6 +266,7 @@ describe('authorisation matrix: every petition route × every kind of person', (
       ['GET /admin', MODERATORS],
       ['GET /admin/audit', MODERATORS],
       ['GET /api/v1/webhooks', ['admin']],
+      ['GET /admin/webhooks', ['admin']],
       ['POST /api/v1/petitions', SIGNED_IN],
     ];
     const problems: string[] = [];

@@ -97,6 +97,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
       `/petitions/${slug}/updates/new`,
       '/admin',
       '/admin/audit',
+      '/admin/webhooks',
     ]) {
       await check(page, path);
     }

@@ -39,6 +39,12 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
           Submitted petitions, oldest first
           {ctx.config.supportersRequired > 0 ? `, once they have ${ctx.config.supportersRequired} supporters` : ''}. Open one to publish
           or reject it. <a href="/admin/audit">Audit log</a>
+          {request.user?.role === 'admin' ? (
+            <>
+              {' · '}
+              <a href="/admin/webhooks">Site-wide webhooks</a>
+            </>
+          ) : null}
         </p>
         {queue.length === 0 ? (
           <p>Nothing is waiting. Well done.</p>

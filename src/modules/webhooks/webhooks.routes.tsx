@@ -64,16 +64,18 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     return reply.status(202).send({ data: { delivery: deliveryId } });
   });
 
-  const show = async (request: FastifyRequest, reply: FastifyReply, user: User, slug: string, extra: { values?: Record<string, string>; errors?: FieldErrors; secret?: string; status?: number } = {}) => {
+  /** A petition's webhooks (`slug`), or the site-wide ones for admins (`slug` null). */
+  const show = async (request: FastifyRequest, reply: FastifyReply, user: User, slug: string | null, extra: { values?: Record<string, string>; errors?: FieldErrors; secret?: string; status?: number } = {}) => {
     const list = await webhooks.list(user, slug);
-    const base = `/petitions/${encodeURIComponent(slug)}/webhooks`;
+    const base = webhooksBase(slug);
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Webhooks">
+      <Layout ctx={await pageContext(ctx, request, reply)} title={slug ? 'Webhooks' : 'Site-wide webhooks'}>
+        <p>{slug ? <a href={`/petitions/${encodeURIComponent(slug)}`}>← Back to the petition</a> : <a href="/admin">← Moderation</a>}</p>
+        <h1>{slug ? 'Webhooks' : 'Site-wide webhooks'}</h1>
         <p>
-          <a href={`/petitions/${encodeURIComponent(slug)}`}>← Back to the petition</a>
+          {slug ? 'Tell your other tools (a CRM, a chat channel) when something happens to this petition.' : 'Tell other tools when something happens to any petition on the site.'} Every call is
+          signed with HMAC-SHA256 in the Undersign-Signature header.
         </p>
-        <h1>Webhooks</h1>
-        <p>Tell your other tools (a CRM, a chat channel) when something happens. Every call is signed with HMAC-SHA256 in the Undersign-Signature header.</p>
         {extra.secret ? (
           <div class="banner banner-notice" role="alert">
             <p>
@@ -137,35 +139,49 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     return sendPage(reply.header('cache-control', 'private, no-store'), page, extra.status ?? 200);
   };
 
+  app.get('/admin/webhooks', async (request, reply) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    return show(request, reply, user, null);
+  });
+
   app.get('/petitions/:slug/webhooks', async (request, reply) => {
     const user = requirePageUser(request, reply);
     if (!user) return reply;
     return show(request, reply, user, (request.params as { slug: string }).slug);
   });
 
-  app.post('/petitions/:slug/webhooks', { config: { csrf: true } }, async (request, reply) => {
+  const add = async (request: FastifyRequest, reply: FastifyReply) => {
     const user = requirePageUser(request, reply);
     if (!user) return reply;
-    const { slug } = request.params as { slug: string };
+    const slug = (request.params as { slug?: string }).slug ?? null;
     const body = (request.body ?? {}) as Record<string, unknown>;
     const events = [body.events].flat().filter((e): e is string => typeof e === 'string');
     try {
-      const created = await webhooks.create(user, { url: body.url, events, petition: slug, include_personal_data: body.include_personal_data === 'on' });
+      const created = await webhooks.create(user, { url: body.url, events, ...(slug ? { petition: slug } : {}), include_personal_data: body.include_personal_data === 'on' });
       return show(request, reply, user, slug, { secret: created.secret, status: 201 });
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       return show(request, reply, user, slug, { values: { url: typeof body.url === 'string' ? body.url : '' }, errors: err.fields, status: 422 });
     }
-  });
+  };
+  app.post('/petitions/:slug/webhooks', { config: { csrf: true } }, add);
+  app.post('/admin/webhooks', { config: { csrf: true } }, add);
 
   for (const action of ['test', 'delete'] as const) {
-    app.post(`/petitions/:slug/webhooks/:id/${action}`, { config: { csrf: true } }, async (request, reply) => {
+    const run = async (request: FastifyRequest, reply: FastifyReply) => {
       const user = requirePageUser(request, reply);
       if (!user) return reply;
-      const { slug, id } = request.params as { slug: string; id: string };
+      const { slug, id } = request.params as { slug?: string; id: string };
       if (action === 'test') await webhooks.sendTest(user, Number(id) || 0);
       else await webhooks.remove(user, Number(id) || 0);
-      return reply.redirect(`/petitions/${encodeURIComponent(slug)}/webhooks`, 303);
-    });
+      return reply.redirect(webhooksBase(slug ?? null), 303);
+    };
+    app.post(`/petitions/:slug/webhooks/:id/${action}`, { config: { csrf: true } }, run);
+    app.post(`/admin/webhooks/:id/${action}`, { config: { csrf: true } }, run);
   }
+}
+
+function webhooksBase(slug: string | null): string {
+  return slug ? `/petitions/${encodeURIComponent(slug)}/webhooks` : '/admin/webhooks';
 }

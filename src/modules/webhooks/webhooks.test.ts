@@ -6,6 +6,7 @@ import { after, before, it } from 'node:test';
 import { apiClient } from '../../../test/helpers/api.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { signedInSession, textOf } from '../../../test/helpers/browser-session.ts';
 import { createPetition, createUser, signerInput } from '../../../test/helpers/factories.ts';
 import { confirmationPath, mailsTo } from '../../../test/helpers/mail.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -120,5 +121,33 @@ describeEachDatabase('webhooks', (kind) => {
     assert.equal(bad.json().error.field, 'url');
     assert.equal((await ownerApi('POST', '/api/v1/webhooks', { url: receiverUrl, events: ['nonsense'], petition: petition.slug })).statusCode, 422);
     assert.equal((await ownerApi('DELETE', `/api/v1/webhooks/${created.id}`)).statusCode, 204);
+  });
+
+  it('gives admins a page for site-wide webhooks: add, see the secret once, test, remove', async () => {
+    const admin = await createUser(t.ctx, { role: 'admin' });
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    assert.equal((await t.app.inject({ method: 'GET', url: '/admin/webhooks' })).statusCode, 303, 'sign in first');
+    assert.equal((await (await signedInSession(t.app, moderator.email)).get('/admin/webhooks')).statusCode, 403);
+
+    const session = await signedInSession(t.app, admin.email);
+    const queue = await session.get('/admin');
+    assert.match(queue.body, /href="\/admin\/webhooks"/);
+    const page = await session.get('/admin/webhooks');
+    assert.equal(page.statusCode, 200);
+    assert.match(textOf(page.body), /Site-wide webhooks .* any petition on the site/);
+    const bad = await session.post('/admin/webhooks', { url: 'http://example.org/hook', events: 'petition.opened' });
+    assert.equal(bad.statusCode, 422);
+    const added = await session.post('/admin/webhooks', { url: receiverUrl, events: 'petition.opened' });
+    assert.equal(added.statusCode, 201);
+    assert.match(textOf(added.body), /Signing secret \(shown only now\): whsec_/);
+    const row = await t.ctx.db.kysely.selectFrom('webhooks').select(['id', 'petition_id']).where('owner_id', '=', admin.id).executeTakeFirstOrThrow();
+    assert.equal(row.petition_id, null, 'site-wide');
+    received = [];
+    assert.equal((await session.post(`/admin/webhooks/${row.id}/test`, {})).statusCode, 303);
+    await t.drainJobs();
+    assert.equal(received[0]?.headers['undersign-event'], 'ping');
+    assert.doesNotMatch(textOf((await session.get('/admin/webhooks')).body), /Signing secret/, 'the secret is not shown again');
+    assert.equal((await session.post(`/admin/webhooks/${row.id}/delete`, {})).statusCode, 303);
+    assert.doesNotMatch((await session.get('/admin/webhooks')).body, new RegExp(receiverUrl.replace(/[.]/g, '\\.')));
   });
 });
