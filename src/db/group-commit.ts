@@ -3,17 +3,15 @@
  * together in the next one, so under load one transaction (one fsync on SQLite, one commit on
  * PostgreSQL) carries many items, and at rest an item goes at once with no timer. Every caller's
  * promise settles only after the commit that holds its item. If a batch fails, its items are
- * retried one by one, so one bad item cannot fail the others.
+ * retried as batches of one, so one bad item cannot fail the others.
  */
 export class GroupCommit<Item, Result> {
   private queue: { item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }[] = [];
   private flushing = false;
 
   constructor(
-    /** Commits many items in one transaction; returns their results in order. */
+    /** Commits items (one or many) in one transaction; returns their results in order. */
     private readonly runBatch: (items: Item[]) => Promise<Result[]>,
-    /** Commits one item in a transaction of its own. */
-    private readonly runOne: (item: Item) => Promise<Result>,
     private readonly maxBatch = 500,
   ) {}
 
@@ -30,14 +28,14 @@ export class GroupCommit<Item, Result> {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const results = batch.length === 1 ? [await this.runOne(batch[0]!.item)] : await this.runBatch(batch.map((b) => b.item));
+          const results = await this.runBatch(batch.map((b) => b.item));
           batch.forEach((b, i) => b.resolve(results[i]!));
         } catch (err) {
           if (batch.length === 1) {
             batch[0]!.reject(err);
             continue;
           }
-          for (const b of batch) await this.runOne(b.item).then(b.resolve, b.reject);
+          for (const b of batch) await this.runBatch([b.item]).then(([r]) => b.resolve(r!), b.reject);
         }
       }
     } finally {

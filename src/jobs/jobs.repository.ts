@@ -14,19 +14,8 @@ export class JobsRepository {
   constructor(private readonly db: Db) {}
 
   /** Adds a job; pass the open transaction so the job commits (or not) with the data it is about. */
-  async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: Date): Promise<void> {
-    await trx
-      .insertInto('jobs')
-      .values({
-        kind: job.kind,
-        payload: JSON.stringify(job.payload),
-        state: 'pending',
-        attempts: 0,
-        max_attempts: job.maxAttempts ?? 8,
-        run_at: (job.runAt ?? now).toISOString(),
-        created_at: now.toISOString(),
-      })
-      .execute();
+  enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: Date): Promise<void> {
+    return this.enqueueMany(trx, [job], now);
   }
 
   /** Adds several jobs in one statement (a batch of signatures' confirmation emails). */

@@ -1,10 +1,9 @@
-import { sql, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { utcMinute } from '../../db/dialect.ts';
+import { counterShards, utcMinute } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
-import { tallyEvent } from '../stats/stats.repository.ts';
-import type { Selectable } from 'kysely';
+import { changeCounts } from '../signatures/signatures.repository.ts';
 
 /** Which signatures of a petition an invalidation (or a drill-down) is about; every part given must match. */
 export interface SignatureCriteria {
@@ -33,10 +32,14 @@ type SignatureQuery = SelectQueryBuilder<Database, 'signatures', object>;
 
 /** The queries behind fraud review, and bulk invalidation and its reversal. */
 export class FraudRepository {
+  private readonly shards: number;
+
   constructor(
     private readonly db: Db,
     private readonly effects: EffectsWriter,
-  ) {}
+  ) {
+    this.shards = counterShards(db.kind);
+  }
 
   private matching(petitionId: number, criteria: SignatureCriteria, executor: Db['kysely'] | Transaction<Database> = this.db.kysely): SignatureQuery {
     let q = executor.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
@@ -187,7 +190,7 @@ export class FraudRepository {
         .execute();
       // Confirmed signatures are the ones with a confirmation time (pending ones have none).
       const confirmed = changed.filter((r) => r.confirmed_at !== null);
-      await this.adjustCounts(trx, petitionId, confirmed, -1);
+      await changeCounts(trx, this.shards, confirmed.map((r) => ({ ...r, petition_id: petitionId })), -1);
       await trx.updateTable('invalidations').set({ signature_count: changed.length, confirmed_count: confirmed.length }).where('id', '=', created.id).execute();
       await this.effects.write(trx, effects({ id: created.id, signatures: changed.length, confirmed: confirmed.length }), now);
       return trx.selectFrom('invalidations').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
@@ -212,7 +215,7 @@ export class FraudRepository {
         .where('status', '=', 'invalidated')
         .returning(['id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
         .execute();
-      await this.adjustCounts(trx, claimed.petition_id, changed.filter((r) => r.confirmed_at !== null), 1);
+      await changeCounts(trx, this.shards, changed.filter((r) => r.confirmed_at !== null).map((r) => ({ ...r, petition_id: claimed.petition_id })), 1);
       await this.effects.write(trx, effects(claimed), now);
       return claimed;
     });
@@ -224,23 +227,5 @@ export class FraudRepository {
 
   async listInvalidations(petitionId: number): Promise<Invalidation[]> {
     return this.db.kysely.selectFrom('invalidations').selectAll().where('petition_id', '=', petitionId).orderBy('id', 'desc').execute();
-  }
-
-  /** Moves the petition's counter and queues tally changes for signatures entering (+1) or leaving (−1) the count. */
-  private async adjustCounts(
-    trx: Transaction<Database>,
-    petitionId: number,
-    rows: Pick<SignatureRow, 'confirmed_at' | 'country' | 'postcode' | 'constituency' | 'local_authority' | 'ward' | 'region'>[],
-    delta: 1 | -1,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    // Shards are parts of one sum: any shard may take the change, even below zero.
-    await trx
-      .insertInto('petition_counters')
-      .values({ petition_id: petitionId, shard: 0, confirmed_count: delta * rows.length })
-      .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', delta * rows.length) })))
-      .execute();
-    const events = rows.map((r) => tallyEvent(petitionId, r, delta, r.confirmed_at!));
-    for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
   }
 }

@@ -3,7 +3,7 @@ import { counterShards } from '../../db/dialect.ts';
 import type { Insertable, Transaction } from 'kysely';
 import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
-import { tallyEvent } from '../stats/stats.repository.ts';
+import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
 
 export interface NewSignature {
@@ -40,16 +40,34 @@ type ConfirmResult = { outcome: ConfirmOutcome; petitionId: number | null };
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
 
+/** A signature entering or leaving a count: its petition, when it was confirmed, and its places. */
+export type CountedSignature = TallySource & { petition_id: number; confirmed_at: string | null };
+
+/**
+ * The one way counts change: moves each petition's confirmed count by `delta` for every signature
+ * given, in the caller's transaction — one counter upsert per petition, on a random shard (shards
+ * are parts of one sum, so a shard may go below zero) — and queues a tally change per signature so
+ * the area and hourly counts follow (see StatsRepository.fold).
+ */
+export async function changeCounts(trx: Transaction<Database>, shards: number, rows: CountedSignature[], delta: 1 | -1): Promise<void> {
+  const perPetition = new Map<number, number>();
+  for (const r of rows) perPetition.set(r.petition_id, (perPetition.get(r.petition_id) ?? 0) + delta);
+  // In petition order, so concurrent transactions take counter rows in the same order.
+  for (const [petitionId, n] of [...perPetition].sort(([a], [b]) => a - b)) {
+    await trx
+      .insertInto('petition_counters')
+      .values({ petition_id: petitionId, shard: Math.floor(Math.random() * shards), confirmed_count: n })
+      .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
+      .execute();
+  }
+  const events = rows.map((r) => tallyEvent(r.petition_id, r, delta, r.confirmed_at!));
+  for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
+}
+
 export class SignaturesRepository {
   private readonly shards: number;
-  private readonly signing = new GroupCommit<PendingSignature, { queued: boolean }>(
-    (batch) => this.recordBatch(batch),
-    (item) => this.recordOne(item),
-  );
-  private readonly confirming = new GroupCommit<PendingConfirmation, ConfirmResult>(
-    (batch) => this.confirmBatch(batch),
-    (item) => this.confirmOne(item),
-  );
+  private readonly signing = new GroupCommit<PendingSignature, { queued: boolean }>((batch) => this.recordBatch(batch));
+  private readonly confirming = new GroupCommit<PendingConfirmation, ConfirmResult>((batch) => this.confirmBatch(batch));
 
   constructor(
     private readonly db: Db,
@@ -155,32 +173,6 @@ export class SignaturesRepository {
     return resent?.id ?? null;
   }
 
-  /** One signature in a transaction of its own (a batch of one, or the fallback when a batch fails). */
-  private async recordOne({ signature, now, resendBefore, confirmationJob }: PendingSignature): Promise<{ queued: boolean }> {
-    const nowIso = now.toISOString();
-    return this.db.kysely.transaction().execute(async (trx) => {
-      // The areas of a UK postcode, if the ONS directory was imported: kept with the signature.
-      const areas =
-        signature.country === 'GB' && signature.postcode
-          ? await trx.selectFrom('geo_postcodes').select(['constituency', 'local_authority', 'ward', 'region']).where('postcode', '=', signature.postcode).executeTakeFirst()
-          : undefined;
-      const inserted = await trx
-        .insertInto('signatures')
-        .values(this.rowFor(signature, nowIso, areas))
-        .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted) {
-        await this.jobs.enqueue(trx, confirmationJob(inserted.id), now);
-        return { queued: true };
-      }
-      // Already signed: re-send only while pending, and not more than once per interval.
-      const resent = await this.resend(trx, signature, now, resendBefore);
-      if (resent !== null) await this.jobs.enqueue(trx, confirmationJob(resent), now);
-      return { queued: resent !== null };
-    });
-  }
-
   /**
    * Confirms a pending signature and adds it to its petition's count, atomically. The count is
    * kept in sharded counter rows (see counterShards) so no single row is a lock hot spot; the
@@ -231,20 +223,10 @@ export class SignaturesRepository {
               .set({ status: 'confirmed', confirmed_at: confirmedAt })
               .where('id', 'in', [...wanted])
               .where('status', '=', 'pending')
-              .returning(['id', 'petition_id', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+              .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
               .execute();
       const done = new Set(changed.map((r) => r.id));
-      const perPetition = new Map<number, number>();
-      for (const r of changed) perPetition.set(r.petition_id, (perPetition.get(r.petition_id) ?? 0) + 1);
-      for (const [petitionId, n] of [...perPetition].sort(([a], [b]) => a - b)) {
-        await trx
-          .insertInto('petition_counters')
-          .values({ petition_id: petitionId, shard: Math.floor(Math.random() * this.shards), confirmed_count: n })
-          .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
-          .execute();
-      }
-      const events = changed.map((r) => tallyEvent(r.petition_id, r, 1, confirmedAt));
-      for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
+      await changeCounts(trx, this.shards, changed, 1);
       const jobs: NewJob[] = [];
       const final = results.map((r, i) => {
         if (r !== 'wanted') return r;
@@ -256,56 +238,6 @@ export class SignaturesRepository {
       });
       if (jobs.length) await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
       return final;
-    });
-  }
-
-  /** One confirmation in a transaction of its own. */
-  private async confirmOne({ signatureId, now, isOpen, withConfirmation }: PendingConfirmation): Promise<ConfirmResult> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const found = await trx
-        .selectFrom('signatures')
-        .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
-        .select([
-          'signatures.status',
-          'signatures.petition_id',
-          'signatures.country',
-          'signatures.postcode',
-          'signatures.constituency',
-          'signatures.local_authority',
-          'signatures.ward',
-          'signatures.region',
-          'petitions.state',
-          'petitions.deadline',
-        ])
-        .where('signatures.id', '=', signatureId)
-        .executeTakeFirst();
-      if (!found) return { outcome: 'not_found', petitionId: null };
-      const petitionId = found.petition_id;
-      if (found.status === 'confirmed') return { outcome: 'already_confirmed', petitionId };
-      if (!isOpen(found)) return { outcome: 'petition_closed', petitionId };
-
-      const confirmedAt = now.toISOString();
-      const updated = await trx
-        .updateTable('signatures')
-        .set({ status: 'confirmed', confirmed_at: confirmedAt })
-        .where('id', '=', signatureId)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      // A concurrent confirmation of the same link got there first: count it once.
-      if (Number(updated.numUpdatedRows) !== 1) return { outcome: 'already_confirmed', petitionId };
-
-      await trx
-        .insertInto('petition_counters')
-        .values({ petition_id: petitionId, shard: Math.floor(Math.random() * this.shards), confirmed_count: 1 })
-        .onConflict((oc) =>
-          oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({
-            confirmed_count: eb('petition_counters.confirmed_count', '+', 1),
-          })),
-        )
-        .execute();
-      await trx.insertInto('tally_events').values(tallyEvent(petitionId, found, 1, confirmedAt)).execute();
-      if (withConfirmation) await this.jobs.enqueue(trx, withConfirmation(petitionId), now);
-      return { outcome: 'confirmed', petitionId };
     });
   }
 
@@ -321,23 +253,7 @@ export class SignaturesRepository {
         .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
         .executeTakeFirst();
       if (!row) return null;
-      if (row.status === 'confirmed') {
-        await trx.insertInto('tally_events').values(tallyEvent(row.petition_id, row, -1, row.confirmed_at!)).execute();
-        await trx
-          .updateTable('petition_counters')
-          .set((eb) => ({ confirmed_count: eb('confirmed_count', '-', 1) }))
-          .where('petition_id', '=', row.petition_id)
-          .where('shard', '=', (eb) =>
-            eb
-              .selectFrom('petition_counters as c')
-              .select('c.shard')
-              .where('c.petition_id', '=', row.petition_id)
-              .where('c.confirmed_count', '>', 0)
-              .orderBy('c.shard')
-              .limit(1),
-          )
-          .execute();
-      }
+      if (row.status === 'confirmed') await changeCounts(trx, this.shards, [row], -1);
       return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed' };
     });
   }
@@ -348,22 +264,14 @@ export class SignaturesRepository {
    */
   async insertMany(rows: Insertable<SignaturesTable>[]): Promise<void> {
     await this.db.kysely.transaction().execute(async (trx) => {
-      const confirmed = new Map<number, number>();
       for (let i = 0; i < rows.length; i += 200) {
         const chunk = rows.slice(i, i + 200).map((r) => ({ ...r, email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null) }));
-        await trx.insertInto('signatures').values(chunk).execute();
-        const events = chunk
-          .filter((r) => r.status === 'confirmed')
-          .map((r) => tallyEvent(r.petition_id, { country: r.country, postcode: r.postcode ?? null, constituency: r.constituency ?? null, local_authority: r.local_authority ?? null, ward: r.ward ?? null, region: r.region ?? null }, 1, r.confirmed_at!));
-        if (events.length > 0) await trx.insertInto('tally_events').values(events).execute();
-        for (const e of events) confirmed.set(e.petition_id, (confirmed.get(e.petition_id) ?? 0) + 1);
-      }
-      for (const [petitionId, n] of confirmed) {
-        await trx
-          .insertInto('petition_counters')
-          .values({ petition_id: petitionId, shard: 0, confirmed_count: n })
-          .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
+        const inserted = await trx
+          .insertInto('signatures')
+          .values(chunk)
+          .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
           .execute();
+        await changeCounts(trx, this.shards, inserted.filter((r) => r.status === 'confirmed'), 1);
       }
     });
   }
