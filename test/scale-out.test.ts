@@ -4,26 +4,17 @@
  * through the other; every count is exact and every email goes out exactly once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL } from './helpers/db.ts';
 import { createPetition, signerInput } from './helpers/factories.ts';
 import { confirmationPath } from './helpers/mail.ts';
+import { exited, startUndersign, until } from './helpers/processes.ts';
 import { freePort } from './helpers/server.ts';
 import { addresses, TestSmtpServer } from './helpers/smtp.ts';
 
-const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
 const SIGNERS = 200;
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 90_000): Promise<void> {
-  const giveUp = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < giveUp, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('several web processes and workers on one PostgreSQL', { skip: POSTGRES_URL ? false : POSTGRES_SKIP_REASON }, () => {
   let smtp: TestSmtpServer;
@@ -41,26 +32,7 @@ describe('several web processes and workers on one PostgreSQL', { skip: POSTGRES
     await smtp.stop();
   });
 
-  const start = (args: string[], port?: number) => {
-    const location = t.database.location as { url: string };
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
-        DATABASE_URL: location.url,
-        SMTP_URL: t.ctx.config.smtpUrl!,
-        SECRET_KEY: t.ctx.config.secretKey,
-        BASE_URL: t.ctx.config.baseUrl,
-        DATA_DIR: t.ctx.config.dataDir,
-        RATE_LIMIT: 'off',
-        LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(child);
-    return child;
-  };
+  const start = (args: string[], port?: number) => startUndersign(t, args, children, { RATE_LIMIT: 'off', ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}) });
 
   it('signs and confirms through different front ends with exact counts and exactly-once emails', async () => {
     const { petition } = await createPetition(t.ctx);
@@ -84,7 +56,7 @@ describe('several web processes and workers on one PostgreSQL', { skip: POSTGRES
 
     // Both workers send; each signer gets one confirmation email.
     const confirmations = () => smtp.messages.filter((m) => /confirm your signature/i.test(m.subject ?? ''));
-    await until(() => confirmations().length >= SIGNERS, 'every confirmation email');
+    await until(() => confirmations().length >= SIGNERS, 'every confirmation email', 90_000);
     await new Promise((r) => setTimeout(r, 500));
     const perAddress = new Map<string, number>();
     for (const m of confirmations()) for (const a of addresses(m)) perAddress.set(a, (perAddress.get(a) ?? 0) + 1);
@@ -108,7 +80,7 @@ describe('several web processes and workers on one PostgreSQL', { skip: POSTGRES
     assert.equal(areas.filter((a) => a.kind === 'country').reduce((n, a) => n + Number(a.count), 0), SIGNERS, 'per-area sums equal the count');
 
     for (const child of [webA, webB, ...workers]) child.kill('SIGTERM');
-    await Promise.all([webA, webB, ...workers].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await Promise.all([webA, webB, ...workers].map(exited));
     assert.deepEqual([webA, webB, ...workers].map((c) => c.exitCode), [0, 0, 0, 0], 'every process stops cleanly');
   });
 });

@@ -89,3 +89,20 @@ export async function createTestApp(
     },
   };
 }
+
+/**
+ * Another app process on a test app's database (its own connections, context and app), as a
+ * second web process behind a load balancer would be. `close` shuts it down.
+ */
+export async function anotherProcess(t: TestApp, config: Partial<Config> = {}): Promise<{ app: FastifyInstance; ctx: AppContext; close(): Promise<void> }> {
+  const ctx = createContext(testConfig({ database: t.database.location, ...config }), { log: pino({ level: 'warn' }) });
+  const app = await buildApp(ctx);
+  return {
+    app,
+    ctx,
+    async close() {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}

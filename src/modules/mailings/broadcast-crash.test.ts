@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, seedSignatures } from '../../../test/helpers/factories.ts';
 import { addresses, TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { startUndersign, until } from '../../../test/helpers/processes.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/undersign.js', import.meta.url));
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const giveUp = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < giveUp, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describeEachDatabase('a worker killed in the middle of emailing signers', (kind) => {
   let smtp: TestSmtpServer;
@@ -35,25 +26,7 @@ describeEachDatabase('a worker killed in the middle of emailing signers', (kind)
   });
 
   /** A separate worker process, as `npm run worker` starts one, on the same database and SMTP server. */
-  const startWorker = () => {
-    const location = t.database.location;
-    const child = spawn(process.execPath, [BIN, 'worker'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        DATABASE_URL: location.kind === 'sqlite' ? `sqlite://${location.path}` : location.url,
-        SMTP_URL: smtpUrl,
-        SECRET_KEY: t.ctx.config.secretKey,
-        BASE_URL: t.ctx.config.baseUrl,
-        DATA_DIR: t.ctx.config.dataDir,
-        JOB_LOCK_SECONDS: '2',
-        LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
-      },
-      stdio: ['ignore', process.env.CRASH_TEST_LOG ? 'inherit' : 'ignore', 'inherit'],
-    });
-    children.push(child);
-    return child;
-  };
+  const startWorker = () => startUndersign(t, ['worker'], children, { JOB_LOCK_SECONDS: '2' });
 
   it('resumes after SIGKILL without emailing anyone twice', async () => {
     const { petition, owner } = await createPetition(t.ctx);

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import pino from 'pino';
-import { buildApp } from '../../app.ts';
-import { createContext } from '../../context.ts';
 import { apiClient } from '../../../test/helpers/api.ts';
-import { createTestApp, testConfig, type TestApp } from '../../../test/helpers/app.ts';
+import { anotherProcess, createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { signedInSession, textOf } from '../../../test/helpers/browser-session.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, createUser, signerInput } from '../../../test/helpers/factories.ts';
@@ -60,8 +57,7 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
   it('limits signatures per IP address and per email domain for each petition, shared by every app process', async () => {
     const limited = await createTestApp(kind, { config: { rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 3, signLimitPerDomain: 4 } });
     // A second app process on the same database.
-    const other = createContext(testConfig({ database: limited.database.location, rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 3, signLimitPerDomain: 4 }), { log: pino({ level: 'warn' }) });
-    const otherApp = await buildApp(other);
+    const { app: otherApp, close: closeOther } = await anotherProcess(limited, { rateLimit: true, rateLimitStore: 'database', signLimitPerIp: 3, signLimitPerDomain: 4 });
     try {
       const { petition } = await createPetition(limited.ctx);
       const { petition: second } = await createPetition(limited.ctx);
@@ -89,8 +85,7 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       }
       assert.equal(statuses.at(-1), 429, `the eleventh attempt across both processes (${statuses.join(',')})`);
     } finally {
-      await otherApp.close();
-      await other.close();
+      await closeOther();
       await limited.close();
     }
   });

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { freePort } from '../../../test/helpers/server.ts';
 import { addresses, TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { startUndersign, until } from '../../../test/helpers/processes.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/undersign.js', import.meta.url));
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const giveUp = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < giveUp, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describeEachDatabase('the web server killed in the middle of a signing burst', (kind) => {
   let smtp: TestSmtpServer;
@@ -36,27 +27,8 @@ describeEachDatabase('the web server killed in the middle of a signing burst', (
   });
 
   /** `undersign serve`, as production runs it, on the test's database and SMTP server. */
-  const startServer = (port: number, withWorker: boolean) => {
-    const location = t.database.location;
-    const child = spawn(process.execPath, [BIN, 'serve', ...(withWorker ? [] : ['--no-worker'])], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: location.kind === 'sqlite' ? `sqlite://${location.path}` : location.url,
-        SMTP_URL: smtpUrl,
-        SECRET_KEY: t.ctx.config.secretKey,
-        BASE_URL: t.ctx.config.baseUrl,
-        DATA_DIR: t.ctx.config.dataDir,
-        RATE_LIMIT: 'off',
-        LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(child);
-    return child;
-  };
+  const startServer = (port: number, withWorker: boolean) =>
+    startUndersign(t, ['serve', ...(withWorker ? [] : ['--no-worker'])], children, { PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT: 'off' });
 
   it('keeps every acknowledged signature exactly once, and still sends its confirmation', async () => {
     const { petition } = await createPetition(t.ctx);

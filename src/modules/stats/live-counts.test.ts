@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
-import pino from 'pino';
-import { buildApp } from '../../app.ts';
-import { createContext } from '../../context.ts';
-import { createTestApp, testConfig, type TestApp } from '../../../test/helpers/app.ts';
+import { anotherProcess, createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { LiveCounts } from './live-counts.ts';
@@ -60,8 +57,7 @@ describeEachDatabase('live counts over Server-Sent Events', (kind) => {
 
   it('tells a viewer on one app process about a signature confirmed through another', async () => {
     // A second app process on the same database, as behind a load balancer.
-    const other = createContext(testConfig({ database: t.database.location }), { log: pino({ level: 'warn' }) });
-    const otherApp = await buildApp(other);
+    const { app: otherApp, ctx: other, close: closeOther } = await anotherProcess(t);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     try {
@@ -98,8 +94,7 @@ describeEachDatabase('live counts over Server-Sent Events', (kind) => {
       await stream.ended;
       await closing;
     } finally {
-      await otherApp.close();
-      await other.close();
+      await closeOther();
     }
   });
 });
