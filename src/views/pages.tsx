@@ -4,11 +4,12 @@ import type { AppError } from '../lib/errors.ts';
 import { Layout, type PageContext } from './layout.tsx';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
-export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
+export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { csrfToken?: string } = {}): Promise<PageContext> {
   return {
     siteName: ctx.config.siteName,
     user: request.user,
-    csrfToken: reply.generateCsrf(),
+    // A page rendered for the public cache carries a placeholder, filled in per visitor.
+    csrfToken: options.csrfToken ?? reply.generateCsrf(),
     devMail: ctx.config.env !== 'production' && !ctx.config.smtpUrl,
   };
 }

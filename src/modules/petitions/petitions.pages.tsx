@@ -394,9 +394,8 @@ export async function renderPetitionPage(
   // A public page for a visitor who is not signed in is kept for a moment (see PublicPageCache),
   // with placeholders where each visitor's own tokens go.
   const cacheable = !!options.cacheAs && !view.actor && !challenge && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered') && !petition.hidden;
-  const context = await pageContext(ctx, request, reply);
   const page = PetitionPage({
-    ctx: cacheable ? { ...context, csrfToken: CSRF_PLACEHOLDER } : context,
+    ctx: await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER } : {}),
     view,
     may: (action) => petitions.can(view, action),
     url: petitions.urlFor(petition),
