@@ -46,6 +46,8 @@ import { registerWebhookRoutes } from './modules/webhooks/webhooks.routes.tsx';
 import { registerStatsRoutes } from './modules/stats/stats.routes.tsx';
 import { registerFraudRoutes } from './modules/safety/fraud.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
+import { registerLanguage } from './i18n/language.plugin.ts';
+import { allLocalisedPageKeys } from './views/page-cache.ts';
 import { sendPage } from './views/render.ts';
 
 declare module 'fastify' {
@@ -103,6 +105,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
   });
   await app.register(fastifyCookie, { secret: derivedKey(config.secretKey, 'cookies') });
+  await registerLanguage(app, { secure, defaultLanguage: config.defaultLanguage });
   await app.register(fastifyCsrf, {
     cookieKey: 'undersign_csrf',
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
@@ -175,7 +178,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request) => {
     const slug = (request.params as { slug?: unknown } | undefined)?.slug;
     if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string') {
-      ctx.services.pageCache.forget(slug);
+      for (const key of allLocalisedPageKeys(slug)) ctx.services.pageCache.forget(key);
       ctx.services.pageCache.forget(`api:${slug}`);
     }
   });

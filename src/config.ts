@@ -29,6 +29,8 @@ export interface Config {
   /** IANA zone in which a deadline given as a plain date ends (at 23:59:59). */
   timeZone: string;
   siteName: string;
+  /** The language of pages for visitors whose browser accepts neither English nor Welsh. */
+  defaultLanguage: 'en' | 'cy';
   /** When on, petitions go through the moderation queue; when off, owners open their own. */
   moderation: boolean;
   /** Reasons a moderator can give for rejecting a petition: code → wording shown to the public. */
@@ -123,6 +125,7 @@ const EnvSchema = z.object({
     .default('Europe/London')
     .refine((tz) => isValidTimeZone(tz), 'must be an IANA time zone such as Europe/London'),
   SITE_NAME: z.string().min(1).max(60).default('Undersign'),
+  DEFAULT_LANGUAGE: z.enum(['en', 'cy']).default('en'),
   MODERATION: booleanFlag.optional(),
   REJECTION_REASONS: z.string().min(3).optional(),
   SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     timeZone: e.TIME_ZONE,
     siteName: e.SITE_NAME,
+    defaultLanguage: e.DEFAULT_LANGUAGE,
     moderation: e.MODERATION ?? production,
     rejectionReasons: e.REJECTION_REASONS ? parseReasons(e.REJECTION_REASONS) : DEFAULT_REJECTION_REASONS,
     supportersRequired: e.SUPPORTERS_REQUIRED,

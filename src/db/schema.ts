@@ -72,6 +72,10 @@ export interface PetitionsTable {
   outcome: Outcome | null;
   outcome_summary: string | null;
   outcome_at: string | null;
+  /** The language the petition opens in for visitors who have not chosen one ('en' or 'cy'). */
+  language: Generated<string>;
+  /** JSON {language, title, action, background}: the petition's text in its other language. */
+  translation: string | null;
 }
 
 export type MemberRole = 'owner' | 'editor' | 'viewer';
@@ -152,6 +156,8 @@ export interface SignaturesTable {
   region: string | null;
   /** JSON: the wording of each consent the signer ticked, as shown to them. */
   consent: string | null;
+  /** The language the signer signed in: their emails are in it. */
+  language: Generated<string>;
 }
 
 export type JobState = 'pending' | 'running' | 'done' | 'dead';

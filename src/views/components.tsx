@@ -1,5 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import type { FieldErrors } from '../lib/errors.ts';
+import { currentLocale, t, translateMessage } from '../i18n/i18n.ts';
 
 /** GOV.UK-style summary at the top of a form, linking to each field in error. */
 export const ErrorSummary: FC<{ errors: FieldErrors; labels: Record<string, string> }> = ({ errors, labels }) => {
@@ -7,11 +8,11 @@ export const ErrorSummary: FC<{ errors: FieldErrors; labels: Record<string, stri
   if (entries.length === 0) return null;
   return (
     <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex={-1}>
-      <h2 id="error-summary-title">There is a problem</h2>
+      <h2 id="error-summary-title">{t('forms.there_is_a_problem')}</h2>
       <ul>
         {entries.map(([field, message]) => (
           <li>
-            <a href={`#${fieldId(field)}`}>{labels[field] ? `${labels[field]}: ${message}` : message}</a>
+            <a href={`#${fieldId(field)}`}>{labels[field] ? `${labels[field]}: ${translateMessage(message)}` : translateMessage(message)}</a>
           </li>
         ))}
       </ul>
@@ -43,7 +44,7 @@ const Field: FC<FieldProps> = ({ name, label, hint, error, children }) => (
     ) : null}
     {error ? (
       <p class="error-message" id={`${fieldId(name)}-error`}>
-        <span class="visually-hidden">Error:</span> {error}
+        <span class="visually-hidden">{t('forms.error_prefix')}</span> {translateMessage(error)}
       </p>
     ) : null}
     {children}
@@ -138,12 +139,14 @@ export const SignatureProgress: FC<{ count: number; goal: number | null; origina
   return (
     <div class="progress-block" data-live-count={live}>
       <p class="count">
-        <strong data-signature-count>{formatNumber(count)}</strong> <span data-signature-word>{count === 1 ? 'signature' : 'signatures'}</span>
-        {goal ? <span class="goal"> of {formatNumber(goal)} {originalGoal && originalGoal !== goal ? 'next goal' : 'goal'}</span> : null}
+        <strong data-signature-count>{formatNumber(count)}</strong> <span data-signature-word>{t('progress.signature_word', { count })}</span>
+        {goal ? (
+          <span class="goal"> {t(originalGoal && originalGoal !== goal ? 'progress.of_next_goal' : 'progress.of_goal', { goal: formatNumber(goal) })}</span>
+        ) : null}
       </p>
-      {originalGoal && originalGoal !== goal ? <p class="meta goal-reached">The original goal of {formatNumber(originalGoal)} was reached.</p> : null}
+      {originalGoal && originalGoal !== goal ? <p class="meta goal-reached">{t('progress.original_goal_reached', { goal: formatNumber(originalGoal) })}</p> : null}
       {goal ? (
-        <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={goal} aria-valuenow={Math.min(count, goal)} aria-label="Progress towards the goal">
+        <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={goal} aria-valuenow={Math.min(count, goal)} aria-label={t('progress.label')}>
           <div class={`progress-bar w-${Math.round((percent ?? 0) / 5) * 5}`}></div>
         </div>
       ) : null}
@@ -151,13 +154,14 @@ export const SignatureProgress: FC<{ count: number; goal: number | null; origina
   );
 };
 
+/** "1,804" in the reader's language. */
 export function formatNumber(n: number): string {
-  return n.toLocaleString('en-GB');
+  return n.toLocaleString(currentLocale());
 }
 
-/** "15 November 2026" in the site's time zone. */
+/** "15 November 2026" ("15 Tachwedd 2026") in the site's time zone and the reader's language. */
 export function formatDate(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(currentLocale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso));
 }
 
 /** Plain text with blank-line paragraphs, rendered safely as <p> elements. */

@@ -1,5 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import type { User } from '../modules/users/users.service.ts';
+import { currentLanguage, LANGUAGE_NAMES, LANGUAGES, t, type Language } from '../i18n/i18n.ts';
 
 /** What every page needs to know about the request it answers. */
 export interface PageContext {
@@ -8,7 +9,34 @@ export interface PageContext {
   /** CSRF token for forms on the page (the sign-out button in the header needs one). */
   csrfToken: string;
   devMail: boolean;
+  /** The address of this page (path and query), for the language switch. */
+  path: string;
 }
+
+/** This page's address in another language: the switch sets the visitor's choice. */
+export function addressIn(path: string, language: Language): string {
+  const url = new URL(path, 'http://localhost');
+  url.searchParams.set('lang', language);
+  return `${url.pathname}${url.search}`;
+}
+
+/** Links to the page in the languages it is not in, each labelled in its own language. */
+const LanguageSwitch: FC<{ path: string }> = ({ path }) => {
+  const current = currentLanguage();
+  return (
+    <nav class="language-switch" aria-label={t('layout.language')}>
+      <ul class="nav">
+        {LANGUAGES.filter((l) => l !== current).map((l) => (
+          <li>
+            <a href={addressIn(path, l)} lang={l} hreflang={l}>
+              {LANGUAGE_NAMES[l]}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+};
 
 export interface LayoutProps {
   ctx: PageContext;
@@ -24,7 +52,7 @@ export interface LayoutProps {
 }
 
 export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, scripts, children }) => (
-  <html lang="en-GB">
+  <html lang={currentLanguage() === 'cy' ? 'cy' : 'en-GB'}>
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -32,6 +60,9 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       {description ? <meta name="description" content={description} /> : null}
       {canonicalUrl ? <link rel="canonical" href={canonicalUrl} /> : null}
       {canonicalUrl ? <meta property="og:url" content={canonicalUrl} /> : null}
+      {LANGUAGES.map((l) => (
+        <link rel="alternate" hreflang={l} href={addressIn(ctx.path, l)} />
+      ))}
       <meta property="og:title" content={title} />
       {description ? <meta property="og:description" content={description} /> : null}
       <meta property="og:site_name" content={ctx.siteName} />
@@ -49,43 +80,44 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
     </head>
     <body>
       <a class="skip-link" href="#main">
-        Skip to main content
+        {t('layout.skip_link')}
       </a>
       <header class="site-header">
         <div class="container header-inner">
           <a class="brand" href="/">
             {ctx.siteName}
           </a>
-          <nav aria-label="Main">
+          <LanguageSwitch path={ctx.path} />
+          <nav aria-label={t('layout.main_navigation')}>
             <ul class="nav">
               <li>
-                <a href="/petitions">Petitions</a>
+                <a href="/petitions">{t('layout.petitions')}</a>
               </li>
               <li>
-                <a href="/petitions/new">Start a petition</a>
+                <a href="/petitions/new">{t('layout.start_petition')}</a>
               </li>
               {ctx.user && (ctx.user.role === 'admin' || ctx.user.role === 'moderator') ? (
                 <li>
-                  <a href="/admin">Moderation</a>
+                  <a href="/admin">{t('layout.moderation')}</a>
                 </li>
               ) : null}
               {ctx.user ? (
                 <>
                   <li>
-                    <a href="/account">My petitions</a>
+                    <a href="/account">{t('layout.my_petitions')}</a>
                   </li>
                   <li>
                     <form method="post" action="/logout" class="inline-form">
                       <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                       <button type="submit" class="link-button">
-                        Sign out
+                        {t('layout.sign_out')}
                       </button>
                     </form>
                   </li>
                 </>
               ) : (
                 <li>
-                  <a href="/login">Sign in</a>
+                  <a href="/login">{t('layout.sign_in')}</a>
                 </li>
               )}
             </ul>
@@ -98,11 +130,11 @@ export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl,
       <footer class="site-footer">
         <div class="container">
           <p>
-            {ctx.siteName} is open-source petition software. <a href="/privacy">Privacy</a>.
+            {t('layout.footer', { site: ctx.siteName })} <a href="/privacy">{t('layout.privacy')}</a>.
             {ctx.devMail ? (
               <>
                 {' '}
-                Development mode: emails go to the <a href="/_dev/mail">dev outbox</a>.
+                {t('layout.dev_mail')} <a href="/_dev/mail">{t('layout.dev_outbox')}</a>.
               </>
             ) : null}
           </p>

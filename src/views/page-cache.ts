@@ -1,3 +1,5 @@
+import { requestContext } from '@fastify/request-context';
+import { currentLanguage, LANGUAGES } from '../i18n/i18n.ts';
 /**
  * Rendered public pages kept for a moment, so a petition going viral costs one render per
  * interval rather than one per visitor. Each process keeps its own; entries are at most
@@ -34,4 +36,17 @@ export class PublicPageCache {
     if (key === undefined) this.pages.clear();
     else this.pages.delete(key);
   }
+}
+
+/**
+ * The cache key of a page in the visitor's language. A visitor who did not choose a language gets
+ * the page in its own default (a petition's language), so chosen and unchosen are kept apart.
+ */
+export function localisedPageKey(name: string): string {
+  return `${name}:${currentLanguage()}${requestContext.get('languageChosen') ? '' : '~'}`;
+}
+
+/** Every key {@link localisedPageKey} can give for a page, to forget them all after a change. */
+export function allLocalisedPageKeys(name: string): string[] {
+  return LANGUAGES.flatMap((language) => [`${name}:${language}`, `${name}:${language}~`]);
 }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { AppError } from '../lib/errors.ts';
 import { Layout, type PageContext } from './layout.tsx';
+import { t, translateMessage } from '../i18n/i18n.ts';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
 export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { csrfToken?: string } = {}): Promise<PageContext> {
@@ -11,35 +12,35 @@ export async function pageContext(ctx: AppContext, request: FastifyRequest, repl
     // A page rendered for the public cache carries a placeholder, filled in per visitor.
     csrfToken: options.csrfToken ?? reply.generateCsrf(),
     devMail: ctx.config.env !== 'production' && !ctx.config.smtpUrl,
+    path: request.method === 'GET' ? request.url : refererPath(request),
   };
 }
 
-const ERROR_TITLES: Record<number, string> = {
-  400: 'Something in the request was not right',
-  401: 'Please sign in',
-  403: 'You cannot do that',
-  404: 'Page not found',
-  409: 'That cannot be done now',
-  413: 'That was too large',
-  422: 'Please check what you entered',
-  429: 'Too many attempts',
-  500: 'Sorry, something went wrong',
-  503: 'The site is busy',
-};
+/** After a form post, the language switch leads back to the page the form was on. */
+function refererPath(request: FastifyRequest): string {
+  try {
+    const referer = new URL(request.headers.referer ?? '/', 'http://localhost');
+    return `${referer.pathname}${referer.search}`;
+  } catch {
+    return '/';
+  }
+}
+
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500, 503];
 
 export const ErrorPage = ({ ctx, error }: { ctx: PageContext; error: AppError }) => {
-  const title = ERROR_TITLES[error.status] ?? 'Something went wrong';
+  const title = t(ERROR_STATUSES.includes(error.status) ? `error_page.title_${error.status}` : 'error_page.title_other');
   return (
     <Layout ctx={ctx} title={title}>
       <h1>{title}</h1>
-      <p>{error.message}</p>
+      <p>{translateMessage(error.message)}</p>
       {error.status === 401 ? (
         <p>
-          <a href="/login">Sign in</a>
+          <a href="/login">{t('layout.sign_in')}</a>
         </p>
       ) : null}
       <p>
-        <a href="/">Go to the home page</a>
+        <a href="/">{t('error_page.home')}</a>
       </p>
     </Layout>
   );

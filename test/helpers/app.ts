@@ -35,6 +35,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     migrateOnStart: false,
     timeZone: 'Europe/London',
+    defaultLanguage: 'en',
     siteName: 'Undersign',
     moderation: false,
     rejectionReasons: DEFAULT_REJECTION_REASONS,

@@ -6,6 +6,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, SignatureProgress, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
+import { localisedPageKey } from '../../views/page-cache.ts';
 import { sendPage } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
@@ -568,9 +569,10 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
   app.get('/petitions/:slug', async (request, reply) => {
     const { slug } = request.params as { slug: string };
     // Visitors who are not signed in all see the same page: serve it from the short-lived cache.
-    const cached = request.user ? null : ctx.services.pageCache.get(slug);
+    const key = localisedPageKey(slug);
+    const cached = request.user ? null : ctx.services.pageCache.get(key);
     if (cached) return sendCachedPage(ctx, reply, cached);
-    return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user), { cacheAs: request.user ? undefined : slug });
+    return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user), { cacheAs: request.user ? undefined : key });
   });
 
   // The private link a submitted petition's team shares to gather its first supporters.

@@ -31,6 +31,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       ip: '203.0.113.9',
       ipHash: 'hash-of-203.0.113.9',
       emailDomain: 'example.net',
+      language: 'en',
       ...overrides,
     };
   };
@@ -199,7 +200,7 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
     const recent = await petition('2026-10-01T00:00:00.000Z', 'recent');
     const add = async (petitionId: number, email: string) => {
       await repos.signatures.recordSignature(
-        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}', ip: null, ipHash: null, emailDomain: 'example.net' },
+        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}', ip: null, ipHash: null, emailDomain: 'example.net', language: 'en' },
         NOW,
         NOW.toISOString(),
         job,

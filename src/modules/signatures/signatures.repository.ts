@@ -20,6 +20,8 @@ export interface NewSignature {
   ip: string | null;
   ipHash: string | null;
   emailDomain: string;
+  /** The language the signer used ('en' or 'cy'): their emails are in it. */
+  language: string;
 }
 
 interface PendingSignature {
@@ -149,6 +151,7 @@ export class SignaturesRepository {
       ip: signature.ip,
       ip_hash: signature.ipHash,
       email_domain: signature.emailDomain,
+      language: signature.language,
       constituency: areas?.constituency ?? null,
       local_authority: areas?.local_authority ?? null,
       ward: areas?.ward ?? null,

@@ -1,15 +1,15 @@
 import { z } from 'zod';
+import { t } from '../../i18n/i18n.ts';
 import { isCountryCode } from '../../lib/countries.ts';
 import { validationError, type FieldErrors } from '../../lib/errors.ts';
 import { normaliseUkPostcode, UK_POSTCODE_COUNTRIES } from '../../lib/postcode.ts';
 import { singleLine } from '../../lib/text.ts';
 import { fieldErrorsFrom } from '../petitions/petitions.service.ts';
 
-/** The words of each consent, as the signing form shows them; recorded with every signature. */
-export const CONSENT_WORDING = {
-  public_name: 'Show my name publicly as a supporter',
-  contact_opt_in: 'Email me about this campaign',
-} as const;
+/** The words of each consent, as the signing form shows them in the current language; recorded with every signature. */
+export function consentWording(): { public_name: string; contact_opt_in: string } {
+  return { public_name: t('sign.consent_public_name'), contact_opt_in: t('sign.consent_contact') };
+}
 
 /** A form checkbox or JSON boolean. Missing means no: consent is never assumed. */
 const optIn = z

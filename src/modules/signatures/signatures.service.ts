@@ -6,7 +6,8 @@ import type { Petition, PetitionsService } from '../petitions/petitions.service.
 import { emailKey } from '../users/users.service.ts';
 import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
-import { CONSENT_WORDING, parseSignInput } from './signatures.schema.ts';
+import { currentLanguage } from '../../i18n/i18n.ts';
+import { consentWording, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 import type { IpPolicy } from '../safety/ip-policy.ts';
 import type { SigningRateLimiter } from '../safety/rate-limits.ts';
@@ -100,6 +101,7 @@ export class SignaturesService {
       );
     }
     const now = this.clock();
+    const consent = consentWording();
     const { queued } = await this.signatures.recordSignature(
       {
         petitionId: petition.id,
@@ -113,9 +115,10 @@ export class SignaturesService {
         ip: origin.ip,
         ipHash,
         emailDomain: domain,
+        language: currentLanguage(),
         consent: JSON.stringify({
-          public_name: data.public_name ? CONSENT_WORDING.public_name : null,
-          contact_opt_in: data.contact_opt_in ? CONSENT_WORDING.contact_opt_in : null,
+          public_name: data.public_name ? consent.public_name : null,
+          contact_opt_in: data.contact_opt_in ? consent.contact_opt_in : null,
           at: now.toISOString(),
         }),
       },

@@ -1,0 +1,136 @@
+import { requestContext } from '@fastify/request-context';
+import { negotiate } from '@fastify/accept-negotiator';
+import i18next, { type TOptions } from 'i18next';
+import { readFileSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The languages Undersign speaks. English is the fallback and the language of the API's field names. */
+export const LANGUAGES = ['en', 'cy'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** The locale used for dates, numbers and plurals in each language. */
+export const LOCALES: Record<Language, string> = { en: 'en-GB', cy: 'cy-GB' };
+
+/** Each language's name in itself, for the language switch. */
+export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', cy: 'Cymraeg' };
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** The catalogs as shipped (src/i18n/locales/<language>.json), for the completeness test. */
+export function loadCatalog(language: Language): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`./locales/${language}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Error messages are written in English where they are raised (services, schemas) and the API
+ * returns them so. Pages show them in the reader's language through this catalog, keyed by the
+ * English text (numbers in it become {{0}}, {{1}}…): one catalog for every message, no key to
+ * invent at each of hundreds of throw sites.
+ */
+export function loadMessageCatalog(language: Exclude<Language, 'en'>): Record<string, string> {
+  return JSON.parse(readFileSync(new URL(`./locales/${language}.messages.json`, import.meta.url), 'utf8')) as Record<string, string>;
+}
+
+const i18n = i18next.createInstance();
+void i18n.init({
+  resources: Object.fromEntries(
+    LANGUAGES.map((l) => [l, { translation: loadCatalog(l), messages: l === 'en' ? {} : loadMessageCatalog(l) }]),
+  ),
+  ns: ['translation', 'messages'],
+  defaultNS: 'translation',
+  lng: 'en',
+  fallbackLng: 'en',
+  supportedLngs: [...LANGUAGES],
+  initAsync: false,
+  // hono/jsx escapes every interpolated value in pages; emails are plain text.
+  interpolation: { escapeValue: false },
+  returnNull: false,
+});
+
+declare module '@fastify/request-context' {
+  interface RequestContextData {
+    language: Language;
+    /** The visitor chose the language (switch or cookie): a petition's own default does not override it. */
+    languageChosen: boolean;
+  }
+}
+
+/** Work done for one reader outside a request (an email to a signer) runs in that reader's language. */
+const languageOverride = new AsyncLocalStorage<Language>();
+
+/** The language of the page, email or message being produced now. */
+export function currentLanguage(): Language {
+  return languageOverride.getStore() ?? requestContext.get('language') ?? 'en';
+}
+
+/** Runs `fn` with everything it produces (text, dates, numbers) in `language`. */
+export function withLanguage<T>(language: Language, fn: () => T): T {
+  return languageOverride.run(language, fn);
+}
+
+/** The locale of the current language, for Intl formatters. */
+export function currentLocale(): string {
+  return LOCALES[currentLanguage()];
+}
+
+/** Translates a catalog key into the current language (plurals by `count`, values by name). */
+export function t(key: string, options?: TOptions): string {
+  return i18n.t(key, { ...options, lng: currentLanguage() }) as string;
+}
+
+/** Translates a key into a given language, whatever the current one is. */
+export function tIn(language: Language, key: string, options?: TOptions): string {
+  return i18n.t(key, { ...options, lng: language }) as string;
+}
+
+const NUMBER = /\d[\d,.]*\d|\d/g;
+
+/** The English template of a message: its numbers replaced by {{0}}, {{1}}… */
+export function messageTemplate(message: string): { template: string; values: Record<string, string> } {
+  const values: Record<string, string> = {};
+  let i = 0;
+  const template = message.replace(NUMBER, (n) => {
+    values[String(i)] = n;
+    return `{{${i++}}}`;
+  });
+  return { template, values };
+}
+
+/** An error message, written in English, in the current language (English when no translation exists). */
+export function translateMessage(message: string): string {
+  const language = currentLanguage();
+  if (language === 'en') return message;
+  const options = { ns: 'messages', lng: language, keySeparator: false as const, nsSeparator: false as const, fallbackLng: false as const };
+  if (i18n.exists(message, options)) return i18n.t(message, options) as string;
+  // A message about one field arrives as "field: message" from the API-shaped error.
+  const { template, values } = messageTemplate(message);
+  if (i18n.exists(template, options)) return i18n.t(template, { ...options, ...values }) as string;
+  return message;
+}
+
+/** Whether the catalogs have a key (in the fallback language at least). */
+export function hasKey(key: string): boolean {
+  return i18n.exists(key, { lng: 'en' });
+}
+
+/**
+ * The best language for an Accept-Language header: region subtags are ignored
+ * ("cy-GB" → Welsh, "en-US" → English); null when the reader accepts neither.
+ */
+export function languageFromAcceptLanguage(header: string | undefined): Language | null {
+  if (!header) return null;
+  const primary = header.replace(/([a-zA-Z]{1,8})(-[a-zA-Z0-9]{1,8})+/g, '$1').toLowerCase();
+  const found = negotiate(primary, [...LANGUAGES]);
+  return isLanguage(found) ? found : null;
+}
+
+/**
+ * Sets the language for the rest of the request, unless the visitor chose one: used where a
+ * petition has its own default language (a Welsh petition opens in Welsh).
+ */
+export function preferLanguage(language: Language | null | undefined): void {
+  if (!language || requestContext.get('languageChosen')) return;
+  requestContext.set('language', language);
+}
