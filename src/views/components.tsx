@@ -83,11 +83,11 @@ export const TextField: FC<
   </Field>
 );
 
-export const TextArea: FC<FieldProps & { value?: string | undefined; rows?: number; required?: boolean; maxlength?: number }> = (p) => (
+export const TextArea: FC<FieldProps & { value?: string | undefined; rows?: number; required?: boolean; maxlength?: number; inputName?: string }> = (p) => (
   <Field name={p.name} label={p.label} hint={p.hint} error={p.error}>
     <textarea
       id={fieldId(p.name)}
-      name={p.name}
+      name={p.inputName ?? p.name}
       rows={p.rows ?? 5}
       required={p.required}
       maxlength={p.maxlength}

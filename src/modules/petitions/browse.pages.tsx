@@ -6,20 +6,12 @@ import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
 import { timeLeft } from './petitions.pages.tsx';
+import { currentLanguage, t } from '../../i18n/i18n.ts';
+import { petitionText } from './petition-text.ts';
 import type { Petition, PetitionPage } from './petitions.service.ts';
 
-const FILTERS = [
-  { value: 'open', label: 'Open' },
-  { value: 'closed', label: 'Closed' },
-  { value: 'rejected', label: 'Rejected' },
-  { value: 'victories', label: 'Victories' },
-] as const;
-
-const SORTS = [
-  { value: 'popular', label: 'Most signed' },
-  { value: 'newest', label: 'Newest' },
-  { value: 'closing', label: 'Closing soon' },
-] as const;
+const FILTERS = ['open', 'closed', 'rejected', 'victories'] as const;
+const SORTS = ['popular', 'newest', 'closing'] as const;
 
 function listUrl(params: { state: string; sort?: string; q?: string; page?: number }): string {
   const search = new URLSearchParams();
@@ -30,21 +22,24 @@ function listUrl(params: { state: string; sort?: string; q?: string; page?: numb
   return `/petitions?${search.toString()}`;
 }
 
-const signatures = (n: number) => `${formatNumber(n)} ${n === 1 ? 'signature' : 'signatures'}`;
+const signatures = (n: number) => `${formatNumber(n)} ${t('progress.signature_word', { count: n })}`;
 
 /** One petition in a list: title, decision-maker, count and its state's date. */
 const PetitionItem = (p: { petition: Petition; timeZone: string; now: Date }) => {
   const { petition } = p;
+  const text = petitionText(petition);
   return (
     <li class="petition-item">
-      <a href={`/petitions/${encodeURIComponent(petition.slug)}`}>{petition.title}</a>
+      <a href={`/petitions/${encodeURIComponent(petition.slug)}`} lang={text.language === currentLanguage() ? undefined : text.language}>
+        {text.title}
+      </a>
       <span class="meta">
         {' '}
-        — to {petition.target.name} · {signatures(petition.signatureCount)}
+        — {t('browse.to', { target: petition.target.name })} · {signatures(petition.signatureCount)}
         {petition.state === 'open' && petition.deadline ? ` · ${timeLeft(petition.deadline, p.now)}` : ''}
-        {petition.state === 'closed' && (petition.closedAt ?? petition.deadline) ? ` · closed ${formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone)}` : ''}
+        {petition.state === 'closed' && (petition.closedAt ?? petition.deadline) ? ` · ${t('browse.closed_on', { date: formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone) })}` : ''}
         {petition.state === 'rejected' && petition.rejection ? ` · ${petition.rejection.label}` : ''}
-        {petition.outcome?.result === 'won' ? ' · Victory' : ''}
+        {petition.outcome?.result === 'won' ? ` · ${t('petition.victory')}` : ''}
       </span>
     </li>
   );
@@ -52,46 +47,46 @@ const PetitionItem = (p: { petition: Petition; timeZone: string; now: Date }) =>
 
 const ListPage = (p: { ctx: PageContext; result: PetitionPage; timeZone: string; now: Date }) => {
   const { result } = p;
-  const heading = result.filter === 'victories' ? 'Victories' : `${FILTERS.find((f) => f.value === result.filter)!.label} petitions`;
+  const heading = t(`browse.heading_${result.filter}`);
+  const titled = result.q ? t('browse.matching', { heading, q: result.q }) : heading;
   return (
-    <Layout ctx={p.ctx} title={result.q ? `${heading} matching “${result.q}”` : heading}>
-      <h1>Petitions</h1>
+    <Layout ctx={p.ctx} title={titled}>
+      <h1>{t('layout.petitions')}</h1>
       <form method="get" action="/petitions" class="search-form" role="search">
         <input type="hidden" name="state" value={result.filter} />
-        <label for="search-q">Search petitions</label>
+        <label for="search-q">{t('browse.search_label')}</label>
         <div class="search-row">
           <input id="search-q" type="search" name="q" value={result.q} maxlength={200} />
           <button type="submit" class="button button-secondary">
-            Search
+            {t('browse.search')}
           </button>
         </div>
       </form>
-      <nav aria-label="Petition states">
+      <nav aria-label={t('browse.states_label')}>
         <ul class="tabs">
           {FILTERS.map((f) => (
             <li>
-              <a href={listUrl({ state: f.value, q: result.q })} aria-current={f.value === result.filter ? 'page' : undefined}>
-                {f.label}
+              <a href={listUrl({ state: f, q: result.q })} aria-current={f === result.filter ? 'page' : undefined}>
+                {t(`browse.filter_${f}`)}
               </a>
             </li>
           ))}
         </ul>
       </nav>
       <p class="sort">
-        Sort:{' '}
-        {SORTS.filter((s) => s.value !== 'closing' || result.filter === 'open').map((s, i) => (
+        {t('browse.sort')}{' '}
+        {SORTS.filter((s) => s !== 'closing' || result.filter === 'open').map((s, i) => (
           <>
             {i > 0 ? ' · ' : ''}
-            {s.value === result.sort ? <strong>{s.label}</strong> : <a href={listUrl({ state: result.filter, sort: s.value, q: result.q })}>{s.label}</a>}
+            {s === result.sort ? <strong>{t(`browse.sort_${s}`)}</strong> : <a href={listUrl({ state: result.filter, sort: s, q: result.q })}>{t(`browse.sort_${s}`)}</a>}
           </>
         ))}
       </p>
       <h2>
-        {heading}
-        {result.q ? ` matching “${result.q}”` : ''} ({formatNumber(result.page.total)})
+        {titled} ({formatNumber(result.page.total)})
       </h2>
       {result.petitions.length === 0 ? (
-        <p>No petitions found.</p>
+        <p>{t('browse.none_found')}</p>
       ) : (
         <ol class="petition-list" start={(result.page.number - 1) * result.page.size + 1}>
           {result.petitions.map((petition) => (
@@ -100,18 +95,16 @@ const ListPage = (p: { ctx: PageContext; result: PetitionPage; timeZone: string;
         </ol>
       )}
       {result.page.total_pages > 1 ? (
-        <nav aria-label="Pages" class="pagination">
+        <nav aria-label={t('browse.pages')} class="pagination">
           {result.page.number > 1 ? (
             <a rel="prev" href={listUrl({ state: result.filter, sort: result.sort, q: result.q, page: result.page.number - 1 })}>
-              ← Previous
+              ← {t('browse.previous')}
             </a>
           ) : null}
-          <span>
-            Page {result.page.number} of {result.page.total_pages}
-          </span>
+          <span>{t('browse.page_of', { page: formatNumber(result.page.number), pages: formatNumber(result.page.total_pages) })}</span>
           {result.page.number < result.page.total_pages ? (
             <a rel="next" href={listUrl({ state: result.filter, sort: result.sort, q: result.q, page: result.page.number + 1 })}>
-              Next →
+              {t('browse.next')} →
             </a>
           ) : null}
         </nav>
@@ -126,33 +119,31 @@ const HomeList = (p: { id: string; title: string; petitions: Petition[]; ordered
   return (
     <section aria-labelledby={`${p.id}-title`}>
       <h2 id={`${p.id}-title`}>{p.title}</h2>
-      {p.petitions.length === 0 ? <p>There are no open petitions yet.</p> : p.ordered ? <ol class="petition-list">{items}</ol> : <ul class="petition-list">{items}</ul>}
+      {p.petitions.length === 0 ? <p>{t('home.none_open')}</p> : p.ordered ? <ol class="petition-list">{items}</ol> : <ul class="petition-list">{items}</ul>}
     </section>
   );
 };
 
 const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]; closed: Petition[]; total: number; timeZone: string; now: Date }) => (
-  <Layout ctx={p.ctx} title={p.ctx.siteName} description="Start a petition, gather signatures and hand them in to the people who decide.">
+  <Layout ctx={p.ctx} title={p.ctx.siteName} description={t('home.description')}>
     <section class="hero">
-      <h1>Petitions that reach the people who decide</h1>
-      <p>Start a petition, gather signatures confirmed by email, and hand them in before the decision is made.</p>
-      <p class="site-total">
-        <strong>{formatNumber(p.total)}</strong> {p.total === 1 ? 'signature' : 'signatures'} confirmed on this site so far.
-      </p>
+      <h1>{t('home.heading')}</h1>
+      <p>{t('home.intro')}</p>
+      <p class="site-total">{t('home.site_total', { count: p.total, total: formatNumber(p.total) })}</p>
       <p>
         <a class="button button-primary" href="/petitions/new">
-          Start a petition
+          {t('layout.start_petition')}
         </a>{' '}
         <a class="button button-secondary" href="/petitions">
-          Browse petitions
+          {t('home.browse')}
         </a>
       </p>
     </section>
     <div class="home-lists">
-      <HomeList id="popular" title="Most signed" petitions={p.popular} ordered timeZone={p.timeZone} now={p.now} />
-      <HomeList id="recent" title="Just opened" petitions={p.recent} timeZone={p.timeZone} now={p.now} />
+      <HomeList id="popular" title={t('browse.sort_popular')} petitions={p.popular} ordered timeZone={p.timeZone} now={p.now} />
+      <HomeList id="recent" title={t('home.just_opened')} petitions={p.recent} timeZone={p.timeZone} now={p.now} />
     </div>
-    {p.closed.length ? <HomeList id="closed" title="Recently closed and handed in" petitions={p.closed} timeZone={p.timeZone} now={p.now} /> : null}
+    {p.closed.length ? <HomeList id="closed" title={t('home.recently_closed')} petitions={p.closed} timeZone={p.timeZone} now={p.now} /> : null}
   </Layout>
 );
 

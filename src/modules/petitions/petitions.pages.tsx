@@ -6,6 +6,8 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, SignatureProgress, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
+import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
+import { openInPetitionLanguage, petitionText } from './petition-text.ts';
 import { localisedPageKey } from '../../views/page-cache.ts';
 import { sendPage } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
@@ -45,8 +47,8 @@ function targetLine(t: Petition['target']): string {
 /** "3 days left", "closes today". */
 export function timeLeft(deadline: string, now: Date): string {
   const days = Math.ceil((Date.parse(deadline) - now.getTime()) / 86_400_000);
-  if (days <= 1) return 'closes today';
-  return `${formatNumber(days)} days left`;
+  if (days <= 1) return t('petition.closes_today');
+  return t('petition.days_left', { count: days, days: formatNumber(days) });
 }
 
 const path = (petition: Pick<Petition, 'slug'>, suffix = '') => `/petitions/${encodeURIComponent(petition.slug)}${suffix}`;
@@ -75,16 +77,16 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-draft" role="status">
           <p>
-            <strong>Draft.</strong> Only the petition’s team and moderators can see it. This is how it will look.
+            <strong>{t('petition.banner.draft')}</strong> {t('petition.banner.draft_detail')}
           </p>
           <div class="actions">
             {p.may('edit') ? (
               <a class="button button-secondary" href={path(petition, '/edit')}>
-                Edit
+                {t('petition.team.edit')}
               </a>
             ) : null}
-            {p.may('submit') && p.moderation ? <ActionButton petition={petition} action="submit" label="Submit for moderation" csrf={p.csrf} kind="primary" /> : null}
-            {p.may('open') ? <ActionButton petition={petition} action="open" label="Open for signatures" csrf={p.csrf} kind="primary" /> : null}
+            {p.may('submit') && p.moderation ? <ActionButton petition={petition} action="submit" label={t('petition.banner.submit')} csrf={p.csrf} kind="primary" /> : null}
+            {p.may('open') ? <ActionButton petition={petition} action="open" label={t('petition.banner.open')} csrf={p.csrf} kind="primary" /> : null}
           </div>
         </div>
       );
@@ -94,8 +96,7 @@ const StateBanner = (p: {
         return (
           <div class="banner banner-draft" role="status">
             <p>
-              <strong>You have been asked to support this petition.</strong> It needs {formatNumber(required)} supporters before moderators
-              check it and publish it. Your signature counts towards the final total.
+              <strong>{t('petition.banner.asked_to_support')}</strong> {t('petition.banner.needs_supporters', { count: required, required: formatNumber(required) })}
             </p>
           </div>
         );
@@ -104,15 +105,15 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-draft" role="status">
           <p>
-            <strong>{gathering ? 'Gathering supporters.' : 'Waiting for moderation.'}</strong> Submitted on{' '}
-            {formatDate(petition.submittedAt ?? petition.updatedAt, p.timeZone)}.{' '}
+            <strong>{gathering ? t('petition.banner.gathering') : t('petition.banner.waiting')}</strong>{' '}
+            {t('petition.banner.submitted_on', { date: formatDate(petition.submittedAt ?? petition.updatedAt, p.timeZone) })}{' '}
             {gathering
-              ? `It has ${formatNumber(petition.signatureCount)} of the ${formatNumber(required)} supporters it needs before moderators check it.`
-              : 'A moderator checks every petition before it is published.'}
+              ? t('petition.banner.has_supporters', { count: required, has: formatNumber(petition.signatureCount), required: formatNumber(required) })
+              : t('petition.banner.moderator_checks')}
           </p>
           {gathering && url ? (
             <p>
-              Share this private link with supporters: <input class="copy-link" type="text" readonly value={url} aria-label="Supporters’ link" />
+              {t('petition.banner.share_private_link')} <input class="copy-link" type="text" readonly value={url} aria-label={t('petition.banner.supporters_link')} />
             </p>
           ) : null}
         </div>
@@ -122,15 +123,15 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-closed" role="status">
           <p>
-            <strong>This petition was not published.</strong> {petition.rejection?.label ?? ''}.
+            <strong>{t('petition.banner.rejected')}</strong> {petition.rejection?.label ?? ''}.
           </p>
           {petition.rejection?.details ? <p>{petition.rejection.details}</p> : null}
           {p.may('edit') ? (
             <div class="actions">
               <a class="button button-secondary" href={path(petition, '/edit')}>
-                Edit
+                {t('petition.team.edit')}
               </a>
-              {p.may('submit') ? <ActionButton petition={petition} action="submit" label="Submit again" csrf={p.csrf} kind="primary" /> : null}
+              {p.may('submit') ? <ActionButton petition={petition} action="submit" label={t('petition.banner.submit_again')} csrf={p.csrf} kind="primary" /> : null}
             </div>
           ) : null}
         </div>
@@ -139,9 +140,9 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-closed" role="status">
           <p>
-            <strong>This petition is closed.</strong>{' '}
-            {petition.closedAt || petition.deadline ? `It closed on ${formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone)}. ` : ''}
-            It no longer accepts signatures.
+            <strong>{t('petition.banner.closed')}</strong>{' '}
+            {petition.closedAt || petition.deadline ? `${t('petition.banner.closed_on', { date: formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone) })} ` : ''}
+            {t('petition.banner.no_more_signatures')}
           </p>
         </div>
       );
@@ -149,8 +150,9 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-closed" role="status">
           <p>
-            <strong>This petition has been handed in.</strong>{' '}
-            {petition.deliveredAt ? `It was delivered on ${formatDate(petition.deliveredAt, p.timeZone)}. ` : ''}It no longer accepts signatures.
+            <strong>{t('petition.banner.delivered')}</strong>{' '}
+            {petition.deliveredAt ? `${t('petition.banner.delivered_on', { date: formatDate(petition.deliveredAt, p.timeZone) })} ` : ''}
+            {t('petition.banner.no_more_signatures')}
           </p>
         </div>
       );
@@ -165,47 +167,47 @@ const ModeratorPanel = (p: { petition: Petition; may: (a: PetitionAction) => boo
   if (!p.may('moderate_edit')) return null;
   return (
     <section class="panel" aria-labelledby="moderation-title">
-      <h2 id="moderation-title">Moderation</h2>
+      <h2 id="moderation-title">{t('petition.moderation.heading')}</h2>
       {petition.hidden ? (
         <p>
-          <strong>Hidden from the public</strong>: {petition.hiddenReason}
+          <strong>{t('petition.moderation.hidden')}</strong>: {petition.hiddenReason}
         </p>
       ) : null}
       {petition.state === 'pending' ? (
         <>
-          <ActionButton petition={petition} action="publish" label="Publish" csrf={p.csrf} kind="primary" />
+          <ActionButton petition={petition} action="publish" label={t('petition.moderation.publish')} csrf={p.csrf} kind="primary" />
           <form method="post" action={path(petition, '/reject')} class="reject-form">
             <CsrfField token={p.csrf} />
             <SelectField
               name="reason"
-              label="Reason for rejecting"
-              options={[{ value: '', label: 'Choose a reason' }, ...Object.entries(p.reasons).map(([value, label]) => ({ value, label }))]}
+              label={t('petition.moderation.reason')}
+              options={[{ value: '', label: t('petition.moderation.choose_reason') }, ...Object.entries(p.reasons).map(([value, label]) => ({ value, label }))]}
             />
-            <TextArea name="details" label="Details for the campaigner (shown publicly)" rows={3} maxlength={2000} />
+            <TextArea name="details" label={t('petition.moderation.details')} rows={3} maxlength={2000} />
             <button type="submit" class="button button-secondary">
-              Reject
+              {t('petition.moderation.reject')}
             </button>
           </form>
         </>
       ) : null}
       <div class="actions">
         <a class="button button-secondary" href={path(petition, '/edit')}>
-          Correct the text
+          {t('petition.moderation.correct')}
         </a>
         {p.may('review_fraud') && petition.state !== 'draft' ? (
           <a class="button button-secondary" href={path(petition, '/fraud')}>
-            Review signatures
+            {t('petition.moderation.review_signatures')}
           </a>
         ) : null}
-        {petition.state === 'open' ? <ActionButton petition={petition} action="close" label="Close now" csrf={p.csrf} /> : null}
-        {petition.hidden ? <ActionButton petition={petition} action="unhide" label="Show again" csrf={p.csrf} /> : null}
+        {petition.state === 'open' ? <ActionButton petition={petition} action="close" label={t('petition.moderation.close_now')} csrf={p.csrf} /> : null}
+        {petition.hidden ? <ActionButton petition={petition} action="unhide" label={t('petition.moderation.unhide')} csrf={p.csrf} /> : null}
       </div>
       {petition.hidden ? null : (
         <form method="post" action={path(petition, '/hide')} class="hide-form">
           <CsrfField token={p.csrf} />
-          <TextField name="reason" label="Hide for legal reasons: why?" maxlength={300} />
+          <TextField name="reason" label={t('petition.moderation.hide_reason')} maxlength={300} />
           <button type="submit" class="button button-secondary">
-            Hide from the public
+            {t('petition.moderation.hide')}
           </button>
         </form>
       )}
@@ -218,36 +220,36 @@ const TeamPanel = (p: { petition: Petition; may: (a: PetitionAction) => boolean;
   if (!p.may('view_team') || p.may('moderate_edit')) return null;
   return (
     <section class="panel" aria-labelledby="team-title">
-      <h2 id="team-title">Your petition</h2>
+      <h2 id="team-title">{t('petition.team.heading')}</h2>
       <div class="actions">
         <a class="button button-secondary" href={path(p.petition, '/team')}>
-          Team
+          {t('petition.team.team')}
         </a>
         {p.may('manage_team') ? (
           <a class="button button-secondary" href={path(p.petition, '/webhooks')}>
-            Webhooks
+            {t('petition.team.webhooks')}
           </a>
         ) : null}
         {p.may('edit') ? (
           <a class="button button-secondary" href={path(p.petition, '/edit')}>
-            Edit
+            {t('petition.team.edit')}
           </a>
         ) : null}
         {p.may('campaign') && (p.petition.state === 'open' || p.petition.state === 'closed' || p.petition.state === 'delivered') ? (
           <>
             <a class="button button-secondary" href={path(p.petition, '/thanks')}>
-              Thank your signers
+              {t('petition.team.thank')}
             </a>
             <a class="button button-secondary" href={path(p.petition, '/handin')}>
-              Hand-in and outcome
+              {t('petition.team.handin')}
             </a>
           </>
         ) : p.may('export_summary') && p.petition.state !== 'draft' ? (
           <a class="button button-secondary" href={path(p.petition, '/handin')}>
-            Downloads
+            {t('petition.team.downloads')}
           </a>
         ) : null}
-        {p.petition.state === 'open' && p.may('close') ? <ActionButton petition={p.petition} action="close" label="Close petition now" csrf={p.csrf} /> : null}
+        {p.petition.state === 'open' && p.may('close') ? <ActionButton petition={p.petition} action="close" label={t('petition.team.close')} csrf={p.csrf} /> : null}
       </div>
     </section>
   );
@@ -275,11 +277,14 @@ const PetitionPage = (p: {
   const { petition } = p.view;
   const { options } = p;
   const csrf = p.ctx.csrfToken;
+  const text = petitionText(petition);
+  // The petition's words in a language other than the page's are marked so (screen readers switch voice).
+  const textLang = text.language === currentLanguage() ? undefined : text.language;
   return (
     <Layout
       ctx={p.ctx}
-      title={petition.title}
-      description={petition.action.slice(0, 200)}
+      title={text.title}
+      description={text.action.slice(0, 200)}
       canonicalUrl={p.url}
       imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.svg` : undefined}
       scripts={petition.state === 'open' && !petition.hidden ? ['/static/live-count.js', ...(p.challenge ? ['/static/proof-of-work.js'] : [])] : undefined}
@@ -291,22 +296,24 @@ const PetitionPage = (p: {
         </div>
       ) : null}
       <article class="petition">
-        <p class="petition-kicker">Petition to {targetLine(petition.target)}</p>
-        <h1>{petition.title}</h1>
+        <p class="petition-kicker">{t('petition.petition_to', { target: targetLine(petition.target) })}</p>
+        <h1 lang={textLang}>{text.title}</h1>
         <div class="petition-layout">
           <div class="petition-body">
             <section aria-labelledby="action-title">
-              <h2 id="action-title">What we are asking for</h2>
-              <div class="petition-action">
-                <Paragraphs text={petition.action} />
+              <h2 id="action-title">{t('petition.asking_for')}</h2>
+              <div class="petition-action" lang={textLang}>
+                <Paragraphs text={text.action} />
               </div>
             </section>
             <section aria-labelledby="background-title">
-              <h2 id="background-title">Why it matters</h2>
-              <Paragraphs text={petition.background} />
+              <h2 id="background-title">{t('petition.why_it_matters')}</h2>
+              <div lang={textLang}>
+                <Paragraphs text={text.background} />
+              </div>
             </section>
           </div>
-          <aside class="petition-side" aria-label="Signatures">
+          <aside class="petition-side" aria-label={t('petition.signatures')}>
             <SignatureProgress
               live={petition.state === 'open' && !petition.hidden ? path(petition, '/live') : undefined}
               count={petition.signatureCount}
@@ -315,7 +322,7 @@ const PetitionPage = (p: {
             />
             {petition.state === 'open' && petition.deadline ? (
               <p class="deadline">
-                Open until {formatDate(petition.deadline, p.timeZone)} ({timeLeft(petition.deadline, p.now)})
+                {t('petition.open_until', { date: formatDate(petition.deadline, p.timeZone), left: timeLeft(petition.deadline, p.now) })}
               </p>
             ) : null}
             <SignatureTotals petition={petition} />
@@ -326,17 +333,17 @@ const PetitionPage = (p: {
               debateAt={p.thresholds.debate}
               hasResponse={!!p.campaign.handin.response}
             />
-            {petition.outcome?.result === 'won' ? <p class="victory-badge">Victory</p> : null}
-            {petition.openedAt ? <p class="meta">Opened on {formatDate(petition.openedAt, p.timeZone)}</p> : null}
+            {petition.outcome?.result === 'won' ? <p class="victory-badge">{t('petition.victory')}</p> : null}
+            {petition.openedAt ? <p class="meta">{t('petition.opened_on', { date: formatDate(petition.openedAt, p.timeZone) })}</p> : null}
             {petition.signatureCount > 0 ? (
               <p class="meta">
-                <a href={path(petition, '/stats')}>Where and when people signed</a>
+                <a href={path(petition, '/stats')}>{t('petition.where_and_when')}</a>
               </p>
             ) : null}
             {p.acceptsSignatures ? (
               <p class="jump-to-sign">
                 <a class="button button-primary" href="#sign-title">
-                  Sign this petition
+                  {t('sign.sign_button')}
                 </a>
               </p>
             ) : null}
@@ -361,7 +368,7 @@ const PetitionPage = (p: {
         <SupportedBy petition={petition} endorsements={p.campaign.endorsements} canManage={p.may('campaign')} />
         <InTheNews petition={petition} links={p.campaign.press} canManage={p.may('campaign')} timeZone={p.timeZone} />
         <Timeline petition={petition} milestones={p.campaign.milestones} updates={p.updates} endorsements={p.campaign.endorsements} press={p.campaign.press} timeZone={p.timeZone} />
-        {petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? <ShareLinks url={p.url} title={petition.title} /> : null}
+        {petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? <ShareLinks url={p.url} title={text.title} /> : null}
       </article>
     </Layout>
   );
@@ -377,6 +384,7 @@ export async function renderPetitionPage(
 ): Promise<FastifyReply> {
   const petitions = ctx.services.petitions;
   const { petition } = view;
+  openInPetitionLanguage(petition);
   if (petition.state === 'draft' || petition.state === 'pending' || petition.hidden) reply.header('x-robots-tag', 'noindex');
   if (view.actor) reply.header('cache-control', 'private, no-store');
   // Independent reads: on PostgreSQL they run side by side on the pool.
@@ -437,47 +445,47 @@ const FormPage = (p: { ctx: PageContext; title: string; intro: string; action: s
   <Layout ctx={p.ctx} title={p.title}>
     {p.back ? (
       <p>
-        <a href={p.back}>← Back to the petition</a>
+        <a href={p.back}>← {t('petition.back')}</a>
       </p>
     ) : null}
     <h1>{p.title}</h1>
     <p>{p.intro}</p>
-    <PetitionForm action={p.action} csrfToken={p.ctx.csrfToken} values={p.values} errors={p.errors} submitLabel={p.submitLabel} />
+    <PetitionForm action={p.action} csrfToken={p.ctx.csrfToken} values={p.values} errors={p.errors} submitLabel={p.submitLabel} language={currentLanguage()} />
   </Layout>
 );
 
 const AccountPage = (p: { ctx: PageContext; user: User; petitions: (Petition & { memberRole: string })[]; timeZone: string }) => (
-  <Layout ctx={p.ctx} title="My petitions">
-    <h1>My petitions</h1>
+  <Layout ctx={p.ctx} title={t('layout.my_petitions')}>
+    <h1>{t('layout.my_petitions')}</h1>
     <p>
       <a class="button button-primary" href="/petitions/new">
-        Start a petition
+        {t('layout.start_petition')}
       </a>
     </p>
     {p.petitions.length === 0 ? (
-      <p>You have not started or joined a petition yet.</p>
+      <p>{t('account.none')}</p>
     ) : (
       <table class="table">
-        <caption class="visually-hidden">Petitions you started or help run</caption>
+        <caption class="visually-hidden">{t('account.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Petition</th>
-            <th scope="col">State</th>
-            <th scope="col">Your role</th>
+            <th scope="col">{t('account.petition')}</th>
+            <th scope="col">{t('account.state')}</th>
+            <th scope="col">{t('account.role')}</th>
             <th scope="col" class="num">
-              Signatures
+              {t('petition.signatures')}
             </th>
-            <th scope="col">Created</th>
+            <th scope="col">{t('account.created')}</th>
           </tr>
         </thead>
         <tbody>
           {p.petitions.map((petition) => (
             <tr>
               <td>
-                <a href={path(petition)}>{petition.title}</a>
+                <a href={path(petition)}>{petitionText(petition).title}</a>
               </td>
-              <td>{petition.state}</td>
-              <td>{petition.memberRole}</td>
+              <td>{t(`states.${petition.state}`)}</td>
+              <td>{t(`roles.${petition.memberRole}`)}</td>
               <td class="num">{formatNumber(petition.signatureCount)}</td>
               <td>{formatDate(petition.createdAt, p.timeZone)}</td>
             </tr>
@@ -485,14 +493,12 @@ const AccountPage = (p: { ctx: PageContext; user: User; petitions: (Petition & {
         </tbody>
       </table>
     )}
-    <h2>Your account</h2>
-    <p>
-      Signed in as {p.user.name} ({p.user.email}).
-    </p>
+    <h2>{t('account.your_account')}</h2>
+    <p>{t('account.signed_in_as', { name: p.user.name, email: p.user.email })}</p>
     <form method="post" action="/account/sign-out-everywhere">
       <CsrfField token={p.ctx.csrfToken} />
       <button type="submit" class="button button-secondary">
-        Sign out on every device
+        {t('account.sign_out_everywhere')}
       </button>
     </form>
   </Layout>
@@ -524,7 +530,7 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     } catch (err) {
       if (!(err instanceof AppError) || (err.status !== 409 && err.status !== 422)) throw err;
       const view = await petitions.viewFor(slug, user);
-      return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: err.status });
+      return renderPetitionPage(ctx, request, reply, view, { notice: translateMessage(err.message), status: err.status });
     }
   };
 
@@ -532,14 +538,12 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     if (!requirePageUser(request, reply)) return reply;
     const page = FormPage({
       ctx: await pageContext(ctx, request, reply),
-      title: 'Start a petition',
-      intro: ctx.config.moderation
-        ? 'Say clearly what you want to happen and who can make it happen. Once saved, you can preview it, then submit it for a moderator to check.'
-        : 'Say clearly what you want to happen and who can make it happen. Once saved, you can preview it and open it for signatures.',
+      title: t('layout.start_petition'),
+      intro: ctx.config.moderation ? t('petition_form.intro_moderated') : t('petition_form.intro'),
       action: '/petitions',
       values: {},
       errors: {},
-      submitLabel: 'Save draft',
+      submitLabel: t('petition_form.save_draft'),
     });
     return sendPage(reply, page);
   });
@@ -555,12 +559,12 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const page = FormPage({
         ctx: await pageContext(ctx, request, reply),
-        title: 'Start a petition',
-        intro: 'Please check the fields marked below.',
+        title: t('layout.start_petition'),
+        intro: t('petition_form.check_fields'),
         action: '/petitions',
         values: typedValues(body),
         errors: err.fields,
-        submitLabel: 'Save draft',
+        submitLabel: t('petition_form.save_draft'),
       });
       return sendPage(reply, page, 422);
     }
@@ -595,12 +599,12 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     }
     const page = FormPage({
       ctx: await pageContext(ctx, request, reply),
-      title: `Edit: ${view.petition.title}`,
-      intro: petitions.can(view, 'edit') ? 'Change what you need, then save.' : 'As a moderator, correct mistakes only: every change is kept in the audit log.',
+      title: t('petition_form.edit_title', { title: petitionText(view.petition).title }),
+      intro: petitions.can(view, 'edit') ? t('petition_form.intro_edit') : t('petition_form.intro_correct'),
       action: path(view.petition, '/edit'),
       values: formValuesOf(view.petition, ctx.config.timeZone),
       errors: {},
-      submitLabel: 'Save changes',
+      submitLabel: t('petition_form.save_changes'),
       back: path(view.petition),
     });
     return sendPage(reply.header('cache-control', 'private, no-store'), page);
@@ -618,12 +622,12 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const page = FormPage({
         ctx: await pageContext(ctx, request, reply),
-        title: 'Edit petition',
-        intro: 'Please check the fields marked below.',
+        title: t('petition_form.edit_petition'),
+        intro: t('petition_form.check_fields'),
         action: `/petitions/${encodeURIComponent(slug)}/edit`,
         values: typedValues(body),
         errors: err.fields,
-        submitLabel: 'Save changes',
+        submitLabel: t('petition_form.save_changes'),
         back: `/petitions/${encodeURIComponent(slug)}`,
       });
       return sendPage(reply, page, 422);

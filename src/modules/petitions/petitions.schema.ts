@@ -34,8 +34,22 @@ export const CreatePetitionInput = z.object({
     .max(100_000_000, 'Enter a number no larger than 100,000,000')
     .optional()
     .nullable(),
+  language: z.enum(['en', 'cy'], { error: 'Choose English or Welsh' }).optional(),
+  translation: z
+    .object(
+      {
+        title: singleLine({ min: 10, max: 150, required: 'Give the translated title at least 10 characters' }),
+        action: multiLine({ min: 10, max: 1000, required: 'Give the translated request at least 10 characters' }),
+        background: multiLine({ min: 10, max: 10_000, required: 'Give the translated reasons at least 10 characters' }),
+      },
+      { error: 'Give the title, request and reasons in the other language' },
+    )
+    .optional()
+    .nullable(),
 });
 export type CreatePetitionInput = z.input<typeof CreatePetitionInput>;
+
+export const PetitionTextOutput = z.object({ language: z.enum(['en', 'cy']), title: z.string(), action: z.string(), background: z.string() });
 
 export const TargetOutput = z.object({
   name: z.string(),
@@ -49,6 +63,9 @@ export const PetitionOutput = z.object({
   title: z.string(),
   action: z.string(),
   background: z.string(),
+  /** The language of title, action and background; `translation` holds them in the other language. */
+  language: z.enum(['en', 'cy']),
+  translation: PetitionTextOutput.nullable(),
   target: TargetOutput,
   state: z.enum(['draft', 'pending', 'open', 'closed', 'rejected', 'delivered']),
   signature_count: z.number().int(),

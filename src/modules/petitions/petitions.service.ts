@@ -11,6 +11,8 @@ import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
 import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
+import { isLanguage, type Language } from '../../i18n/i18n.ts';
+import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
 import { CreatePetitionInput, HideInput, ListPetitionsQuery, RejectInput, type PetitionOutput } from './petitions.schema.ts';
 
 /** A petition as the rest of the application sees it. */
@@ -20,6 +22,10 @@ export interface Petition {
   title: string;
   action: string;
   background: string;
+  /** The language of title, action and background; the petition opens in it for visitors who have not chosen. */
+  language: Language;
+  /** The same text in the other language, when the team gave it. */
+  translation: PetitionText | null;
   target: { name: string; role: string | null; organisation: string | null };
   deadline: string | null;
   goal: number | null;
@@ -61,7 +67,7 @@ export const MODERATION_NOTICE_JOB = 'petition.moderation_notice';
 /** Paths that live beside /petitions/{slug} and so cannot be slugs. */
 const RESERVED_SLUGS = new Set(['new', 'search', 'open', 'closed', 'rejected', 'victories', 'feed', 'api']);
 const MAX_SLUG_LENGTH = 60;
-const TEXT_FIELDS = ['title', 'action', 'background', 'target_name', 'target_role', 'target_organisation', 'deadline', 'goal'] as const;
+const TEXT_FIELDS = ['title', 'action', 'background', 'target_name', 'target_role', 'target_organisation', 'deadline', 'goal', 'language', 'translation'] as const;
 
 /** A URL slug for a title: lower-case words joined by hyphens, cut at a word boundary. */
 export function slugForTitle(title: string): string {
@@ -134,7 +140,7 @@ export class PetitionsService {
     const { petition, actor } = await this.load(slug, user);
     const byTeam = can(actor, 'edit', this.policyView(petition), this.options);
     if (!byTeam) authorize(actor, 'moderate_edit', this.policyView(petition), this.options);
-    const data = this.parseText(input);
+    const data = this.parseText(input, petition.language);
     const before = this.columnsOf(petition);
     const changes = Object.fromEntries(
       TEXT_FIELDS.filter((f) => before[f] !== data.columns[f]).map((f) => [f, { from: before[f], to: data.columns[f] }]),
@@ -379,6 +385,8 @@ export class PetitionsService {
       title: petition.title,
       action: petition.action,
       background: petition.background,
+      language: petition.language,
+      translation: petition.translation,
       target: petition.target,
       state: petition.state,
       signature_count: petition.signatureCount,
@@ -430,7 +438,7 @@ export class PetitionsService {
     return { state: petition.state, hidden: petition.hidden };
   }
 
-  private parseText(input: unknown) {
+  private parseText(input: unknown, currentLanguage: Language = 'en') {
     const parsed = CreatePetitionInput.safeParse(input);
     if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
     const data = parsed.data;
@@ -438,12 +446,15 @@ export class PetitionsService {
     if (deadline && deadline <= this.clock().toISOString()) {
       throw new AppError('validation_failed', 'The deadline must be in the future', { field: 'deadline' });
     }
+    const language = data.language ?? currentLanguage;
     return {
       title: data.title,
       columns: {
         title: data.title,
         action: data.action,
         background: data.background,
+        language,
+        translation: data.translation ? JSON.stringify({ language: otherLanguage(language), ...data.translation }) : null,
         target_name: data.target.name,
         target_role: data.target.role,
         target_organisation: data.target.organisation,
@@ -458,6 +469,8 @@ export class PetitionsService {
       title: petition.title,
       action: petition.action,
       background: petition.background,
+      language: petition.language,
+      translation: petition.translation ? JSON.stringify(petition.translation) : null,
       target_name: petition.target.name,
       target_role: petition.target.role,
       target_organisation: petition.target.organisation,
@@ -491,6 +504,8 @@ export class PetitionsService {
       title: row.title,
       action: row.action,
       background: row.background,
+      language: isLanguage(row.language) ? row.language : 'en',
+      translation: parseTranslation(row.translation),
       target: { name: row.target_name, role: row.target_role, organisation: row.target_organisation },
       deadline: row.deadline,
       goal: row.goal,

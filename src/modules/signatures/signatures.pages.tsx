@@ -10,61 +10,69 @@ import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
 import type { Petition } from '../petitions/petitions.service.ts';
 import { SIGN_RATE_LIMIT } from './signatures.api.ts';
 import type { SignFormValues } from './sign-form.tsx';
+import { t, translateMessage } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 
-const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => (
-  <Layout ctx={p.ctx} title="Check your email">
-    <h1>Check your email</h1>
-    <p>
-      We have sent you an email with a link. <strong>Your signature is not counted until you follow that link.</strong>
-    </p>
-    <p>
-      Petition:{' '}
-      {p.petition.state === 'pending' ? p.petition.title : <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>}
-    </p>
-    <h2>No email?</h2>
-    <ul>
-      <li>It can take a few minutes to arrive. Check your spam or junk folder.</li>
-      <li>If you typed your address wrongly, sign again with the right one.</li>
-      <li>If you have already confirmed, there is nothing more to do: each address counts once.</li>
-    </ul>
-  </Layout>
-);
-
-const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; accepted: boolean }) => (
-  <Layout ctx={p.ctx} title={p.accepted ? 'Thank you for signing' : 'This petition has closed'} canonicalUrl={p.petition.state === 'pending' ? undefined : p.url}>
-    {p.accepted && p.petition.state === 'pending' ? (
-      <>
-        <h1>Thank you for your support</h1>
-        <p class="lead">Your signature is confirmed. Once the petition has enough supporters, a moderator checks it and publishes it.</p>
-        <p>Your signature is kept and counts in the final total.</p>
-      </>
-    ) : p.accepted ? (
-      <>
-        <h1>Thank you for signing</h1>
-        <p class="lead">Your signature is confirmed and counted.</p>
-      </>
-    ) : (
-      <>
-        <h1>This petition has closed</h1>
-        <p class="lead">The petition closed before your signature was confirmed, so it could not be counted.</p>
-      </>
-    )}
-    {p.petition.state === 'pending' ? (
-      <p>{p.petition.title}</p>
-    ) : (
+const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
+  const { title } = petitionText(p.petition);
+  return (
+    <Layout ctx={p.ctx} title={t('signed.check_email')}>
+      <h1>{t('signed.check_email')}</h1>
       <p>
-        <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{p.petition.title}</a>
+        {t('signed.sent_link')} <strong>{t('signed.not_counted_until')}</strong>
       </p>
-    )}
-    <SignatureProgress count={p.petition.signatureCount} goal={p.petition.goal} />
-    {p.accepted && p.petition.state !== 'pending' ? (
-      <>
-        <p>Petitions win when people share them. Ask friends and family to sign too:</p>
-        <ShareLinks url={p.url} title={p.petition.title} />
-      </>
-    ) : null}
-  </Layout>
-);
+      <p>
+        {t('signed.petition')}{' '}
+        {p.petition.state === 'pending' ? title : <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{title}</a>}
+      </p>
+      <h2>{t('signed.no_email')}</h2>
+      <ul>
+        <li>{t('signed.no_email_wait')}</li>
+        <li>{t('signed.no_email_typo')}</li>
+        <li>{t('signed.no_email_already')}</li>
+      </ul>
+    </Layout>
+  );
+};
+
+const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; accepted: boolean }) => {
+  const { title } = petitionText(p.petition);
+  return (
+    <Layout ctx={p.ctx} title={p.accepted ? t('confirmed.thank_you') : t('confirmed.closed')} canonicalUrl={p.petition.state === 'pending' ? undefined : p.url}>
+      {p.accepted && p.petition.state === 'pending' ? (
+        <>
+          <h1>{t('confirmed.thank_you_support')}</h1>
+          <p class="lead">{t('confirmed.supporter_confirmed')}</p>
+          <p>{t('confirmed.supporter_kept')}</p>
+        </>
+      ) : p.accepted ? (
+        <>
+          <h1>{t('confirmed.thank_you')}</h1>
+          <p class="lead">{t('confirmed.counted')}</p>
+        </>
+      ) : (
+        <>
+          <h1>{t('confirmed.closed')}</h1>
+          <p class="lead">{t('confirmed.closed_detail')}</p>
+        </>
+      )}
+      {p.petition.state === 'pending' ? (
+        <p>{title}</p>
+      ) : (
+        <p>
+          <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{title}</a>
+        </p>
+      )}
+      <SignatureProgress count={p.petition.signatureCount} goal={p.petition.goal} />
+      {p.accepted && p.petition.state !== 'pending' ? (
+        <>
+          <p>{t('confirmed.share')}</p>
+          <ShareLinks url={p.url} title={title} />
+        </>
+      ) : null}
+    </Layout>
+  );
+};
 
 function formValues(body: Record<string, unknown>): SignFormValues {
   const values: SignFormValues = {};
@@ -100,7 +108,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
         }
         if (err.code === 'petition_closed') {
           const view = await petitions.viewFor(slug, request.user);
-          return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: 409 });
+          return renderPetitionPage(ctx, request, reply, view, { notice: translateMessage(err.message), status: 409 });
         }
         throw err;
       }
@@ -122,19 +130,19 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const value = typeof token === 'string' ? token : '';
     const valid = signatures.removalTokens.verify(value) !== null;
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Remove your signature">
-        <h1>Remove your signature</h1>
+      <Layout ctx={await pageContext(ctx, request, reply)} title={t('remove.title')}>
+        <h1>{t('remove.title')}</h1>
         {valid ? (
           <form method="post" action="/signatures/remove">
             <CsrfField token={reply.generateCsrf()} />
             <input type="hidden" name="token" value={value} />
-            <p>Your signature and the details you gave will be deleted, and the petition’s count will go down by one.</p>
+            <p>{t('remove.explain')}</p>
             <button type="submit" class="button button-primary">
-              Remove my signature
+              {t('remove.button')}
             </button>
           </form>
         ) : (
-          <p>This link is not valid. Check that you copied the whole link from your confirmation email.</p>
+          <p>{t('remove.invalid')}</p>
         )}
       </Layout>
     );
@@ -145,11 +153,9 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const token = (request.body as { token?: unknown } | undefined)?.token;
     const petition = await signatures.removeSignature(typeof token === 'string' ? token : '');
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Signature removed">
-        <h1>Your signature is removed</h1>
-        <p>
-          Your signature on “{petition.title}” and the details you gave have been deleted.
-        </p>
+      <Layout ctx={await pageContext(ctx, request, reply)} title={t('remove.done_title')}>
+        <h1>{t('remove.done_heading')}</h1>
+        <p>{t('remove.done', { title: petitionText(petition).title })}</p>
       </Layout>
     );
     return sendPage(reply.header('cache-control', 'no-store'), page);

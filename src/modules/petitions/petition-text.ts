@@ -1,0 +1,52 @@
+import { currentLanguage, isLanguage, preferLanguage, type Language } from '../../i18n/i18n.ts';
+
+/** A petition's words in one language. */
+export interface PetitionText {
+  language: Language;
+  title: string;
+  action: string;
+  background: string;
+}
+
+/** What a petition needs for {@link petitionText}: its own text, its language and an optional translation. */
+export interface Bilingual {
+  title: string;
+  action: string;
+  background: string;
+  language: Language;
+  translation: PetitionText | null;
+}
+
+/** The petition's words in the reader's language when it has them, else in its own language. */
+export function petitionText(petition: Bilingual, language: Language = currentLanguage()): PetitionText {
+  if (petition.translation && petition.translation.language === language && petition.language !== language) return petition.translation;
+  return { language: petition.language, title: petition.title, action: petition.action, background: petition.background };
+}
+
+/** Reads the stored translation column (JSON), ignoring anything malformed. */
+export function parseTranslation(json: string | null): PetitionText | null {
+  if (!json) return null;
+  try {
+    const value = JSON.parse(json) as Partial<PetitionText>;
+    if (!isLanguage(value.language) || typeof value.title !== 'string' || typeof value.action !== 'string' || typeof value.background !== 'string') return null;
+    return { language: value.language, title: value.title, action: value.action, background: value.background };
+  } catch {
+    return null;
+  }
+}
+
+/** The other of the two languages. */
+export function otherLanguage(language: Language): Language {
+  return language === 'cy' ? 'en' : 'cy';
+}
+
+/**
+ * Shows a petition's pages in a language its text is written in, unless the visitor chose a
+ * language: a Welsh-only petition opens in Welsh even for a browser asking for English, while a
+ * bilingual petition follows the browser.
+ */
+export function openInPetitionLanguage(petition: Bilingual): void {
+  const language = currentLanguage();
+  if (language === petition.language || petition.translation?.language === language) return;
+  preferLanguage(petition.language);
+}
