@@ -12,6 +12,7 @@ import type { User } from '../users/users.service.ts';
 import type { Delivery, PaperBatch, Response } from './handin.repository.ts';
 import { OUTCOME_LABELS, OUTCOMES } from './handin.schema.ts';
 import type { ImportReport } from './handin.service.ts';
+import { t } from '../../i18n/i18n.ts';
 
 const base = (petition: Pick<Petition, 'slug'>) => `/petitions/${encodeURIComponent(petition.slug)}`;
 
@@ -22,11 +23,11 @@ const prefixed = (errors: FieldErrors, prefix: string): FieldErrors => Object.fr
 export const SignatureTotals = ({ petition }: { petition: Petition }) =>
   petition.paperSignatureCount > 0 ? (
     <dl class="totals">
-      <dt>Online</dt>
+      <dt>{t('handin.online')}</dt>
       <dd>{formatNumber(petition.signatureCount)}</dd>
-      <dt>On paper</dt>
+      <dt>{t('handin.on_paper')}</dt>
       <dd>{formatNumber(petition.paperSignatureCount)}</dd>
-      <dt>Total</dt>
+      <dt>{t('handin.total')}</dt>
       <dd>
         <strong>{formatNumber(petition.signatureCount + petition.paperSignatureCount)}</strong>
       </dd>
@@ -39,29 +40,34 @@ export const HandinRecord = (p: { petition: Petition; delivery: Delivery | null;
   if (!delivery && !response && !petition.outcome) return null;
   return (
     <section aria-labelledby="handin-title" class="handin-record">
-      <h2 id="handin-title">What happened</h2>
+      <h2 id="handin-title">{t('handin.what_happened')}</h2>
       {petition.outcome ? (
         <div class={`outcome outcome-${petition.outcome.result}`}>
           <p>
-            {petition.outcome.result === 'won' ? <strong class="victory-badge">Victory</strong> : null} <strong>Outcome: {OUTCOME_LABELS[petition.outcome.result]}.</strong>
+            {petition.outcome.result === 'won' ? <strong class="victory-badge">{t('petition.victory')}</strong> : null}{' '}
+            <strong>{t('handin.outcome', { outcome: t(`handin.outcome_${petition.outcome.result}`) })}</strong>
           </p>
           {petition.outcome.summary ? <Paragraphs text={petition.outcome.summary} /> : null}
         </div>
       ) : null}
       {delivery ? (
         <div class="delivery">
-          <h3>Handed in</h3>
+          <h3>{t('handin.handed_in')}</h3>
           <p>
-            On {formatDate(delivery.delivered_at, p.timeZone)} at {delivery.place}, {delivery.presented_by} handed the petition to {delivery.recipient_name}
-            {delivery.recipient_body ? ` (${delivery.recipient_body})` : ''}
-            {petition.signatureCount + petition.paperSignatureCount > 0 ? ` with ${formatNumber(petition.signatureCount + petition.paperSignatureCount)} signatures` : ''}.
+            {t(petition.signatureCount + petition.paperSignatureCount > 0 ? 'handin.delivery_with_count' : 'handin.delivery', {
+              date: formatDate(delivery.delivered_at, p.timeZone),
+              place: delivery.place,
+              by: delivery.presented_by,
+              to: delivery.recipient_body ? `${delivery.recipient_name} (${delivery.recipient_body})` : delivery.recipient_name,
+              n: formatNumber(petition.signatureCount + petition.paperSignatureCount),
+            })}
           </p>
           {delivery.notes ? <Paragraphs text={delivery.notes} /> : null}
           {delivery.photos.length ? (
             <ul class="photos">
               {delivery.photos.map((photo) => (
                 <li>
-                  <img src={`/uploads/${photo.uploadId}`} alt={photo.caption ?? 'Photo of the hand-in'} />
+                  <img src={`/uploads/${photo.uploadId}`} alt={photo.caption ?? t('handin.photo')} />
                   {photo.caption ? <span class="meta">{photo.caption}</span> : null}
                 </li>
               ))}
@@ -71,7 +77,7 @@ export const HandinRecord = (p: { petition: Petition; delivery: Delivery | null;
       ) : null}
       {response ? (
         <div class="response">
-          <h3>The response</h3>
+          <h3>{t('handin.the_response')}</h3>
           <p class="meta">
             {response.responder}, {formatDate(`${response.responded_on}T12:00:00Z`, p.timeZone)}
           </p>
@@ -81,7 +87,7 @@ export const HandinRecord = (p: { petition: Petition; delivery: Delivery | null;
           {response.document_url ? (
             <p>
               <a href={response.document_url} rel="nofollow noopener">
-                Read the full response
+                {t('handin.read_response')}
               </a>
             </p>
           ) : null}

@@ -4,6 +4,7 @@ import type { PressLink } from '../press/press.repository.ts';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
 import { formatDate, formatNumber } from '../../views/components.tsx';
 import type { Petition } from './petitions.service.ts';
+import { t } from '../../i18n/i18n.ts';
 
 const base = (petition: Pick<Petition, 'slug'>) => `/petitions/${encodeURIComponent(petition.slug)}`;
 
@@ -20,9 +21,9 @@ const EndorsementCard = ({ e }: { e: Endorsement }) => (
           e.name
         )}
         {e.verified ? (
-          <span class="verified" title="Verified by a moderator">
+          <span class="verified" title={t('campaign.verified_title')}>
             {' '}
-            ✓ <span class="visually-hidden">(</span>Verified<span class="visually-hidden">)</span>
+            ✓ <span class="visually-hidden">(</span>{t('campaign.verified')}<span class="visually-hidden">)</span>
           </span>
         ) : null}
       </p>
@@ -39,17 +40,17 @@ export const SupportedBy = (p: { petition: Petition; endorsements: Endorsement[]
   const organisations = p.endorsements.filter((e) => e.kind === 'organisation');
   return (
     <section aria-labelledby="supported-title" class="supported-by">
-      <h2 id="supported-title">Supported by</h2>
+      <h2 id="supported-title">{t('campaign.supported_by')}</h2>
       {p.canManage ? (
         <p>
           <a class="button button-secondary" href={`${base(p.petition)}/endorsements`}>
-            Manage endorsements
+            {t('campaign.manage_endorsements')}
           </a>
         </p>
       ) : null}
       {organisations.length ? (
         <>
-          <h3>Organisations</h3>
+          <h3>{t('campaign.organisations')}</h3>
           <ul class="endorsement-list">
             {organisations.map((e) => (
               <EndorsementCard e={e} />
@@ -59,7 +60,7 @@ export const SupportedBy = (p: { petition: Petition; endorsements: Endorsement[]
       ) : null}
       {people.length ? (
         <>
-          <h3>People</h3>
+          <h3>{t('campaign.people')}</h3>
           <ul class="endorsement-list">
             {people.map((e) => (
               <EndorsementCard e={e} />
@@ -76,11 +77,11 @@ export const InTheNews = (p: { petition: Petition; links: PressLink[]; canManage
   if (p.links.length === 0 && !p.canManage) return null;
   return (
     <section aria-labelledby="news-title">
-      <h2 id="news-title">In the news</h2>
+      <h2 id="news-title">{t('campaign.in_the_news')}</h2>
       {p.canManage ? (
         <p>
           <a class="button button-secondary" href={`${base(p.petition)}/press`}>
-            Manage press links
+            {t('campaign.manage_press')}
           </a>
         </p>
       ) : null}
@@ -105,29 +106,22 @@ type TimelineEntry = { at: string; text: string; href?: string };
 /** The campaign's story at a glance: milestones, updates, endorsements and press, newest first. */
 export const Timeline = (p: { petition: Petition; milestones: Milestone[]; updates: UpdateWithEmail[]; endorsements: Endorsement[]; press: PressLink[]; timeZone: string }) => {
   const entries: TimelineEntry[] = [
-    ...(p.petition.openedAt ? [{ at: p.petition.openedAt, text: 'The petition opened' }] : []),
+    ...(p.petition.openedAt ? [{ at: p.petition.openedAt, text: t('timeline.opened') }] : []),
     ...p.milestones.map((m) => ({
       at: m.reachedAt,
-      text:
-        m.kind === 'goal'
-          ? `Reached its goal of ${formatNumber(m.threshold)} signatures`
-          : m.kind === 'response'
-            ? `Passed ${formatNumber(m.threshold)} signatures: a response is due`
-            : m.kind === 'debate'
-              ? `Passed ${formatNumber(m.threshold)} signatures: to be considered for debate`
-              : `Passed ${formatNumber(m.threshold)} signatures`,
+      text: t(`timeline.milestone_${m.kind === 'goal' || m.kind === 'response' || m.kind === 'debate' ? m.kind : 'count'}`, { n: formatNumber(m.threshold) }),
     })),
-    ...p.updates.map((u) => ({ at: u.createdAt, text: `Update: ${u.title}`, href: `${base(p.petition)}/updates/${u.id}` })),
-    ...p.endorsements.map((e) => ({ at: e.createdAt, text: `Endorsed by ${e.name}` })),
-    ...p.press.map((l) => ({ at: `${l.publishedOn}T12:00:00.000Z`, text: `In the news: ${l.outlet}`, href: l.url })),
-    ...(p.petition.state === 'closed' && (p.petition.closedAt ?? p.petition.deadline) ? [{ at: (p.petition.closedAt ?? p.petition.deadline)!, text: 'The petition closed' }] : []),
-    ...(p.petition.deliveredAt ? [{ at: p.petition.deliveredAt, text: 'Handed in to the decision-maker' }] : []),
-    ...(p.petition.outcome ? [{ at: p.petition.outcome.recordedAt, text: `Outcome recorded: ${p.petition.outcome.result.replace('_', ' ')}` }] : []),
+    ...p.updates.map((u) => ({ at: u.createdAt, text: t('timeline.update', { title: u.title }), href: `${base(p.petition)}/updates/${u.id}` })),
+    ...p.endorsements.map((e) => ({ at: e.createdAt, text: t('timeline.endorsed', { name: e.name }) })),
+    ...p.press.map((l) => ({ at: `${l.publishedOn}T12:00:00.000Z`, text: t('timeline.press', { outlet: l.outlet }), href: l.url })),
+    ...(p.petition.state === 'closed' && (p.petition.closedAt ?? p.petition.deadline) ? [{ at: (p.petition.closedAt ?? p.petition.deadline)!, text: t('timeline.closed') }] : []),
+    ...(p.petition.deliveredAt ? [{ at: p.petition.deliveredAt, text: t('timeline.delivered') }] : []),
+    ...(p.petition.outcome ? [{ at: p.petition.outcome.recordedAt, text: t('timeline.outcome', { outcome: t(`outcomes.${p.petition.outcome.result}`) }) }] : []),
   ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   if (entries.length < 2) return null;
   return (
     <section aria-labelledby="timeline-title" class="timeline">
-      <h2 id="timeline-title">Timeline</h2>
+      <h2 id="timeline-title">{t('timeline.heading')}</h2>
       <ol>
         {entries.map((e) => (
           <li>
@@ -147,22 +141,20 @@ export const Thresholds = (p: { petition: Petition; milestones: Milestone[]; res
   const total = p.petition.signatureCount + p.petition.paperSignatureCount;
   const reached = (kind: 'response' | 'debate') => p.milestones.some((m) => m.kind === kind);
   if (p.petition.state === 'draft' || p.petition.state === 'pending' || p.petition.state === 'rejected') return null;
-  if (reached('debate')) return <p class="threshold threshold-reached">Being considered for debate: it passed {formatNumber(p.debateAt)} signatures.</p>;
+  if (reached('debate')) return <p class="threshold threshold-reached">{t('thresholds.debate_reached', { n: formatNumber(p.debateAt) })}</p>;
   if (reached('response')) {
     return (
       <>
-        {p.hasResponse ? null : <p class="threshold threshold-reached">Awaiting a response from {p.petition.target.name}: it passed {formatNumber(p.responseAt)} signatures.</p>}
+        {p.hasResponse ? null : (
+          <p class="threshold threshold-reached">{t('thresholds.awaiting_response', { target: p.petition.target.name, n: formatNumber(p.responseAt) })}</p>
+        )}
         {p.petition.state === 'open' ? (
-          <p class="threshold">
-            At {formatNumber(p.debateAt)} signatures it is considered for debate ({formatNumber(total)} of {formatNumber(p.debateAt)}).
-          </p>
+          <p class="threshold">{t('thresholds.debate_at', { n: formatNumber(p.debateAt), total: formatNumber(total) })}</p>
         ) : null}
       </>
     );
   }
   return p.petition.state === 'open' ? (
-    <p class="threshold">
-      At {formatNumber(p.responseAt)} signatures, {p.petition.target.name} is asked to respond ({formatNumber(total)} of {formatNumber(p.responseAt)}).
-    </p>
+    <p class="threshold">{t('thresholds.response_at', { target: p.petition.target.name, n: formatNumber(p.responseAt), total: formatNumber(total) })}</p>
   ) : null;
 };

@@ -1,3 +1,4 @@
+import { currentLocale, t as tr } from '../../i18n/i18n.ts';
 import { nice, ticks } from 'd3-array';
 import { formatNumber } from '../../views/components.tsx';
 import type { PetitionStats, Resolution } from './stats.service.ts';
@@ -14,8 +15,8 @@ export function axisTicks(n: number): { max: number; ticks: number[] } {
 
 /** "16 Nov 2026" for a day, "16 Nov 14:00" (UTC) for an hour. */
 export function periodLabel(t: string, resolution: Resolution): string {
-  if (resolution === 'day') return new Date(`${t}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-  return `${new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' })} ${t.slice(11, 16)}`;
+  if (resolution === 'day') return new Date(`${t}T12:00:00Z`).toLocaleDateString(currentLocale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return `${new Date(t).toLocaleDateString(currentLocale(), { day: 'numeric', month: 'short', timeZone: 'UTC' })} ${t.slice(11, 16)}`;
 }
 
 interface ChartFrameProps {
@@ -73,14 +74,14 @@ export const CumulativeChart = ({ stats, milestones }: { stats: PetitionStats; m
   const from = periodLabel(points[0]!.t, stats.resolution);
   const to = periodLabel(points.at(-1)!.t, stats.resolution);
   return (
-    <ChartFrame id="cumulative" title="Signatures over time" description={`Confirmed signatures from ${from} to ${to}, rising to ${formatNumber(total)}.`} height={height} axis={axis} stats={stats}>
+    <ChartFrame id="cumulative" title={tr('stats.over_time')} description={tr('stats.over_time_desc', { from, to, total: formatNumber(total) })} height={height} axis={axis} stats={stats}>
       {milestones
         .filter((m) => m.threshold <= total)
         .map((m) => (
           <g class="milestone">
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(m.threshold).toFixed(1)} y2={y(m.threshold).toFixed(1)} stroke="#505a5f" stroke-dasharray="4 4" />
             <text x={PAD.left + 6} y={(y(m.threshold) - 4).toFixed(1)} font-size="12" fill="#0b0c0c">
-              {`Milestone: ${formatNumber(m.threshold)}`}
+              {tr('stats.milestone', { n: formatNumber(m.threshold) })}
             </text>
           </g>
         ))}
@@ -103,12 +104,12 @@ export const PeriodChart = ({ stats }: { stats: PetitionStats }) => {
   const max = axis.max;
   const slot = (WIDTH - PAD.left - PAD.right) / points.length;
   const y = (v: number) => height - PAD.bottom - (v / max) * (height - PAD.top - PAD.bottom);
-  const unit = stats.resolution === 'hour' ? 'hour' : 'day';
+  const hourly = stats.resolution === 'hour';
   return (
     <ChartFrame
       id="per-period"
-      title={`Signatures per ${unit}`}
-      description={`The busiest ${unit} was ${periodLabel(busiest.t, stats.resolution)}, with ${formatNumber(busiest.count)} confirmed signatures.`}
+      title={tr(hourly ? 'stats.per_hour' : 'stats.per_day')}
+      description={tr(hourly ? 'stats.busiest_hour' : 'stats.busiest_day', { when: periodLabel(busiest.t, stats.resolution), n: formatNumber(busiest.count) })}
       height={height}
       axis={axis}
       stats={stats}

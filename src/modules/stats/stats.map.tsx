@@ -3,7 +3,8 @@ import type { FeatureCollection, Geometry } from 'geojson';
 import type { GeoAreaKind } from '../../db/schema.ts';
 import { formatNumber } from '../../views/components.tsx';
 import type { GeoRepository } from '../geo/geo.repository.ts';
-import { AREA_KIND_LABELS, type AreaCount, type AreaKind } from './stats.service.ts';
+import { areaKindLabel, type AreaCount, type AreaKind } from './stats.service.ts';
+import { currentLocale, t } from '../../i18n/i18n.ts';
 
 const MAP_WIDTH = 420;
 const MAP_HEIGHT = 620;
@@ -110,7 +111,7 @@ function valueOf(area: AreaCount | undefined, measure: MapMeasure): number | nul
   return measure === 'count' ? area.count : area.per_100k;
 }
 
-const formatValue = (v: number, measure: MapMeasure) => (measure === 'count' ? formatNumber(v) : v.toLocaleString('en-GB', { maximumFractionDigits: 1 }));
+const formatValue = (v: number, measure: MapMeasure) => (measure === 'count' ? formatNumber(v) : v.toLocaleString(currentLocale(), { maximumFractionDigits: 1 }));
 
 /**
  * A choropleth of one kind of area: every area with a boundary is drawn, shaded by its
@@ -126,13 +127,13 @@ export const ChoroplethMap = (p: { kind: AreaKind; outlines: MapOutlines; areas:
     const index = classes.findIndex(([, to]) => v <= to);
     return classColour(index === -1 ? classes.length - 1 : index, classes.length);
   };
-  const label = AREA_KIND_LABELS[p.kind].plural.toLowerCase();
-  const what = p.measure === 'count' ? 'signatures' : 'signatures per 100,000 people';
+  const label = areaKindLabel(p.kind).lower;
+  const what = p.measure === 'count' ? t('stats.what_count') : t('stats.what_per_100k');
   const legendY = 20;
   return (
     <svg xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${p.outlines.width} ${p.outlines.height}`} role="img" aria-labelledby="map-title map-desc" class="map">
-      <title id="map-title">{`Map of ${what} by ${label}`}</title>
-      <desc id="map-desc">{`Darker areas have more ${what}. The table of ${label} gives the figures.`}</desc>
+      <title id="map-title">{t('stats.map_title', { what, areas: label })}</title>
+      <desc id="map-desc">{t('stats.map_desc', { what, areas: label })}</desc>
       <defs>
         <pattern id="no-data" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
           <rect width="6" height="6" fill="#ffffff" />
@@ -146,7 +147,7 @@ export const ChoroplethMap = (p: { kind: AreaKind; outlines: MapOutlines; areas:
           const name = area?.name ?? p.outlines.names.get(code) ?? code;
           return (
             <path d={d} fill={colour(v)} data-code={code}>
-              <title>{`${name}: ${v === null ? 'population not known' : formatValue(v, p.measure)}`}</title>
+              <title>{`${name}: ${v === null ? t('stats.population_unknown') : formatValue(v, p.measure)}`}</title>
             </path>
           );
         })}
@@ -159,7 +160,7 @@ export const ChoroplethMap = (p: { kind: AreaKind; outlines: MapOutlines; areas:
           </g>
         ))}
         <rect x="8" y={legendY + classes.length * 18} width="14" height="14" fill={NO_SIGNATURES} stroke="#505a5f" stroke-width="0.5" />
-        <text x="28" y={legendY + classes.length * 18 + 11}>None</text>
+        <text x="28" y={legendY + classes.length * 18 + 11}>{t('stats.none')}</text>
       </g>
     </svg>
   );
@@ -173,10 +174,10 @@ export const RankedBars = (p: { kind: AreaKind; areas: AreaCount[]; limit?: numb
   const row = 24;
   const labelWidth = 220;
   const max = top[0]!.count;
-  const label = AREA_KIND_LABELS[p.kind].plural.toLowerCase();
+  const label = areaKindLabel(p.kind).lower;
   return (
     <svg xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${width} ${top.length * row + 8}`} role="img" aria-labelledby="bars-title" class="chart">
-      <title id="bars-title">{`The ${top.length} ${label} with the most signatures`}</title>
+      <title id="bars-title">{t('stats.bars_title', { n: formatNumber(top.length), areas: label })}</title>
       {top.map((a, i) => {
         const w = Math.max(1, ((width - labelWidth - 80) * a.count) / max);
         return (

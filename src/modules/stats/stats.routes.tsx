@@ -1,3 +1,6 @@
+import { currentLanguage, currentLocale, t } from '../../i18n/i18n.ts';
+import { countryName } from '../../lib/countries.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,7 +17,7 @@ import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import { CumulativeChart, PeriodChart, periodLabel } from './stats.charts.tsx';
 import { ChoroplethMap, RankedBars, type MapMeasure } from './stats.map.tsx';
-import { AREA_KIND_LABELS, AREA_KINDS, defaultAreaKind, type AreaCount, type AreaKind } from './stats.service.ts';
+import { areaKindLabel, AREA_KINDS, defaultAreaKind, type AreaCount, type AreaKind } from './stats.service.ts';
 
 const AreaCountOutput = z.object({
   code: z.string(),
@@ -51,18 +54,18 @@ const AreaTable = (p: { id: string; title: string; column: string; rows: AreaCou
     <section aria-labelledby={`${p.id}-title`}>
       <h3 id={`${p.id}-title`}>{p.title}</h3>
       {p.rows.length === 0 ? (
-        <p>None yet.</p>
+        <p>{t('stats.none_yet')}</p>
       ) : (
         <table class="table">
           <thead>
             <tr>
               <th scope="col">{p.column}</th>
               <th scope="col" class="num">
-                Signatures
+                {t('petition.signatures')}
               </th>
               {perHead ? (
                 <th scope="col" class="num">
-                  Per 100,000 people
+                  {t('stats.per_100k_people')}
                 </th>
               ) : null}
             </tr>
@@ -72,13 +75,13 @@ const AreaTable = (p: { id: string; title: string; column: string; rows: AreaCou
               <tr>
                 <td>{r.code === r.name ? r.name : `${r.name} (${r.code})`}</td>
                 <td class="num">{formatNumber(r.count)}</td>
-                {perHead ? <td class="num">{r.per_100k === null ? '–' : r.per_100k.toLocaleString('en-GB')}</td> : null}
+                {perHead ? <td class="num">{r.per_100k === null ? '–' : r.per_100k.toLocaleString(currentLocale())}</td> : null}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {p.rows.length > 50 ? <p class="meta">The top 50 of {formatNumber(p.rows.length)}; the CSV has them all.</p> : null}
+      {p.rows.length > 50 ? <p class="meta">{t('stats.top_50', { n: formatNumber(p.rows.length) })}</p> : null}
     </section>
   );
 };
@@ -126,42 +129,42 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
       return `${statsPath(petition, '/stats')}?${params}`;
     };
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={`Where and when people signed: ${petition.title}`}>
+      <Layout ctx={await pageContext(ctx, request, reply)} title={t('stats.page_title', { title: petitionText(petition).title })}>
         <p>
-          <a href={statsPath(petition)}>← {petition.title}</a>
+          <a href={statsPath(petition)}>← {petitionText(petition).title}</a>
         </p>
-        <h1>Where and when people signed</h1>
+        <h1>{t('petition.where_and_when')}</h1>
         <p>
-          {formatNumber(s.signature_count)} confirmed {s.signature_count === 1 ? 'signature' : 'signatures'}. Figures are counts only; places and times are
-          updated every few seconds. Download the figures as <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>CSV</a> or{' '}
+          {t('stats.confirmed', { count: s.signature_count, n: formatNumber(s.signature_count) })} {t('stats.download')}{' '}
+          <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>CSV</a> {t('stats.or')}{' '}
           <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats`}>JSON</a>.
         </p>
 
-        <h2 id="where">Where</h2>
+        <h2 id="where">{t('stats.where')}</h2>
         {kinds.length > 1 ? (
-          <nav aria-label="Kind of area" class="view-choices">
-            <span>Show by: </span>
+          <nav aria-label={t('stats.kind_of_area')} class="view-choices">
+            <span>{t('stats.show_by')} </span>
             {kinds.map((k) =>
               k === kind ? (
-                <strong aria-current="true">{AREA_KIND_LABELS[k].plural}</strong>
+                <strong aria-current="true">{areaKindLabel(k).plural}</strong>
               ) : (
-                <a href={`${link({ map: k, measure: 'count' })}#where`}>{AREA_KIND_LABELS[k].plural}</a>
+                <a href={`${link({ map: k, measure: 'count' })}#where`}>{areaKindLabel(k).plural}</a>
               ),
             )}
           </nav>
         ) : null}
         {perHeadKnown ? (
-          <nav aria-label="Measure" class="view-choices">
-            <span>Shade by: </span>
-            {measure === 'count' ? <strong aria-current="true">Signatures</strong> : <a href={`${link({ measure: 'count' })}#where`}>Signatures</a>}
+          <nav aria-label={t('stats.measure')} class="view-choices">
+            <span>{t('stats.shade_by')} </span>
+            {measure === 'count' ? <strong aria-current="true">{t('petition.signatures')}</strong> : <a href={`${link({ measure: 'count' })}#where`}>{t('petition.signatures')}</a>}
             {measure === 'per_100k' ? (
-              <strong aria-current="true">Signatures per 100,000 people</strong>
+              <strong aria-current="true">{t('stats.signatures_per_100k')}</strong>
             ) : (
-              <a href={`${link({ measure: 'per_100k' })}#where`}>Signatures per 100,000 people</a>
+              <a href={`${link({ measure: 'per_100k' })}#where`}>{t('stats.signatures_per_100k')}</a>
             )}
           </nav>
         ) : null}
-        {areas.length === 0 && s.by_country.length === 0 ? <p>No confirmed signatures yet.</p> : null}
+        {areas.length === 0 && s.by_country.length === 0 ? <p>{t('stats.no_signatures')}</p> : null}
         <div class="map-layout">
           {outlines ? (
             <figure class="map-figure">
@@ -173,18 +176,23 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
             </figure>
           ) : null}
           <div class="home-lists">
-            <AreaTable id="areas" title={AREA_KIND_LABELS[kind].plural} column={AREA_KIND_LABELS[kind].singular} rows={measure === 'per_100k' ? [...areas].sort((a, b) => (b.per_100k ?? -1) - (a.per_100k ?? -1)) : areas} />
-            <AreaTable id="countries" title="Countries" column="Country" rows={s.by_country.map((c) => ({ ...c, population: null, per_100k: null }))} />
+            <AreaTable id="areas" title={areaKindLabel(kind).plural} column={areaKindLabel(kind).singular} rows={measure === 'per_100k' ? [...areas].sort((a, b) => (b.per_100k ?? -1) - (a.per_100k ?? -1)) : areas} />
+            <AreaTable
+              id="countries"
+              title={t('stats.countries')}
+              column={t('sign.country')}
+              rows={s.by_country.map((c) => ({ ...c, name: countryName(c.code, currentLanguage()), population: null, per_100k: null }))}
+            />
           </div>
         </div>
 
-        <h2 id="when">When</h2>
+        <h2 id="when">{t('stats.when')}</h2>
         {s.timeline.length > 0 ? (
           <>
-            <nav aria-label="Time period" class="view-choices">
-              <span>Count per: </span>
-              {s.resolution === 'hour' ? <strong aria-current="true">hour (UTC)</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>hour (UTC)</a>}
-              {s.resolution === 'day' ? <strong aria-current="true">day</strong> : <a href={`${link({ resolution: 'day' })}#when`}>day</a>}
+            <nav aria-label={t('stats.time_period')} class="view-choices">
+              <span>{t('stats.count_per')} </span>
+              {s.resolution === 'hour' ? <strong aria-current="true">{t('stats.hour_utc')}</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>{t('stats.hour_utc')}</a>}
+              {s.resolution === 'day' ? <strong aria-current="true">{t('stats.day')}</strong> : <a href={`${link({ resolution: 'day' })}#when`}>{t('stats.day')}</a>}
             </nav>
             <figure class="chart-figure">
               <CumulativeChart stats={s} milestones={reached.filter((m) => m.kind === 'count')} />
@@ -193,16 +201,16 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
               <PeriodChart stats={s} />
             </figure>
             <details>
-              <summary>The figures in the charts</summary>
+              <summary>{t('stats.figures')}</summary>
               <table class="table">
                 <thead>
                   <tr>
-                    <th scope="col">{s.resolution === 'hour' ? 'Hour (UTC)' : 'Day'}</th>
+                    <th scope="col">{s.resolution === 'hour' ? t('stats.hour_column') : t('stats.day_column')}</th>
                     <th scope="col" class="num">
-                      Signatures
+                      {t('petition.signatures')}
                     </th>
                     <th scope="col" class="num">
-                      Running total
+                      {t('stats.running_total')}
                     </th>
                   </tr>
                 </thead>
@@ -221,7 +229,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
             </details>
           </>
         ) : (
-          <p>No confirmed signatures yet.</p>
+          <p>{t('stats.no_signatures')}</p>
         )}
       </Layout>
     );

@@ -1,4 +1,5 @@
 import { countryName } from '../../lib/countries.ts';
+import { t } from '../../i18n/i18n.ts';
 import { BUILT_IN_AREA_NAMES, POSTCODE_AREAS, postcodeAreaOf } from '../../lib/postcode-areas.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -32,14 +33,10 @@ export interface PetitionStats {
 }
 
 /** Human names for each kind of area. */
-export const AREA_KIND_LABELS: Record<AreaKind, { plural: string; singular: string }> = {
-  postcode_area: { plural: 'Postcode areas', singular: 'Postcode area' },
-  postcode_district: { plural: 'Postcode districts', singular: 'Postcode district' },
-  constituency: { plural: 'Constituencies', singular: 'Constituency' },
-  local_authority: { plural: 'Local authorities', singular: 'Local authority' },
-  ward: { plural: 'Wards', singular: 'Ward' },
-  region: { plural: 'Regions and nations', singular: 'Region or nation' },
-};
+/** What a kind of area is called in the current language ("Constituencies", "Etholaethau"). */
+export function areaKindLabel(kind: AreaKind): { plural: string; singular: string; lower: string } {
+  return { plural: t(`areas.${kind}.plural`), singular: t(`areas.${kind}.singular`), lower: t(`areas.${kind}.lower`) };
+}
 
 const CACHE_MS = 5_000;
 

@@ -1,5 +1,7 @@
 import { formatNumber } from '../../views/components.tsx';
-import { AREA_KIND_LABELS, type AreaKind, type PetitionStats } from './stats.service.ts';
+import { areaKindLabel, type AreaKind, type PetitionStats } from './stats.service.ts';
+import { currentLanguage, t } from '../../i18n/i18n.ts';
+import { countryName } from '../../lib/countries.ts';
 
 /**
  * The petition page's summary of where signatures come from: the map when boundaries exist, the
@@ -12,22 +14,22 @@ export const WhereSignersAre = (p: { slug: string; stats: PetitionStats; kind: A
   const base = `/petitions/${encodeURIComponent(p.slug)}`;
   return (
     <section aria-labelledby="where-title" class="where-signers">
-      <h2 id="where-title">Where signers are</h2>
+      <h2 id="where-title">{t('where.heading')}</h2>
       {p.map ? (
         <p class="map-thumbnail">
           <a href={`${base}/stats?map=${p.kind}#where`}>
-            <img src={`${base}/map.svg?map=${p.kind}`} width="210" height="310" alt={`Map of signatures by ${AREA_KIND_LABELS[p.kind].plural.toLowerCase()}; the table gives the top five.`} />
+            <img src={`${base}/map.svg?map=${p.kind}`} width="210" height="310" alt={t('where.map_alt', { areas: areaKindLabel(p.kind).lower })} />
           </a>
         </p>
       ) : null}
       {areas.length > 0 ? (
       <table class="table">
-        <caption class="visually-hidden">Areas and countries with the most signatures</caption>
+        <caption class="visually-hidden">{t('where.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">{AREA_KIND_LABELS[p.kind].singular}</th>
+            <th scope="col">{areaKindLabel(p.kind).singular}</th>
             <th scope="col" class="num">
-              Signatures
+              {t('petition.signatures')}
             </th>
           </tr>
         </thead>
@@ -43,12 +45,13 @@ export const WhereSignersAre = (p: { slug: string; stats: PetitionStats; kind: A
       ) : null}
       {countries.length > 1 ? (
         <p class="meta">
-          Countries: {countries.map((c) => `${c.name} ${formatNumber(c.count)}`).join(', ')}
-          {p.stats.by_country.length > countries.length ? ' and more' : ''}.
+          {t(p.stats.by_country.length > countries.length ? 'where.countries_more' : 'where.countries', {
+            list: countries.map((c) => `${countryName(c.code, currentLanguage())} ${formatNumber(c.count)}`).join(', '),
+          })}
         </p>
       ) : null}
       <p>
-        <a href={`${base}/stats`}>All the figures: every area, and signatures over time</a>
+        <a href={`${base}/stats`}>{t('where.all_figures')}</a>
       </p>
     </section>
   );

@@ -11,6 +11,8 @@ import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { UpdateWithEmail } from './updates.service.ts';
+import { t } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 
 const base = (petition: Pick<Petition, 'slug'>) => `/petitions/${encodeURIComponent(petition.slug)}`;
 
@@ -19,8 +21,8 @@ export const EmailProgress = ({ update }: { update: UpdateWithEmail }) =>
   update.email ? (
     <p class="meta email-progress">
       {update.email.finishedAt
-        ? `Emailed to ${formatNumber(update.email.sent)} ${update.email.sent === 1 ? 'signer' : 'signers'}.`
-        : `Emailing signers: ${formatNumber(update.email.sent)} of ${formatNumber(update.email.total)} sent so far.`}
+        ? t('updates.emailed', { count: update.email.sent, n: formatNumber(update.email.sent) })
+        : t('updates.emailing', { sent: formatNumber(update.email.sent), total: formatNumber(update.email.total) })}
     </p>
   ) : null;
 
@@ -29,15 +31,15 @@ export const UpdatesSection = (p: { petition: Petition; updates: UpdateWithEmail
   if (p.updates.length === 0 && !p.canPost) return null;
   return (
     <section aria-labelledby="updates-title" class="updates">
-      <h2 id="updates-title">Updates</h2>
+      <h2 id="updates-title">{t('updates.heading')}</h2>
       {p.canPost ? (
         <p>
           <a class="button button-secondary" href={`${base(p.petition)}/updates/new`}>
-            Post an update
+            {t('updates.post')}
           </a>
         </p>
       ) : null}
-      {p.updates.length === 0 ? <p>No updates yet.</p> : null}
+      {p.updates.length === 0 ? <p>{t('updates.none')}</p> : null}
       <ol class="update-list">
         {p.updates.map((u) => (
           <li>
@@ -51,7 +53,7 @@ export const UpdatesSection = (p: { petition: Petition; updates: UpdateWithEmail
         ))}
       </ol>
       <p>
-        <a href={`${base(p.petition)}/feed.atom`}>Follow the updates (Atom feed)</a>
+        <a href={`${base(p.petition)}/feed.atom`}>{t('updates.feed')}</a>
       </p>
     </section>
   );
@@ -113,9 +115,9 @@ const UpdateForm = (p: {
 );
 
 const UpdatePage = (p: { ctx: PageContext; petition: Petition; update: UpdateWithEmail; canEdit: boolean; timeZone: string; url: string }) => (
-  <Layout ctx={p.ctx} title={`${p.update.title} – ${p.petition.title}`} description={markdownExcerpt(p.update.body, 200)} canonicalUrl={p.url}>
+  <Layout ctx={p.ctx} title={`${p.update.title} – ${petitionText(p.petition).title}`} description={markdownExcerpt(p.update.body, 200)} canonicalUrl={p.url}>
     <p>
-      <a href={base(p.petition)}>← {p.petition.title}</a>
+      <a href={base(p.petition)}>← {petitionText(p.petition).title}</a>
     </p>
     <article class="update">
       <h1>{p.update.title}</h1>
@@ -130,12 +132,12 @@ const UpdatePage = (p: { ctx: PageContext; petition: Petition; update: UpdateWit
           <EmailProgress update={p.update} />
           <div class="actions">
             <a class="button button-secondary" href={`${base(p.petition)}/updates/${p.update.id}/edit`}>
-              Edit
+              {t('petition.team.edit')}
             </a>
             <form method="post" action={`${base(p.petition)}/updates/${p.update.id}/delete`} class="inline-action">
               <CsrfField token={p.ctx.csrfToken} />
               <button type="submit" class="button button-secondary">
-                Delete
+                {t('updates.delete')}
               </button>
             </form>
           </div>
