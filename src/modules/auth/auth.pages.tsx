@@ -1,3 +1,4 @@
+import { t } from '../../i18n/i18n.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
@@ -16,37 +17,37 @@ export function safeNextPath(next: unknown): string {
 const ACCOUNT_RATE_LIMIT = { max: 10, timeWindow: '1 minute' };
 
 const LoginPage = (p: { ctx: PageContext; email: string; next: string; error?: string }) => (
-  <Layout ctx={p.ctx} title="Sign in">
-    <h1>Sign in</h1>
-    <p>Campaigners and moderators sign in here. You do not need an account to sign a petition.</p>
+  <Layout ctx={p.ctx} title={t('layout.sign_in')}>
+    <h1>{t('layout.sign_in')}</h1>
+    <p>{t('auth.login_intro')}</p>
     {p.error ? <ErrorSummary errors={{ email: p.error }} labels={{}} /> : null}
     <form method="post" action="/login" novalidate>
       <CsrfField token={p.ctx.csrfToken} />
       <input type="hidden" name="next" value={p.next} />
-      <TextField name="email" label="Email address" type="email" autocomplete="email" value={p.email} error={p.error} required />
-      <TextField name="password" label="Password" type="password" autocomplete="current-password" required />
+      <TextField name="email" label={t('sign.email')} type="email" autocomplete="email" value={p.email} error={p.error} required />
+      <TextField name="password" label={t('auth.password')} type="password" autocomplete="current-password" required />
       <button type="submit" class="button button-primary">
-        Sign in
+        {t('layout.sign_in')}
       </button>
     </form>
     <p>
-      <a href="/password/forgot">Forgotten your password?</a> · New here? <a href="/signup">Create an account</a>
+      <a href="/password/forgot">{t('auth.forgotten')}</a> · {t('auth.new_here')} <a href="/signup">{t('auth.create_account')}</a>
     </p>
   </Layout>
 );
 
 const SignUpPage = (p: { ctx: PageContext; values: Record<string, string>; errors: FieldErrors }) => (
-  <Layout ctx={p.ctx} title="Create an account">
-    <h1>Create an account</h1>
-    <p>An account lets you start petitions and run them with your team. To sign a petition, you do not need one.</p>
-    <ErrorSummary errors={p.errors} labels={{ name: 'Name', email: 'Email address', password: 'Password' }} />
+  <Layout ctx={p.ctx} title={t('auth.create_account')}>
+    <h1>{t('auth.create_account')}</h1>
+    <p>{t('auth.signup_intro')}</p>
+    <ErrorSummary errors={p.errors} labels={{ name: t('auth.name'), email: t('sign.email'), password: t('auth.password') }} />
     <form method="post" action="/signup" novalidate>
       <CsrfField token={p.ctx.csrfToken} />
-      <TextField name="name" label="Your name" autocomplete="name" value={p.values.name} error={p.errors.name} maxlength={100} required />
-      <TextField name="email" label="Email address" hint="We will send you a link to confirm it." type="email" autocomplete="email" value={p.values.email} error={p.errors.email} required />
-      <TextField name="password" label="Password" hint={`At least ${MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.`} type="password" autocomplete="new-password" error={p.errors.password} required />
+      <TextField name="name" label={t('auth.your_name')} autocomplete="name" value={p.values.name} error={p.errors.name} maxlength={100} required />
+      <TextField name="email" label={t('sign.email')} hint={t('auth.email_hint')} type="email" autocomplete="email" value={p.values.email} error={p.errors.email} required />
+      <TextField name="password" label={t('auth.password')} hint={t('auth.password_hint', { n: MIN_PASSWORD_LENGTH })} type="password" autocomplete="new-password" error={p.errors.password} required />
       <button type="submit" class="button button-primary">
-        Create account
+        {t('auth.create_button')}
       </button>
     </form>
   </Layout>
@@ -67,30 +68,30 @@ const MessagePage = (p: { ctx: PageContext; title: string; lines: string[]; link
 );
 
 const ForgotPage = (p: { ctx: PageContext; email: string; error?: string }) => (
-  <Layout ctx={p.ctx} title="Reset your password">
-    <h1>Reset your password</h1>
-    <p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+  <Layout ctx={p.ctx} title={t('auth.reset_title')}>
+    <h1>{t('auth.reset_title')}</h1>
+    <p>{t('auth.reset_intro')}</p>
     {p.error ? <ErrorSummary errors={{ email: p.error }} labels={{}} /> : null}
     <form method="post" action="/password/forgot" novalidate>
       <CsrfField token={p.ctx.csrfToken} />
-      <TextField name="email" label="Email address" type="email" autocomplete="email" value={p.email} error={p.error} required />
+      <TextField name="email" label={t('sign.email')} type="email" autocomplete="email" value={p.email} error={p.error} required />
       <button type="submit" class="button button-primary">
-        Send me a link
+        {t('auth.send_link')}
       </button>
     </form>
   </Layout>
 );
 
 const ResetPage = (p: { ctx: PageContext; token: string; error?: string }) => (
-  <Layout ctx={p.ctx} title="Choose a new password">
-    <h1>Choose a new password</h1>
+  <Layout ctx={p.ctx} title={t('auth.new_password_title')}>
+    <h1>{t('auth.new_password_title')}</h1>
     {p.error ? <ErrorSummary errors={{ password: p.error }} labels={{}} /> : null}
     <form method="post" action="/password/reset" novalidate>
       <CsrfField token={p.ctx.csrfToken} />
       <input type="hidden" name="token" value={p.token} />
-      <TextField name="password" label="New password" hint={`At least ${MIN_PASSWORD_LENGTH} characters.`} type="password" autocomplete="new-password" error={p.error} required />
+      <TextField name="password" label={t('auth.new_password')} hint={t('auth.new_password_hint', { n: MIN_PASSWORD_LENGTH })} type="password" autocomplete="new-password" error={p.error} required />
       <button type="submit" class="button button-primary">
-        Save password and sign in
+        {t('auth.save_password')}
       </button>
     </form>
   </Layout>
@@ -130,9 +131,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     }
     if (result.status === 'unconfirmed') {
       await users.resendConfirmation(result.user);
-      return message(request, reply, 'Confirm your email address first', [
-        'Your account is not active until you follow the link we emailed you. We have just sent a new one.',
-      ], undefined, 403);
+      return message(request, reply, t('auth.confirm_first'), [t('auth.confirm_first_detail')], undefined, 403);
     }
     await signIn(ctx, request, reply, result.user);
     return reply.redirect(next, 303);
@@ -150,9 +149,9 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     if (!user) return reply;
     await auth.endAllSessions(user);
     clearSessionCookie(reply);
-    return message(request, reply, 'Signed out everywhere', ['You are now signed out on every device, including this one.'], {
+    return message(request, reply, t('auth.signed_out_everywhere'), [t('auth.signed_out_everywhere_detail')], {
       href: '/login',
-      label: 'Sign in again',
+      label: t('auth.sign_in_again'),
     });
   });
 
@@ -168,19 +167,16 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       return sendPage(reply, SignUpPage({ ctx: await pageContext(ctx, request, reply), values, errors: err.fields }), 422);
     }
-    return message(request, reply, 'Check your email', [
-      'We have sent you an email. Follow the link in it to confirm your address and finish creating your account.',
-      'No email after a few minutes? Check your spam folder.',
-    ]);
+    return message(request, reply, t('signed.check_email'), [t('auth.check_email_signup'), t('auth.check_spam')]);
   });
 
   app.get('/account/confirm', async (request, reply) => {
     const { token } = request.query as { token?: unknown };
     const user = await users.confirmEmail(typeof token === 'string' ? token : '');
     await signIn(ctx, request, reply, user);
-    return message(request, reply, 'Your email address is confirmed', ['Your account is ready. You are signed in.'], {
+    return message(request, reply, t('auth.confirmed'), [t('auth.confirmed_detail')], {
       href: '/petitions/new',
-      label: 'Start a petition',
+      label: t('layout.start_petition'),
     });
   });
 
@@ -196,9 +192,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       return sendPage(reply, ForgotPage({ ctx: await pageContext(ctx, request, reply), email, error: err.fields.email ?? err.message }), 422);
     }
-    return message(request, reply, 'Check your email', [
-      'If an account uses that address, we have sent it a link to choose a new password. The link works for an hour.',
-    ]);
+    return message(request, reply, t('signed.check_email'), [t('auth.check_email_reset')]);
   });
 
   app.get('/password/reset', async (request, reply) => {

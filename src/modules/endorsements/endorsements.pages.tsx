@@ -1,3 +1,5 @@
+import { t } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
@@ -127,20 +129,19 @@ const ManagePage = (p: {
 };
 
 const EndorsePage = (p: { ctx: PageContext; petition: Petition; endorsement: Endorsement; token: string; values: Record<string, string>; errors: FieldErrors }) => (
-  <Layout ctx={p.ctx} title="Support this petition">
-    <h1>Will you support “{p.petition.title}”?</h1>
+  <Layout ctx={p.ctx} title={t('sign.support_button')}>
+    <h1>{t('endorse.heading', { title: petitionText(p.petition).title })}</h1>
     <p>
-      You are invited to endorse this petition as {p.endorsement.name}
-      {p.endorsement.organisation ? `, ${p.endorsement.organisation}` : ''}.{' '}
-      <a href={base(p.petition)}>Read the petition</a>.
+      {t('endorse.invited', { as: p.endorsement.organisation ? `${p.endorsement.name}, ${p.endorsement.organisation}` : p.endorsement.name })}{' '}
+      <a href={base(p.petition)}>{t('endorse.read')}</a>.
     </p>
-    <ErrorSummary errors={p.errors} labels={LABELS} />
+    <ErrorSummary errors={p.errors} labels={{ quote: t('endorse.quote'), url: t('endorse.url') }} />
     <form method="post" action={`/endorse/${encodeURIComponent(p.token)}`} novalidate>
       <CsrfField token={p.ctx.csrfToken} />
-      <TextArea name="quote" label="Your statement of support" hint="Published with your name. Up to 600 characters." rows={4} value={p.values.quote} error={p.errors.quote} maxlength={600} required />
-      <TextField name="url" label="Web address (optional)" type="url" value={p.values.url} error={p.errors.url} maxlength={500} />
+      <TextArea name="quote" label={t('endorse.quote')} hint={t('endorse.quote_hint')} rows={4} value={p.values.quote} error={p.errors.quote} maxlength={600} required />
+      <TextField name="url" label={t('endorse.url')} type="url" value={p.values.url} error={p.errors.url} maxlength={500} />
       <button type="submit" class="button button-primary">
-        Publish my support
+        {t('endorse.publish')}
       </button>
     </form>
   </Layout>

@@ -1,3 +1,4 @@
+import { t } from '../../i18n/i18n.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { Layout } from '../../views/layout.tsx';
@@ -14,17 +15,17 @@ export function registerUnsubscribePages(app: FastifyInstance, ctx: AppContext):
     const { token } = request.params as { token: string };
     const valid = ctx.services.broadcasts.unsubscribeTokens.verify(token) !== null;
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Unsubscribe">
-        <h1>Stop emails about this campaign</h1>
+      <Layout ctx={await pageContext(ctx, request, reply)} title={t('unsubscribe.title')}>
+        <h1>{t('unsubscribe.heading')}</h1>
         {valid ? (
           <form method="post" action={`/unsubscribe/${encodeURIComponent(token)}`}>
-            <p>You will no longer receive updates about this petition. Your signature still counts.</p>
+            <p>{t('unsubscribe.explain')}</p>
             <button type="submit" class="button button-primary">
-              Unsubscribe
+              {t('unsubscribe.button')}
             </button>
           </form>
         ) : (
-          <p>This unsubscribe link is not valid. Check that you copied the whole link from the email.</p>
+          <p>{t('unsubscribe.invalid')}</p>
         )}
       </Layout>
     );
@@ -35,15 +36,9 @@ export function registerUnsubscribePages(app: FastifyInstance, ctx: AppContext):
     const { token } = request.params as { token: string };
     const petition = await ctx.services.broadcasts.unsubscribe(token);
     const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Unsubscribed">
-        <h1>{petition ? 'You are unsubscribed' : 'This link is not valid'}</h1>
-        {petition ? (
-          <p>
-            You will not receive more emails about “{petition.title}”. Your signature still counts.
-          </p>
-        ) : (
-          <p>Check that you copied the whole link from the email.</p>
-        )}
+      <Layout ctx={await pageContext(ctx, request, reply)} title={t('unsubscribe.done_title')}>
+        <h1>{petition ? t('unsubscribe.done') : t('unsubscribe.link_invalid')}</h1>
+        {petition ? <p>{t('unsubscribe.done_detail', { title: petition.title })}</p> : <p>{t('unsubscribe.check_link')}</p>}
       </Layout>
     );
     return sendPage(reply.header('cache-control', 'no-store'), page, petition ? 200 : 404);
