@@ -52,9 +52,19 @@ void i18n.init({
 declare module '@fastify/request-context' {
   interface RequestContextData {
     language: Language;
-    /** The visitor chose the language (switch or cookie): a petition's own default does not override it. */
-    languageChosen: boolean;
+    /**
+     * Where the language came from: the visitor's choice (switch or cookie, never overridden), their
+     * browser (Accept-Language), or the site default (a petition's own language replaces it).
+     */
+    languageSource: LanguageSource;
   }
+}
+
+export type LanguageSource = 'chosen' | 'browser' | 'default';
+
+/** Where the current request's language came from ('default' outside requests). */
+export function languageSource(): LanguageSource {
+  return requestContext.get('languageSource') ?? 'default';
 }
 
 /** Work done for one reader outside a request (an email to a signer) runs in that reader's language. */
@@ -68,6 +78,15 @@ export function currentLanguage(): Language {
 /** Runs `fn` with everything it produces (text, dates, numbers) in `language`. */
 export function withLanguage<T>(language: Language, fn: () => T): T {
   return languageOverride.run(language, fn);
+}
+
+/**
+ * A link for an email in the current language: Welsh links carry "lang=cy" so the page opens in
+ * the email's language (and remembers it); English links stay as they are.
+ */
+export function localisedUrl(url: string, language: Language = currentLanguage()): string {
+  if (language === 'en') return url;
+  return `${url}${url.includes('?') ? '&' : '?'}lang=${language}`;
 }
 
 /** The locale of the current language, for Intl formatters. */
@@ -126,11 +145,7 @@ export function languageFromAcceptLanguage(header: string | undefined): Language
   return isLanguage(found) ? found : null;
 }
 
-/**
- * Sets the language for the rest of the request, unless the visitor chose one: used where a
- * petition has its own default language (a Welsh petition opens in Welsh).
- */
-export function preferLanguage(language: Language | null | undefined): void {
-  if (!language || requestContext.get('languageChosen')) return;
+/** Sets the language for the rest of the request (a petition's own language; see openInPetitionLanguage). */
+export function preferLanguage(language: Language): void {
   requestContext.set('language', language);
 }

@@ -10,22 +10,25 @@ export const LANGUAGE_COOKIE = 'undersign_lang';
  * cookie, then a petition's own default (see preferLanguage), then Accept-Language, then English.
  */
 export async function registerLanguage(app: FastifyInstance, options: { secure: boolean; defaultLanguage: Language }): Promise<void> {
-  await app.register(fastifyRequestContext, { defaultStoreValues: { language: options.defaultLanguage, languageChosen: false } });
+  await app.register(fastifyRequestContext, { defaultStoreValues: { language: options.defaultLanguage, languageSource: 'default' } });
   app.addHook('onRequest', async (request, reply) => {
     const asked = (request.query as { lang?: unknown } | undefined)?.lang;
     const remembered = request.cookies[LANGUAGE_COOKIE];
     if (isLanguage(asked)) {
       request.requestContext.set('language', asked);
-      request.requestContext.set('languageChosen', true);
+      request.requestContext.set('languageSource', 'chosen');
       if (asked !== remembered) {
         reply.setCookie(LANGUAGE_COOKIE, asked, { path: '/', sameSite: 'lax', httpOnly: true, secure: options.secure, maxAge: 365 * 86_400 });
       }
     } else if (isLanguage(remembered)) {
       request.requestContext.set('language', remembered);
-      request.requestContext.set('languageChosen', true);
+      request.requestContext.set('languageSource', 'chosen');
     } else {
       const accepted = languageFromAcceptLanguage(request.headers['accept-language']);
-      if (accepted) request.requestContext.set('language', accepted);
+      if (accepted) {
+        request.requestContext.set('language', accepted);
+        request.requestContext.set('languageSource', 'browser');
+      }
     }
   });
   // Set last, since a petition's own default may have changed the language on the way.

@@ -43,13 +43,34 @@ describe('the public page cache', () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);
     await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
-    assert.ok(t.ctx.services.pageCache.get(petition.slug), 'cached while public');
+    assert.ok(t.ctx.services.pageCache.get(`${petition.slug}:en*`), 'cached while public');
     // Any change made through this process forgets the page at once (others within a second).
     const session = await signedInSession(t.app, moderator.email);
     await session.get(`/petitions/${petition.slug}`);
     assert.equal((await session.post(`/petitions/${petition.slug}/hide`, { reason: 'A court order' })).statusCode, 303);
     assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).statusCode, 404);
-    assert.equal(t.ctx.services.pageCache.get(petition.slug), null);
+    assert.equal(t.ctx.services.pageCache.get(`${petition.slug}:en*`), null);
+  });
+
+  it('keeps one page per language, so no visitor gets a page in the other language', async () => {
+    const translation = { title: 'Cadwch yr uned masnachu pobl ar agor', action: 'Peidiwch â chau’r uned arbenigol.', background: 'Mae’r uned wedi helpu i garcharu masnachwyr.' };
+    const { petition } = await createPetition(t.ctx, { input: { translation } });
+    const get = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}`, headers });
+    for (let round = 0; round < 2; round++) {
+      const welsh = await get({ 'accept-language': 'cy-GB,cy;q=0.9' });
+      assert.match(welsh.body, /<html lang="cy">/);
+      assert.match(welsh.body, /Llofnodi’r ddeiseb hon/);
+      assert.match(welsh.body, /<h1>Cadwch yr uned masnachu pobl ar agor<\/h1>/);
+      assert.equal(welsh.headers['content-language'], 'cy');
+      const english = await get({ 'accept-language': 'en-GB' });
+      assert.match(english.body, /<html lang="en-GB">/);
+      assert.match(english.body, /Sign this petition/);
+      const chosen = await get({ 'accept-language': 'en-GB', cookie: 'undersign_lang=cy' });
+      assert.match(chosen.body, /Llofnodi’r ddeiseb hon/, 'a chosen language beats the browser’s');
+    }
+    assert.ok(t.ctx.services.pageCache.get(`${petition.slug}:cy~`));
+    assert.ok(t.ctx.services.pageCache.get(`${petition.slug}:en~`));
+    assert.ok(t.ctx.services.pageCache.get(`${petition.slug}:cy`));
   });
 });
 

@@ -1,5 +1,4 @@
-import { requestContext } from '@fastify/request-context';
-import { currentLanguage, LANGUAGES } from '../i18n/i18n.ts';
+import { currentLanguage, languageSource, LANGUAGES, type LanguageSource } from '../i18n/i18n.ts';
 /**
  * Rendered public pages kept for a moment, so a petition going viral costs one render per
  * interval rather than one per visitor. Each process keeps its own; entries are at most
@@ -38,15 +37,17 @@ export class PublicPageCache {
   }
 }
 
+const SOURCE_MARK: Record<LanguageSource, string> = { chosen: '', browser: '~', default: '*' };
+
 /**
- * The cache key of a page in the visitor's language. A visitor who did not choose a language gets
- * the page in its own default (a petition's language), so chosen and unchosen are kept apart.
+ * The cache key of a page in the visitor's language. How the language was picked is part of the
+ * key: a petition page may open in the petition's own language unless the visitor chose one.
  */
 export function localisedPageKey(name: string): string {
-  return `${name}:${currentLanguage()}${requestContext.get('languageChosen') ? '' : '~'}`;
+  return `${name}:${currentLanguage()}${SOURCE_MARK[languageSource()]}`;
 }
 
 /** Every key {@link localisedPageKey} can give for a page, to forget them all after a change. */
 export function allLocalisedPageKeys(name: string): string[] {
-  return LANGUAGES.flatMap((language) => [`${name}:${language}`, `${name}:${language}~`]);
+  return LANGUAGES.flatMap((language) => Object.values(SOURCE_MARK).map((mark) => `${name}:${language}${mark}`));
 }

@@ -29,7 +29,7 @@ function refererPath(request: FastifyRequest): string {
 const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 422, 429, 500, 503];
 
 export const ErrorPage = ({ ctx, error }: { ctx: PageContext; error: AppError }) => {
-  const title = t(ERROR_STATUSES.includes(error.status) ? `error_page.title_${error.status}` : 'error_page.title_other');
+  const title = t(ERROR_STATUSES.includes(error.status) ? `error_page.title_${error.status}` : 'error_page.title_fallback');
   return (
     <Layout ctx={ctx} title={title}>
       <h1>{title}</h1>

@@ -19,6 +19,8 @@ export interface Recipient {
   signatureId: number;
   name: string;
   email: string;
+  /** The language the signer signed in ('en' or 'cy'). */
+  language: string;
 }
 
 /** Emails to a petition's signers, and the per-recipient record that makes each go out once. */
@@ -82,7 +84,7 @@ export class BroadcastsRepository {
   async nextRecipients(broadcast: { id: number; petitionId: number }, maxSignatureId: number, limit: number): Promise<Recipient[]> {
     const rows = await this.db.kysely
       .selectFrom('signatures')
-      .select(['signatures.id', 'signatures.name', 'signatures.email'])
+      .select(['signatures.id', 'signatures.name', 'signatures.email', 'signatures.language'])
       .where('signatures.petition_id', '=', broadcast.petitionId)
       .where('signatures.status', '=', 'confirmed')
       .where('signatures.contact_opt_in', '=', 1)
@@ -101,7 +103,7 @@ export class BroadcastsRepository {
       .orderBy('signatures.id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ signatureId: r.id, name: r.name, email: r.email }));
+    return rows.map((r) => ({ signatureId: r.id, name: r.name, email: r.email, language: r.language }));
   }
 
   async maxSignatureId(broadcastId: number): Promise<number> {

@@ -1,3 +1,5 @@
+import { isLanguage, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { BroadcastKind } from '../../db/schema.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { renderMarkdown } from '../../lib/markdown.ts';
@@ -134,7 +136,8 @@ export class BroadcastsService {
   private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<void> {
     if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) return;
     try {
-      await this.mailer.send(this.message(broadcast, petition, recipient));
+      // The campaign's words go as written; the greeting, links and footer are in the signer's language.
+      await this.mailer.send(withLanguage(isLanguage(recipient.language) ? recipient.language : 'en', () => this.message(broadcast, petition, recipient)));
     } catch (err) {
       await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
       throw err;
@@ -143,21 +146,12 @@ export class BroadcastsService {
   }
 
   private message(broadcast: Broadcast, petition: Petition, recipient: { signatureId: number; name: string; email: string }) {
-    const unsubscribe = this.unsubscribeUrl(recipient.signatureId);
-    const url = broadcast.updateId ? `${this.petitions.urlFor(petition)}/updates/${broadcast.updateId}` : this.petitions.urlFor(petition);
-    const footer = `You are receiving this because you signed “${petition.title}” and agreed to hear about the campaign.`;
-    const text = [
-      `Dear ${recipient.name},`,
-      '',
-      broadcast.body,
-      '',
-      `Read it online: ${url}`,
-      '',
-      '—',
-      footer,
-      `Unsubscribe with one click: ${unsubscribe}`,
-    ].join('\n');
-    const html = `<p>Dear ${escapeHtml(recipient.name)},</p>${renderMarkdown(broadcast.body)}<p><a href="${escapeHtml(url)}">Read it online</a></p><hr><p style="color:#555;font-size:90%">${escapeHtml(footer)} <a href="${escapeHtml(unsubscribe)}">Unsubscribe</a></p>`;
+    const unsubscribe = localisedUrl(this.unsubscribeUrl(recipient.signatureId));
+    const url = localisedUrl(broadcast.updateId ? `${this.petitions.urlFor(petition)}/updates/${broadcast.updateId}` : this.petitions.urlFor(petition));
+    const footer = t('email.broadcast_footer', { title: petitionText(petition).title });
+    const greeting = t('email.dear', { name: recipient.name });
+    const text = [greeting, '', broadcast.body, '', t('email.read_online_at', { url }), '', '—', footer, t('email.unsubscribe_at', { url: unsubscribe })].join('\n');
+    const html = `<p>${escapeHtml(greeting)}</p>${renderMarkdown(broadcast.body)}<p><a href="${escapeHtml(url)}">${escapeHtml(t('email.read_online'))}</a></p><hr><p style="color:#555;font-size:90%">${escapeHtml(footer)} <a href="${escapeHtml(unsubscribe)}">${escapeHtml(t('unsubscribe.button'))}</a></p>`;
     return {
       to: recipient.email,
       subject: broadcast.subject,

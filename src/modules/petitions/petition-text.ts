@@ -1,4 +1,4 @@
-import { currentLanguage, isLanguage, preferLanguage, type Language } from '../../i18n/i18n.ts';
+import { currentLanguage, isLanguage, languageSource, preferLanguage, type Language } from '../../i18n/i18n.ts';
 
 /** A petition's words in one language. */
 export interface PetitionText {
@@ -41,12 +41,14 @@ export function otherLanguage(language: Language): Language {
 }
 
 /**
- * Shows a petition's pages in a language its text is written in, unless the visitor chose a
- * language: a Welsh-only petition opens in Welsh even for a browser asking for English, while a
- * bilingual petition follows the browser.
+ * Shows a petition's pages in a language its text is written in, unless the visitor chose one:
+ * with no preference a petition opens in its own language; a browser's language is followed when
+ * the petition has its text in it (a Welsh-only petition opens in Welsh for an English browser).
  */
 export function openInPetitionLanguage(petition: Bilingual): void {
+  const source = languageSource();
+  if (source === 'chosen') return;
   const language = currentLanguage();
-  if (language === petition.language || petition.translation?.language === language) return;
+  if (source === 'browser' && (language === petition.language || petition.translation?.language === language)) return;
   preferLanguage(petition.language);
 }

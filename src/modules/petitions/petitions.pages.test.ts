@@ -114,7 +114,7 @@ describeEachDatabase('campaigner web journey: sign in, create, open', (kind) => 
     assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 200, 'now public');
 
     const account = await browser.get('/account');
-    assert.match(textOf(account.body), /Keep the Met human trafficking unit open open owner 0/);
+    assert.match(textOf(account.body), /Keep the Met human trafficking unit open Open Owner 0/);
 
     const reopened = await browser.post(`${url}/open`, {});
     assert.equal(reopened.statusCode, 409);

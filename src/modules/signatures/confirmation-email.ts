@@ -1,5 +1,6 @@
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { MailMessage } from '../../mail/mailer.ts';
+import { localisedUrl, t } from '../../i18n/i18n.ts';
 
 export interface ConfirmationEmailInput {
   siteName: string;
@@ -11,19 +12,22 @@ export interface ConfirmationEmailInput {
   removeUrl: string;
 }
 
-/** The email that asks a signer to confirm their signature (plain text: it reads well everywhere). */
+/**
+ * The email that asks a signer to confirm their signature (plain text: it reads well everywhere),
+ * in the current language: run it inside withLanguage(signer's language).
+ */
 export function confirmationEmail(input: ConfirmationEmailInput): MailMessage {
   return composeEmail({
     to: input.to,
-    subject: `Please confirm your signature: ${truncate(input.petitionTitle)}`,
-    greeting: `Dear ${input.signerName},`,
+    subject: t('email.confirm_subject', { title: truncate(input.petitionTitle) }),
+    greeting: t('email.dear', { name: input.signerName }),
     paragraphs: [
-      `Thank you for signing the petition "${input.petitionTitle}".`,
-      'Your signature will not count until you confirm your email address. Please follow this link:',
-      input.confirmUrl,
-      `You can read the petition at ${input.petitionUrl}`,
-      'If you did not sign this petition, ignore this email: without confirmation, the signature is not counted.',
-      `Changed your mind later? Remove your signature: ${input.removeUrl}`,
+      t('email.confirm_thanks', { title: input.petitionTitle }),
+      t('email.confirm_follow'),
+      localisedUrl(input.confirmUrl),
+      t('email.confirm_read', { url: localisedUrl(input.petitionUrl) }),
+      t('email.confirm_not_you'),
+      t('email.confirm_remove', { url: localisedUrl(input.removeUrl) }),
     ],
     siteName: input.siteName,
   });

@@ -1,3 +1,5 @@
+import { isLanguage, withLanguage } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { PetitionsService } from '../petitions/petitions.service.ts';
@@ -23,16 +25,20 @@ export function signatureJobHandlers(deps: SignatureJobDeps): Record<string, Job
       if (!signature || signature.status !== 'pending') return;
       const petition = await deps.petitions.getById(signature.petition_id);
       if (!petition) return;
+      // In the language the signer used on the form.
+      const language = isLanguage(signature.language) ? signature.language : 'en';
       await deps.mailer.send(
-        confirmationEmail({
-          siteName: deps.siteName,
-          signerName: signature.name,
-          to: signature.email,
-          petitionTitle: petition.title,
-          petitionUrl: deps.petitions.urlFor(petition),
-          confirmUrl: deps.signatures.confirmationUrl(deps.baseUrl, signature.id),
-          removeUrl: deps.signatures.removalUrl(deps.baseUrl, signature.id),
-        }),
+        withLanguage(language, () =>
+          confirmationEmail({
+            siteName: deps.siteName,
+            signerName: signature.name,
+            to: signature.email,
+            petitionTitle: petitionText(petition, language).title,
+            petitionUrl: deps.petitions.urlFor(petition),
+            confirmUrl: deps.signatures.confirmationUrl(deps.baseUrl, signature.id),
+            removeUrl: deps.signatures.removalUrl(deps.baseUrl, signature.id),
+          }),
+        ),
       );
     },
   };
