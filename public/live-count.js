@@ -16,9 +16,19 @@
       return;
     }
     if (typeof count !== 'number' || !number) return;
-    number.textContent = count.toLocaleString('en-GB');
+    var locale = document.documentElement.lang || 'en-GB';
+    number.textContent = count.toLocaleString(locale);
     var word = block.querySelector('[data-signature-word]');
-    if (word) word.textContent = count === 1 ? 'signature' : 'signatures';
+    if (word) {
+      // The page gives the word's plural forms in its own language (Welsh has six).
+      try {
+        var words = JSON.parse(word.getAttribute('data-words') || '{}');
+        var form = words[new Intl.PluralRules(locale).select(count)];
+        if (form) word.textContent = form;
+      } catch (e) {
+        /* keep the word as rendered */
+      }
+    }
     if (meter && bar) {
       var goal = Number(meter.getAttribute('aria-valuemax'));
       if (goal > 0) {

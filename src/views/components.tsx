@@ -139,7 +139,9 @@ export const SignatureProgress: FC<{ count: number; goal: number | null; origina
   return (
     <div class="progress-block" data-live-count={live}>
       <p class="count">
-        <strong data-signature-count>{formatNumber(count)}</strong> <span data-signature-word>{t('progress.signature_word', { count })}</span>
+        <strong data-signature-count>{formatNumber(count)}</strong> <span data-signature-word data-words={pluralWords('progress.signature_word')}>
+          {t('progress.signature_word', { count })}
+        </span>
         {goal ? (
           <span class="goal"> {t(originalGoal && originalGoal !== goal ? 'progress.of_next_goal' : 'progress.of_goal', { goal: formatNumber(goal) })}</span>
         ) : null}
@@ -153,6 +155,12 @@ export const SignatureProgress: FC<{ count: number; goal: number | null; origina
     </div>
   );
 };
+
+/** A word's plural forms in the current language as JSON (category → word), for scripts that update counts. */
+function pluralWords(key: string): string {
+  const categories = new Intl.PluralRules(currentLocale()).resolvedOptions().pluralCategories;
+  return JSON.stringify(Object.fromEntries(categories.map((c) => [c, t(`${key}_${c}`)])));
+}
 
 /** "1,804" in the reader's language. */
 export function formatNumber(n: number): string {

@@ -1,3 +1,5 @@
+import { currentLanguage, localisedUrl, t } from '../../i18n/i18n.ts';
+import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
 import type { AppContext } from '../../context.ts';
@@ -31,19 +33,20 @@ export function wrapText(text: string, width: number, maxLines: number): string[
 
 /** The share card (1200×630 SVG) shown by social networks: the title and the live count. */
 export function shareCardSvg(petition: Petition, siteName: string): string {
-  const lines = wrapText(petition.title, 30, 4);
-  const count = `${formatNumber(petition.signatureCount)} ${petition.signatureCount === 1 ? 'signature' : 'signatures'}`;
+  const { title } = petitionText(petition);
+  const lines = wrapText(title, 30, 4);
+  const count = `${formatNumber(petition.signatureCount)} ${t('progress.signature_word', { count: petition.signatureCount })}`;
   const titleLines = lines
     .map((l, i) => `<text x="80" y="${200 + i * 78}" font-size="64" font-weight="700" fill="#1d1d1f">${xml(l)}</text>`)
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630" viewBox="0 0 1200 630" role="img" aria-label="${xml(`${petition.title}: ${count}`)}">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630" viewBox="0 0 1200 630" role="img" aria-label="${xml(`${title}: ${count}`)}">
 <rect width="1200" height="630" fill="#ffffff"/>
 <rect width="1200" height="96" fill="#8a1538"/>
 <text x="80" y="62" font-family="DejaVu Sans, Arial, sans-serif" font-size="36" font-weight="700" fill="#ffffff">${xml(siteName)}</text>
 <g font-family="DejaVu Sans, Arial, sans-serif">${titleLines}
-<text x="80" y="${230 + lines.length * 78}" font-size="30" fill="#505a5f">${xml(`Petition to ${petition.target.name}`)}</text>
+<text x="80" y="${230 + lines.length * 78}" font-size="30" fill="#505a5f">${xml(t('petition.petition_to', { target: petition.target.name }))}</text>
 <rect x="80" y="500" width="1040" height="84" rx="12" fill="#00703c"/>
-<text x="120" y="556" font-size="40" font-weight="700" fill="#ffffff">${xml(count)}${petition.state === 'open' ? ' · Sign now' : ''}</text></g>
+<text x="120" y="556" font-size="40" font-weight="700" fill="#ffffff">${xml(count)}${petition.state === 'open' ? ` · ${xml(t('share.sign_now'))}` : ''}</text></g>
 </svg>`;
 }
 
@@ -54,6 +57,7 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get('/petitions/:slug/card.svg', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
+    openInPetitionLanguage(petition);
     return reply
       .type('image/svg+xml; charset=utf-8')
       .header('cache-control', 'public, max-age=300')
@@ -80,36 +84,39 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
   // The widget other sites put in an iframe: the count and a button that opens the petition.
   app.get('/petitions/:slug/embed', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
-    const url = petitions.urlFor(petition);
+    openInPetitionLanguage(petition);
+    const { title } = petitionText(petition);
+    const url = localisedUrl(petitions.urlFor(petition));
     const goal = petition.goal && petition.signatureCount >= petition.goal ? nextGoal(petition.signatureCount) : petition.goal;
     reply.removeHeader('x-frame-options');
     reply
       .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
       .header('cache-control', 'public, max-age=60');
     const page = (
-      <html lang="en-GB">
+      <html lang={currentLanguage() === 'cy' ? 'cy' : 'en-GB'}>
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{petition.title}</title>
+          <title>{title}</title>
           <link rel="stylesheet" href="/static/styles.css" />
         </head>
         <body class="embed">
-          <p class="petition-kicker">Petition to {petition.target.name}</p>
+          <p class="petition-kicker">{t('petition.petition_to', { target: petition.target.name })}</p>
           <p class="embed-title">
             <a href={url} target="_blank" rel="noopener">
-              {petition.title}
+              {title}
             </a>
           </p>
           <SignatureProgress count={petition.signatureCount} goal={goal} />
           {petitions.acceptsSignatures(petition) ? (
             <p>
               <a class="button button-primary" href={`${url}#sign-title`} target="_blank" rel="noopener">
-                Sign this petition<span class="visually-hidden"> (opens in a new tab)</span>
+                {t('sign.sign_button')}
+                <span class="visually-hidden"> {t('share.new_tab')}</span>
               </a>
             </p>
           ) : (
-            <p>This petition is closed.</p>
+            <p>{t('petition.banner.closed')}</p>
           )}
           <p class="meta">{ctx.config.siteName}</p>
         </body>

@@ -11,7 +11,7 @@ import type { Petition } from '../petitions/petitions.service.ts';
 import { SIGN_RATE_LIMIT } from './signatures.api.ts';
 import type { SignFormValues } from './sign-form.tsx';
 import { t, translateMessage } from '../../i18n/i18n.ts';
-import { petitionText } from '../petitions/petition-text.ts';
+import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 
 const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
   const { title } = petitionText(p.petition);
@@ -118,11 +118,10 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
   app.get('/petitions/:slug/signed', async (request, reply) => {
     const { slug } = request.params as { slug: string };
     const { support } = request.query as { support?: unknown };
-    const petition = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
-    return sendPage(
-      reply.header('x-robots-tag', 'noindex'),
-      CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition: petition ?? (await petitions.getForViewer(slug, null)) }),
-    );
+    const supported = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
+    const petition = supported ?? (await petitions.getForViewer(slug, null));
+    openInPetitionLanguage(petition);
+    return sendPage(reply.header('x-robots-tag', 'noindex'), CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition }));
   });
 
   app.get('/signatures/remove', async (request, reply) => {

@@ -1,6 +1,6 @@
 import { currentLanguage, currentLocale, t } from '../../i18n/i18n.ts';
 import { countryName } from '../../lib/countries.ts';
-import { petitionText } from '../petitions/petition-text.ts';
+import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -116,6 +116,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get('/petitions/:slug/stats', async (request, reply) => {
     const petition = await petitions.getForViewer((request.params as { slug: string }).slug, request.user);
+    openInPetitionLanguage(petition);
     const query = StatsPageQuery.parse(request.query);
     const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
     const kinds = AREA_KINDS.filter((k) => s.by_area[k].length > 0);
