@@ -123,9 +123,13 @@ export function translateMessage(message: string): string {
   if (language === 'en') return message;
   const options = { ns: 'messages', lng: language, keySeparator: false as const, nsSeparator: false as const, fallbackLng: false as const };
   if (i18n.exists(message, options)) return i18n.t(message, options) as string;
-  // A message about one field arrives as "field: message" from the API-shaped error.
   const { template, values } = messageTemplate(message);
   if (i18n.exists(template, options)) return i18n.t(template, { ...options, ...values }) as string;
+  const aboutField = /^([\w.]+): (.+)$/.exec(message);
+  if (aboutField) {
+    const translated = translateMessage(aboutField[2]!);
+    if (translated !== aboutField[2]) return `${aboutField[1]}: ${translated}`;
+  }
   return message;
 }
 

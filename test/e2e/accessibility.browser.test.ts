@@ -66,16 +66,22 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
     );
   };
 
-  it('has no violations on public pages, including the signing form’s error state', async () => {
-    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
-    for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/stats?map=constituency&measure=per_100k&resolution=hour`, `/petitions/${slug}/stats?map=postcode_area`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
-      await check(page, path);
-    }
-    await check(page, `/petitions/${slug}`, async (p) => {
-      await p.getByRole('button', { name: 'Sign this petition' }).click();
-      await p.waitForSelector('.error-summary');
+  for (const [language, signButton] of [
+    ['en', 'Sign this petition'],
+    ['cy', 'Llofnodi’r ddeiseb hon'],
+  ] as const) {
+    it(`has no violations on public pages in ${language === 'en' ? 'English' : 'Welsh'}, including the signing form’s error state`, async () => {
+      const page = await (await browser.newContext({ bypassCSP: true, locale: language === 'cy' ? 'cy-GB' : 'en-GB' })).newPage();
+      for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/stats?map=constituency&measure=per_100k&resolution=hour`, `/petitions/${slug}/stats?map=postcode_area`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
+        await check(page, path);
+        assert.equal(await page.getAttribute('html', 'lang'), language === 'cy' ? 'cy' : 'en-GB', path);
+      }
+      await check(page, `/petitions/${slug}`, async (p) => {
+        await p.getByRole('button', { name: signButton }).click();
+        await p.waitForSelector('.error-summary');
+      });
     });
-  });
+  }
 
   it('has no violations on the team’s and moderators’ pages', async () => {
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();

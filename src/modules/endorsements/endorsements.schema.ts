@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 import { multiLine, singleLine } from '../../lib/text.ts';
 
@@ -13,14 +14,17 @@ const WebAddress = z
   .max(500)
   .refine((v) => v === '' || /^https?:\/\/[^\s]+$/i.test(v), 'Enter a web address starting with https://');
 
-export const EndorsementInput = z.object({
+export const EndorsementInput = withExample(
+  z.object({
   kind: z.enum(['person', 'organisation'], { error: 'Choose person or organisation' }),
   name: singleLine({ min: 2, max: 150, required: 'Enter the name' }),
   role: optional(singleLine({ max: 150 })),
   organisation: optional(singleLine({ max: 150 })),
   quote: optional(multiLine({ max: 600 })),
   url: optional(WebAddress),
-});
+  }),
+  { kind: 'organisation', name: 'Anti-Slavery International', quote: 'We support this petition.', url: 'https://www.antislavery.org/' },
+);
 
 export const InviteEndorserInput = EndorsementInput.pick({ kind: true, name: true, role: true, organisation: true }).extend({
   email: z

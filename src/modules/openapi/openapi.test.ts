@@ -1,6 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+
+/**
+ * OpenAPI 3.0 schema → JSON Schema for Ajv: exclusive bounds are booleans beside minimum/maximum
+ * there (numbers here), and `nullable: true` becomes a null alternative.
+ */
+function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = key === 'example' ? value : toJsonSchema(value);
+  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (out[flag] === true) {
+      out[flag] = out[bound];
+      delete out[bound];
+    } else if (out[flag] === false) delete out[flag];
+  }
+  if (out.nullable === true) {
+    delete out.nullable;
+    if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    else if (Array.isArray(out.anyOf)) out.anyOf = [...out.anyOf, { type: 'null' }];
+  }
+  return out;
+}
 
 describe('the API description', () => {
   let t: TestApp;
@@ -31,6 +56,35 @@ describe('the API description', () => {
     const sign = spec.paths['/api/v1/petitions/{slug}/signatures']!.post!.requestBody!.content['application/json']!.schema as { properties: Record<string, unknown> };
     for (const field of ['name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in']) assert.ok(sign.properties[field], field);
     assert.ok(spec.paths['/api/v1/petitions/{slug}']!.get!.responses['200']);
+  });
+
+  it('gives an example for every JSON request body, and every example validates against its schema', () => {
+    // OpenAPI 3.0 schemas are JSON Schema with `nullable` and `example`, which Ajv understands.
+    const ajv = new Ajv({ strict: false, allErrors: true, formats: { date: true, 'date-time': true, email: true, uri: true, uuid: true } });
+    const examples: { where: string; schema: unknown; example: unknown }[] = [];
+    const collect = (node: unknown, where: string) => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach((n, i) => collect(n, `${where}[${i}]`));
+      const schema = node as Record<string, unknown>;
+      if ('example' in schema && ('type' in schema || 'properties' in schema || 'anyOf' in schema)) examples.push({ where, schema, example: schema.example });
+      for (const [key, value] of Object.entries(schema)) if (key !== 'example') collect(value, `${where}.${key}`);
+    };
+    const bodies: string[] = [];
+    for (const [path, methods] of Object.entries(spec.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        collect(op, `${method} ${path}`);
+        const json = op.requestBody?.content['application/json'];
+        if (json) bodies.push(`${method} ${path}`);
+        if (json) assert.match(JSON.stringify(json.schema), /"example":/, `${method} ${path} has no example`);
+      }
+    }
+    assert.ok(bodies.length >= 15, `${bodies.length} JSON request bodies`);
+    assert.ok(examples.length >= bodies.length, `${examples.length} examples`);
+    for (const { where, schema, example } of examples) {
+      const { example: _omit, ...withoutExample } = schema as Record<string, unknown>;
+      const validate = ajv.compile(toJsonSchema(withoutExample) as object);
+      assert.ok(validate(example), `${where}: the example does not validate: ${ajv.errorsText(validate.errors)}`);
+    }
   });
 
   it('serves a reader at /api/docs from its own files', async () => {

@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 import { multiLine, singleLine } from '../../lib/text.ts';
 
@@ -46,6 +47,21 @@ export const CreatePetitionInput = z.object({
     )
     .optional()
     .nullable(),
+}).meta({
+  example: {
+    title: 'Keep the Met’s human trafficking unit open',
+    action: 'Do not close the Metropolitan Police’s specialist human trafficking unit.',
+    background: 'The unit has rescued victims and helped jail traffickers. Closing it means fewer victims come forward.',
+    target: { name: 'Sir Ian Blair', role: 'Commissioner', organisation: 'Metropolitan Police' },
+    deadline: '2006-11-16',
+    goal: 1500,
+    language: 'en',
+    translation: {
+      title: 'Cadwch uned masnachu pobl Heddlu’r Met ar agor',
+      action: 'Peidiwch â chau uned masnachu pobl arbenigol Heddlu Metropolitan.',
+      background: 'Mae’r uned wedi achub dioddefwyr ac wedi helpu i garcharu masnachwyr.',
+    },
+  },
 });
 export type CreatePetitionInput = z.input<typeof CreatePetitionInput>;
 
@@ -58,7 +74,8 @@ export const TargetOutput = z.object({
 });
 
 /** A petition as the API returns it. */
-export const PetitionOutput = z.object({
+export const PetitionOutput = withExample(
+  z.object({
   slug: z.string(),
   title: z.string(),
   action: z.string(),
@@ -82,23 +99,54 @@ export const PetitionOutput = z.object({
   hidden: z.boolean(),
   delivered_at: z.string().nullable(),
   outcome: z.object({ result: z.enum(['won', 'partly_won', 'lost', 'pending']), summary: z.string().nullable(), recorded_at: z.string() }).nullable(),
-});
+  }),
+  {
+    slug: 'keep-the-mets-human-trafficking-unit-open',
+    title: 'Keep the Met’s human trafficking unit open',
+    action: 'Do not close the Metropolitan Police’s specialist human trafficking unit.',
+    background: 'The unit has rescued victims and helped jail traffickers.',
+    language: 'en',
+    translation: null,
+    target: { name: 'Sir Ian Blair', role: 'Commissioner', organisation: 'Metropolitan Police' },
+    state: 'open',
+    signature_count: 1804,
+    paper_signature_count: 240,
+    total_signature_count: 2044,
+    goal: 1500,
+    deadline: '2006-11-16T23:59:59.000Z',
+    url: 'https://petitions.example.org/petitions/keep-the-mets-human-trafficking-unit-open',
+    created_at: '2006-10-02T09:00:00.000Z',
+    submitted_at: null,
+    opened_at: '2006-10-02T09:05:00.000Z',
+    closed_at: null,
+    rejection: null,
+    hidden: false,
+    delivered_at: null,
+    outcome: null,
+  },
+);
 export type PetitionOutput = z.infer<typeof PetitionOutput>;
 
 export const SlugParams = z.object({ slug: z.string().min(1).max(200) });
 
 /** A moderator's rejection: a reason code from the configured list, and optional details for the campaigner. */
-export const RejectInput = z.object({
+export const RejectInput = withExample(
+  z.object({
   reason: z.string({ error: 'Choose a reason' }).trim().min(1, 'Choose a reason').max(60),
   details: multiLine({ max: 2000 })
     .optional()
     .nullable()
     .transform((v) => (v ? v : null)),
-});
+  }),
+  { reason: 'duplicate', details: 'There is already a petition asking for this.' },
+);
 
-export const HideInput = z.object({
+export const HideInput = withExample(
+  z.object({
   reason: singleLine({ min: 3, max: 300, required: 'Say why the petition is hidden' }),
-});
+  }),
+  { reason: 'A court order names a victim in the text.' },
+);
 
 /** Query of the public listing (`/petitions` and `GET /api/v1/petitions`). */
 export const ListPetitionsQuery = z.object({

@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 import { AppError, validationError } from '../../lib/errors.ts';
 import { singleLine } from '../../lib/text.ts';
@@ -7,12 +8,15 @@ import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petiti
 import type { User } from '../users/users.service.ts';
 import type { PressLink, PressRepository } from './press.repository.ts';
 
-export const PressInput = z.object({
+export const PressInput = withExample(
+  z.object({
   outlet: singleLine({ min: 2, max: 120, required: 'Enter the outlet, e.g. BBC London' }),
   headline: singleLine({ min: 3, max: 300, required: 'Enter the headline' }),
   date: z.iso.date({ error: 'Enter the date like 2006-11-16' }),
   url: z.string({ error: 'Enter the web address' }).trim().max(1000).regex(/^https?:\/\/\S+$/i, 'Enter a web address starting with https://'),
-});
+  }),
+  { outlet: 'BBC London', headline: 'Petition to save trafficking unit handed in', date: '2006-11-16', url: 'https://news.example.org/trafficking-unit' },
+);
 
 export const PressOutput = z.object({ id: z.number().int(), outlet: z.string(), headline: z.string(), date: z.string(), url: z.string() });
 

@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
@@ -15,7 +16,8 @@ import { SlugParams } from '../petitions/petitions.schema.ts';
 import { requireApiUser } from '../auth/auth.plugin.ts';
 
 /** An invalidation through the API: at least one way of choosing signatures, and a reason. */
-const InvalidationBody = z.object({
+const InvalidationBody = withExample(
+  z.object({
   ip: z.string().max(64).optional().describe('an IP address (its signatures, while IP addresses are kept)'),
   ip_hash: z.string().max(64).optional().describe('the keyed hash of an address, as the fraud report lists it'),
   domain: z.string().max(253).optional().describe('an email domain'),
@@ -23,7 +25,9 @@ const InvalidationBody = z.object({
   to: z.string().max(40).optional().describe('signed before (ISO 8601)'),
   ids: z.array(z.number().int().positive()).max(10_000).optional().describe('signature numbers'),
   reason: z.string().min(3).max(500),
-});
+  }),
+  { ip_hash: '3f2a9c41d0b7', from: '2006-11-12T03:00:00Z', to: '2006-11-12T03:10:00Z', reason: 'Burst of signatures from one address overnight' },
+);
 
 const base = (petition: Pick<Petition, 'slug'>) => `/petitions/${encodeURIComponent(petition.slug)}`;
 

@@ -4,6 +4,13 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import { SignAccepted, SignInput } from './signatures.schema.ts';
+import { withExample } from '../openapi/examples.ts';
+
+/** What an API client sends to sign: the form's fields, a supporters' link token, and the puzzle's answer when asked. */
+const SignBody = withExample(
+  SignInput.extend({ support_token: z.string().max(200).optional(), challenge: z.string().max(100).optional(), challenge_answer: z.string().max(40).optional() }),
+  { name: 'Sam Taylor', email: 'sam@example.org', postcode: 'SW1A 1AA', country: 'GB', public_name: true, contact_opt_in: false },
+);
 
 export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 
@@ -11,7 +18,7 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, body: SignInput.extend({ support_token: z.string().max(200).optional(), challenge: z.string().max(100).optional(), challenge_answer: z.string().max(40).optional() }), response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
+    { schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
     async (request, reply) => {
       await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });

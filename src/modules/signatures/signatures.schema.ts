@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 import { t } from '../../i18n/i18n.ts';
 import { isCountryCode } from '../../lib/countries.ts';
@@ -18,7 +19,8 @@ const optIn = z
   .transform((v) => v === true || v === 'on' || v === 'true' || v === '1' || v === 'yes');
 
 /** What a member of the public gives to sign; the JSON body and the web form share it. */
-export const SignInput = z.object({
+export const SignInput = withExample(
+  z.object({
   name: singleLine({ min: 1, max: 100, required: 'Enter your name' }),
   email: z
     .string({ error: 'Enter your email address' })
@@ -34,7 +36,9 @@ export const SignInput = z.object({
     .refine(isCountryCode, 'Choose your country from the list'),
   public_name: optIn,
   contact_opt_in: optIn,
-});
+  }),
+  { name: 'Sam Taylor', email: 'sam@example.org', postcode: 'SW1A 1AA', country: 'GB', public_name: true, contact_opt_in: false },
+);
 export type SignInput = z.output<typeof SignInput>;
 
 /**

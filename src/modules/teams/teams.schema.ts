@@ -1,10 +1,12 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 
 export const MEMBER_ROLES = ['owner', 'editor', 'viewer'] as const;
 
 export const MemberRoleInput = z.enum(MEMBER_ROLES, { error: 'Choose owner, editor or viewer' });
 
-export const InviteInput = z.object({
+export const InviteInput = withExample(
+  z.object({
   email: z
     .string({ error: 'Enter an email address' })
     .trim()
@@ -13,12 +15,17 @@ export const InviteInput = z.object({
     .pipe(z.email('Enter an email address like name@example.com'))
     .transform((e) => e.toLowerCase()),
   role: MemberRoleInput,
-});
+  }),
+  { email: 'editor@example.org', role: 'editor' },
+);
 
-export const ChangeRoleInput = z.object({
+export const ChangeRoleInput = withExample(
+  z.object({
   email: z.string({ error: 'Enter the member’s email address' }).trim().toLowerCase().pipe(z.email('Enter an email address')),
   role: MemberRoleInput,
-});
+  }),
+  { email: 'editor@example.org', role: 'viewer' },
+);
 
 export const RemoveMemberInput = z.object({
   email: z.string({ error: 'Enter the member’s email address' }).trim().toLowerCase().pipe(z.email('Enter an email address')),

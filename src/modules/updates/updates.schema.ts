@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
 import { multiLine, singleLine } from '../../lib/text.ts';
 
@@ -6,11 +7,14 @@ const flag = z
   .optional()
   .transform((v) => v === true || v === 'on' || v === 'true' || v === '1');
 
-export const UpdateInput = z.object({
+export const UpdateInput = withExample(
+  z.object({
   title: singleLine({ min: 3, max: 150, required: 'Give the update a title' }),
   body: multiLine({ min: 1, max: 20_000, required: 'Write the update' }),
   email_signers: flag,
-});
+  }),
+  { title: 'Trafficker jailed for 16 years', body: 'Thanks to the unit’s work, a **trafficker** was jailed today.', email_signers: true },
+);
 
 export const UpdateOutput = z.object({
   id: z.number().int(),

@@ -1,3 +1,4 @@
+import { withExample } from '../openapi/examples.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { JobHandler } from '../../jobs/worker.ts';
@@ -14,12 +15,15 @@ import type { DeliveryRow, WebhookRow, WebhooksRepository } from './webhooks.rep
 const EVENT_JOB = WEBHOOK_EVENT_JOB;
 const DELIVER_JOB = 'webhook.deliver';
 
-export const WebhookInput = z.object({
+export const WebhookInput = withExample(
+  z.object({
   url: z.string({ error: 'Enter the address to call' }).trim().max(1000).pipe(z.url({ error: 'Enter a web address like https://example.org/hooks' })),
   events: z.array(z.enum(WEBHOOK_EVENTS, { error: `Events are: ${WEBHOOK_EVENTS.join(', ')}` })).min(1, 'Choose at least one event'),
   petition: z.string().trim().min(1).max(200).optional().nullable(),
   include_personal_data: z.boolean().optional().default(false),
-});
+  }),
+  { url: 'https://crm.example.org/hooks/undersign', events: ['signature.confirmed', 'milestone.reached'], petition: 'keep-the-mets-human-trafficking-unit-open', include_personal_data: false },
+);
 
 /** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe-style receivers expect. */
 export function signatureHeader(secret: string, body: string, timestamp: number): string {
