@@ -72,6 +72,8 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
   ] as const) {
     it(`has no violations on public pages in ${language === 'en' ? 'English' : 'Welsh'}, including the signing form’s error state`, async () => {
       const page = await (await browser.newContext({ bypassCSP: true, locale: language === 'cy' ? 'cy-GB' : 'en-GB' })).newPage();
+      // The language switch: remembered for every page after (an English-only petition would otherwise open in English).
+      await page.goto(`${baseUrl}/?lang=${language}`);
       for (const path of ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/updates/${updateId}`, `/petitions/${slug}/stats`, `/petitions/${slug}/stats?map=constituency&measure=per_100k&resolution=hour`, `/petitions/${slug}/stats?map=postcode_area`, `/petitions/${slug}/signed`, '/login', '/signup', '/password/forgot', '/privacy', '/no/such/page']) {
         await check(page, path);
         assert.equal(await page.getAttribute('html', 'lang'), language === 'cy' ? 'cy' : 'en-GB', path);
