@@ -19,6 +19,8 @@ export interface UsersTable {
   created_at: string;
   /** Set once the address is proven (sign-up link followed, or created by an admin). */
   email_confirmed_at: string | null;
+  /** The language of the site when they last signed up or in: their emails are in it. */
+  language: Generated<string>;
 }
 
 export interface SessionsTable {

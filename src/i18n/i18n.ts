@@ -67,6 +67,11 @@ export function languageSource(): LanguageSource {
   return requestContext.get('languageSource') ?? 'default';
 }
 
+/** The first of the given values that is a language (a job's payload, an account's), else English. */
+export function languageOf(...candidates: unknown[]): Language {
+  return (candidates.find(isLanguage) as Language | undefined) ?? 'en';
+}
+
 /** Work done for one reader outside a request (an email to a signer) runs in that reader's language. */
 const languageOverride = new AsyncLocalStorage<Language>();
 

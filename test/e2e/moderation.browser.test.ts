@@ -35,7 +35,7 @@ describe('moderation journey in a real browser', { skip: BROWSER_SKIP_REASON }, 
     const campaigner = await (await browser.newContext()).newPage();
     await signIn(campaigner, 'campaigner@example.org');
     await campaigner.getByRole('link', { name: 'Start a petition' }).first().click();
-    await campaigner.getByLabel('Title').fill('Keep the Met’s human trafficking unit open');
+    await campaigner.getByLabel('Title', { exact: true }).fill('Keep the Met’s human trafficking unit open');
     await campaigner.getByLabel('What are you asking for?').fill('Do not close the specialist human trafficking unit.');
     await campaigner.getByLabel('Why does it matter?').fill('A trafficker was jailed for 16 years last week.');
     await campaigner.getByLabel('Name of the decision-maker').fill('Sir Ian Blair');

@@ -1,3 +1,5 @@
+import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
@@ -12,19 +14,23 @@ export function endorsementJobHandlers(deps: { endorsements: EndorsementsService
       if (!endorsement?.invitedEmail) return;
       const petition = await deps.petitions.getById(endorsement.petitionId);
       if (!petition) return;
+      // The invitee has no account: the invitation is in the language of whoever sent it.
       await deps.mailer.send(
-        composeEmail({
-          to: endorsement.invitedEmail,
-          subject: `Will you support the petition “${truncate(petition.title, 60)}”?`,
-          greeting: `Dear ${endorsement.name},`,
-          paragraphs: [
-            `The team behind the petition "${petition.title}" would like to show your support on its page.`,
-            `Read the petition: ${deps.petitions.urlFor(petition)}`,
-            'If you support it, write a short statement here (it is published with your name):',
-            deps.endorsements.invitationUrl(deps.baseUrl, endorsement.id),
-            'If you would rather not, ignore this email and nothing is published.',
-          ],
-          siteName: deps.siteName,
+        withLanguage(languageOf(payload.language), () => {
+          const { title } = petitionText(petition);
+          return composeEmail({
+            to: endorsement.invitedEmail!,
+            subject: t('endorse_email.subject', { title: truncate(title, 60) }),
+            greeting: t('email.dear', { name: endorsement.name }),
+            paragraphs: [
+              t('endorse_email.would_like', { title }),
+              t('endorse_email.read', { url: localisedUrl(deps.petitions.urlFor(petition)) }),
+              t('endorse_email.write'),
+              localisedUrl(deps.endorsements.invitationUrl(deps.baseUrl, endorsement.id)),
+              t('endorse_email.decline'),
+            ],
+            siteName: deps.siteName,
+          });
         }),
       );
     },

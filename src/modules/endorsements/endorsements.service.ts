@@ -1,3 +1,4 @@
+import { currentLanguage } from '../../i18n/i18n.ts';
 import { AppError, validationError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
@@ -109,7 +110,7 @@ export class EndorsementsService {
       { kind: data.kind, name: data.name, role: data.role, organisation: data.organisation, quote: null, url: null, imageUploadId: null, invitedEmail: data.email },
       (endorsementId) => ({
         audit: [{ actorId: user.id, petitionId: petition.id, action: 'endorsement.invited', details: { id: endorsementId, email: data.email } }],
-        jobs: [{ kind: ENDORSER_INVITATION_JOB, payload: { endorsementId } }],
+        jobs: [{ kind: ENDORSER_INVITATION_JOB, payload: { endorsementId, language: currentLanguage() } }],
       }),
       this.clock(),
     );

@@ -145,6 +145,17 @@ export class BroadcastsService {
     await this.broadcasts.markSent(broadcast.id, recipient.signatureId);
   }
 
+  /**
+   * The subject line in the recipient's language where the site wrote it (the response, the
+   * outcome); a campaign's own subject (updates, thanks) goes as the team wrote it.
+   */
+  private subjectFor(broadcast: Broadcast, petition: Petition): string {
+    const { title } = petitionText(petition);
+    if (broadcast.kind === 'response') return t('email.response_subject', { title });
+    if (broadcast.kind === 'outcome' && petition.outcome) return t('email.outcome_subject', { outcome: t(`handin.outcome_${petition.outcome.result}`), title });
+    return broadcast.subject;
+  }
+
   private message(broadcast: Broadcast, petition: Petition, recipient: { signatureId: number; name: string; email: string }) {
     const unsubscribe = localisedUrl(this.unsubscribeUrl(recipient.signatureId));
     const url = localisedUrl(broadcast.updateId ? `${this.petitions.urlFor(petition)}/updates/${broadcast.updateId}` : this.petitions.urlFor(petition));
@@ -154,7 +165,7 @@ export class BroadcastsService {
     const html = `<p>${escapeHtml(greeting)}</p>${renderMarkdown(broadcast.body)}<p><a href="${escapeHtml(url)}">${escapeHtml(t('email.read_online'))}</a></p><hr><p style="color:#555;font-size:90%">${escapeHtml(footer)} <a href="${escapeHtml(unsubscribe)}">${escapeHtml(t('unsubscribe.button'))}</a></p>`;
     return {
       to: recipient.email,
-      subject: broadcast.subject,
+      subject: this.subjectFor(broadcast, petition),
       text,
       html,
       headers: {

@@ -1,3 +1,6 @@
+import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
+import { formatNumber } from '../../views/components.tsx';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
@@ -15,7 +18,7 @@ export class MilestonesService {
     private readonly teams: TeamsRepository,
     private readonly mailer: Mailer,
     private readonly clock: Clock,
-    private readonly options: { siteName: string; responseThreshold: number; debateThreshold: number; moderators: () => Promise<{ name: string; email: string }[]> },
+    private readonly options: { siteName: string; responseThreshold: number; debateThreshold: number; moderators: () => Promise<{ name: string; email: string; language: string }[]> },
   ) {}
 
   async list(petition: Petition): Promise<Milestone[]> {
@@ -62,22 +65,23 @@ export class MilestonesService {
       [MILESTONE_JOB]: async (payload) => {
         const petition = await this.petitions.getById(Number(payload.petitionId));
         if (!petition) return;
-        const threshold = Number(payload.threshold).toLocaleString('en-GB');
         if (payload.kind === 'response' || payload.kind === 'debate') {
           // Thresholds are for the moderators, who see that the decision-maker responds (or a debate is considered).
           for (const moderator of await this.options.moderators()) {
             await this.mailer.send(
-              composeEmail({
-                to: moderator.email,
-                subject: `${payload.kind === 'response' ? 'Response due' : 'Debate threshold'}: ${truncate(petition.title)}`,
-                greeting: `Dear ${moderator.name},`,
-                paragraphs: [
-                  payload.kind === 'response'
-                    ? `The petition "${petition.title}" has passed ${threshold} signatures. It now awaits a response from ${petition.target.name}.`
-                    : `The petition "${petition.title}" has passed ${threshold} signatures and is to be considered for debate.`,
-                  this.petitions.urlFor(petition),
-                ],
-                siteName: this.options.siteName,
+              withLanguage(languageOf(moderator.language), () => {
+                const { title } = petitionText(petition);
+                const threshold = formatNumber(Number(payload.threshold));
+                return composeEmail({
+                  to: moderator.email,
+                  subject: t(payload.kind === 'response' ? 'milestone_email.response_subject' : 'milestone_email.debate_subject', { title: truncate(title) }),
+                  greeting: t('email.dear', { name: moderator.name }),
+                  paragraphs: [
+                    t(payload.kind === 'response' ? 'milestone_email.response' : 'milestone_email.debate', { title, n: threshold, target: petition.target.name }),
+                    localisedUrl(this.petitions.urlFor(petition)),
+                  ],
+                  siteName: this.options.siteName,
+                });
               }),
             );
           }
@@ -86,18 +90,20 @@ export class MilestonesService {
         const goal = payload.kind === 'goal';
         for (const owner of (await this.teams.listMembers(petition.id)).filter((m) => m.role === 'owner')) {
           await this.mailer.send(
-            composeEmail({
-              to: owner.email,
-              subject: goal ? `Goal reached: ${truncate(petition.title)}` : `${threshold} signatures: ${truncate(petition.title)}`,
-              greeting: `Dear ${owner.name},`,
-              paragraphs: [
-                goal
-                  ? `Your petition "${petition.title}" has reached its goal of ${threshold} signatures. Congratulations!`
-                  : `Your petition "${petition.title}" has passed ${threshold} confirmed signatures.`,
-                'A good moment to post an update and thank your supporters:',
-                `${this.petitions.urlFor(petition)}/updates/new`,
-              ],
-              siteName: this.options.siteName,
+            withLanguage(languageOf(owner.language), () => {
+              const { title } = petitionText(petition);
+              const threshold = formatNumber(Number(payload.threshold));
+              return composeEmail({
+                to: owner.email,
+                subject: t(goal ? 'milestone_email.goal_subject' : 'milestone_email.count_subject', { title: truncate(title), n: threshold }),
+                greeting: t('email.dear', { name: owner.name }),
+                paragraphs: [
+                  t(goal ? 'milestone_email.goal' : 'milestone_email.count', { title, n: threshold }),
+                  t('milestone_email.post_update'),
+                  localisedUrl(`${this.petitions.urlFor(petition)}/updates/new`),
+                ],
+                siteName: this.options.siteName,
+              });
             }),
           );
         }

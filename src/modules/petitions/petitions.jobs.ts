@@ -1,3 +1,5 @@
+import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
+import { petitionText } from './petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
@@ -22,24 +24,22 @@ export function petitionJobHandlers(deps: PetitionJobDeps): Record<string, JobHa
       const published = payload.decision === 'published';
       for (const owner of owners) {
         await deps.mailer.send(
-          composeEmail({
-            to: owner.email,
-            subject: published
-              ? `Your petition is published: ${truncate(petition.title)}`
-              : `Your petition was not published: ${truncate(petition.title)}`,
-            greeting: `Dear ${owner.name},`,
-            paragraphs: published
-              ? [
-                  `Good news: a moderator has checked your petition "${petition.title}" and it is now open for signatures.`,
-                  `Share it widely: ${url}`,
-                ]
-              : [
-                  `A moderator has checked your petition "${petition.title}" and could not publish it.`,
-                  `Reason: ${petition.rejection?.label ?? 'not given'}.`,
-                  ...(petition.rejection?.details ? [`The moderator adds: ${petition.rejection.details}`] : []),
-                  `You can change it and submit it again: ${url}/edit`,
-                ],
-            siteName: deps.siteName,
+          withLanguage(languageOf(owner.language), () => {
+            const { title } = petitionText(petition);
+            return composeEmail({
+              to: owner.email,
+              subject: t(published ? 'moderation_email.published_subject' : 'moderation_email.rejected_subject', { title: truncate(title) }),
+              greeting: t('email.dear', { name: owner.name }),
+              paragraphs: published
+                ? [t('moderation_email.published', { title }), t('moderation_email.share', { url: localisedUrl(url) })]
+                : [
+                    t('moderation_email.rejected', { title }),
+                    t('moderation_email.reason', { reason: petition.rejection?.label ?? t('moderation_email.no_reason') }),
+                    ...(petition.rejection?.details ? [t('moderation_email.details', { details: petition.rejection.details })] : []),
+                    t('moderation_email.change', { url: localisedUrl(`${url}/edit`) }),
+                  ],
+              siteName: deps.siteName,
+            });
           }),
         );
       }

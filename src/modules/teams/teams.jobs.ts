@@ -1,3 +1,5 @@
+import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
+import { petitionText } from '../petitions/petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
@@ -14,7 +16,6 @@ export interface TeamJobDeps {
   siteName: string;
 }
 
-const ROLE_WORDS = { owner: 'an owner', editor: 'an editor', viewer: 'a viewer' } as const;
 
 export function teamJobHandlers(deps: TeamJobDeps): Record<string, JobHandler> {
   return {
@@ -24,18 +25,22 @@ export function teamJobHandlers(deps: TeamJobDeps): Record<string, JobHandler> {
       const petition = await deps.petitions.getById(invitation.petitionId);
       if (!petition) return;
       const inviter = invitation.invitedBy ? await deps.users.findRowById(invitation.invitedBy) : null;
+      // The invitee may have no account yet: the invitation is in the language of whoever sent it.
       await deps.mailer.send(
-        composeEmail({
-          to: invitation.email,
-          subject: `Join the team of the petition: ${truncate(petition.title)}`,
-          greeting: 'Hello,',
-          paragraphs: [
-            `${inviter?.name ?? 'The petition’s owner'} invites you to help run the petition "${petition.title}" as ${ROLE_WORDS[invitation.role]}.`,
-            'To accept, follow this link and sign in (or sign up) with this email address:',
-            deps.teams.invitationUrl(deps.baseUrl, invitation.id),
-            'The invitation expires in 14 days. If you were not expecting it, ignore this email.',
-          ],
-          siteName: deps.siteName,
+        withLanguage(languageOf(inviter?.language), () => {
+          const { title } = petitionText(petition);
+          return composeEmail({
+            to: invitation.email,
+            subject: t('team_email.subject', { title: truncate(title) }),
+            greeting: t('team_email.hello'),
+            paragraphs: [
+              t(`team_email.invites_${invitation.role}`, { inviter: inviter?.name ?? t('team_email.the_owner'), title }),
+              t('team_email.accept'),
+              localisedUrl(deps.teams.invitationUrl(deps.baseUrl, invitation.id)),
+              t('team_email.expires'),
+            ],
+            siteName: deps.siteName,
+          });
         }),
       );
     },

@@ -11,6 +11,8 @@ export interface TeamMember {
   email: string;
   role: MemberRole;
   since: string;
+  /** The language their emails are in. */
+  language: string;
 }
 
 export interface Invitation {
@@ -36,12 +38,12 @@ export class TeamsRepository {
     const rows = await this.db.kysely
       .selectFrom('petition_members')
       .innerJoin('users', 'users.id', 'petition_members.user_id')
-      .select(['users.id', 'users.name', 'users.email', 'petition_members.role', 'petition_members.created_at'])
+      .select(['users.id', 'users.name', 'users.email', 'users.language', 'petition_members.role', 'petition_members.created_at'])
       .where('petition_members.petition_id', '=', petitionId)
       .orderBy('petition_members.created_at')
       .orderBy('users.id')
       .execute();
-    return rows.map((r) => ({ userId: r.id, name: r.name, email: r.email, role: r.role, since: r.created_at }));
+    return rows.map((r) => ({ userId: r.id, name: r.name, email: r.email, role: r.role, since: r.created_at, language: r.language }));
   }
 
   /** Invitations neither accepted, revoked nor expired. */

@@ -1,3 +1,4 @@
+import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
@@ -19,51 +20,57 @@ export function accountJobHandlers(deps: AccountJobDeps): Record<string, JobHand
       const row = await load(payload);
       if (!row || row.email_confirmed_at) return;
       await mailer.send(
-        composeEmail({
-          to: row.email,
-          subject: `Confirm your email address for ${siteName}`,
-          greeting: `Dear ${row.name},`,
-          paragraphs: [
-            `Thank you for signing up to ${siteName}. Please confirm your email address by following this link:`,
-            `${baseUrl}/account/confirm?token=${users.emailConfirmationTokens.sign(row.id)}`,
-            'If you did not sign up, ignore this email and no account will be usable with your address.',
-          ],
-          siteName,
-        }),
+        withLanguage(languageOf(payload.language, row.language), () =>
+          composeEmail({
+            to: row.email,
+            subject: t('account_email.confirm_subject', { site: siteName }),
+            greeting: t('email.dear', { name: row.name }),
+            paragraphs: [
+              t('account_email.confirm_thanks', { site: siteName }),
+              localisedUrl(`${baseUrl}/account/confirm?token=${users.emailConfirmationTokens.sign(row.id)}`),
+              t('account_email.confirm_not_you'),
+            ],
+            siteName,
+          }),
+        ),
       );
     },
     [ACCOUNT_EXISTS_JOB]: async (payload) => {
       const row = await load(payload);
       if (!row) return;
       await mailer.send(
-        composeEmail({
-          to: row.email,
-          subject: `You already have an account on ${siteName}`,
-          greeting: `Dear ${row.name},`,
-          paragraphs: [
-            'Someone (probably you) tried to sign up with this email address, but it already has an account.',
-            `Sign in at ${baseUrl}/login — or, if you have forgotten your password, set a new one here (valid for an hour):`,
-            `${baseUrl}/password/reset?token=${users.passwordResetToken(row)}`,
-          ],
-          siteName,
-        }),
+        withLanguage(languageOf(payload.language, row.language), () =>
+          composeEmail({
+            to: row.email,
+            subject: t('account_email.exists_subject', { site: siteName }),
+            greeting: t('email.dear', { name: row.name }),
+            paragraphs: [
+              t('account_email.exists_someone'),
+              t('account_email.exists_sign_in', { url: localisedUrl(`${baseUrl}/login`) }),
+              localisedUrl(`${baseUrl}/password/reset?token=${users.passwordResetToken(row)}`),
+            ],
+            siteName,
+          }),
+        ),
       );
     },
     [PASSWORD_RESET_JOB]: async (payload) => {
       const row = await load(payload);
       if (!row) return;
       await mailer.send(
-        composeEmail({
-          to: row.email,
-          subject: `Reset your password for ${siteName}`,
-          greeting: `Dear ${row.name},`,
-          paragraphs: [
-            'Follow this link to choose a new password. It works once, for an hour:',
-            `${baseUrl}/password/reset?token=${users.passwordResetToken(row)}`,
-            'If you did not ask for this, ignore this email: your password stays as it is.',
-          ],
-          siteName,
-        }),
+        withLanguage(languageOf(payload.language, row.language), () =>
+          composeEmail({
+            to: row.email,
+            subject: t('account_email.reset_subject', { site: siteName }),
+            greeting: t('email.dear', { name: row.name }),
+            paragraphs: [
+              t('account_email.reset_follow'),
+              localisedUrl(`${baseUrl}/password/reset?token=${users.passwordResetToken(row)}`),
+              t('account_email.reset_not_you'),
+            ],
+            siteName,
+          }),
+        ),
       );
     },
   };

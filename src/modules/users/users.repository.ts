@@ -9,6 +9,8 @@ export interface NewUser {
   role: UserRole;
   createdAt: string;
   emailConfirmedAt: string | null;
+  /** 'en' or 'cy' (English when not given). */
+  language?: string;
 }
 
 export class UsersRepository {
@@ -29,6 +31,7 @@ export class UsersRepository {
           role: user.role,
           created_at: user.createdAt,
           email_confirmed_at: user.emailConfirmedAt,
+          language: user.language ?? 'en',
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -42,8 +45,13 @@ export class UsersRepository {
   }
 
   /** Everyone who moderates: they are told when a petition passes a threshold. */
-  async listModerators(): Promise<{ name: string; email: string }[]> {
-    return this.db.kysely.selectFrom('users').select(['name', 'email']).where('role', 'in', ['admin', 'moderator']).where('email_confirmed_at', 'is not', null).execute();
+  async listModerators(): Promise<{ name: string; email: string; language: string }[]> {
+    return this.db.kysely.selectFrom('users').select(['name', 'email', 'language']).where('role', 'in', ['admin', 'moderator']).where('email_confirmed_at', 'is not', null).execute();
+  }
+
+  /** Remembers the language an account holder last used the site in (their emails follow it). */
+  async setLanguage(id: number, language: string): Promise<void> {
+    await this.db.kysely.updateTable('users').set({ language }).where('id', '=', id).where('language', '<>', language).execute();
   }
 
   async findById(id: number): Promise<UserRow | undefined> {

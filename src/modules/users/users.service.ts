@@ -1,3 +1,4 @@
+import { currentLanguage } from '../../i18n/i18n.ts';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/dialect.ts';
@@ -96,10 +97,10 @@ export class UsersService {
     const now = this.clock();
     const existing = await this.users.findByEmail(data.email);
     if (existing) {
-      await this.users.enqueue({ jobs: [{ kind: ACCOUNT_EXISTS_JOB, payload: { userId: existing.id } }] }, now);
+      await this.users.enqueue({ jobs: [{ kind: ACCOUNT_EXISTS_JOB, payload: { userId: existing.id, language: currentLanguage() } }] }, now);
     } else {
       try {
-        await this.insertUser({ ...data, role: 'campaigner', emailConfirmedAt: null }, now, (id) => ({
+        await this.insertUser({ ...data, role: 'campaigner', emailConfirmedAt: null, language: currentLanguage() }, now, (id) => ({
           jobs: [{ kind: ACCOUNT_CONFIRMATION_JOB, payload: { userId: id } }],
         }));
       } catch (err) {
@@ -132,7 +133,7 @@ export class UsersService {
     if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
     const row = await this.users.findByEmail(parsed.data.email);
     if (!row) return;
-    await this.users.enqueue({ jobs: [{ kind: PASSWORD_RESET_JOB, payload: { userId: row.id } }] }, this.clock());
+    await this.users.enqueue({ jobs: [{ kind: PASSWORD_RESET_JOB, payload: { userId: row.id, language: currentLanguage() } }] }, this.clock());
     this.onJobQueued();
   }
 
@@ -175,6 +176,8 @@ export class UsersService {
     }
     const ok = await argon2.verify(row.password_hash, password).catch(() => false);
     if (!ok) return { status: 'invalid' };
+    // Emails to a campaigner follow the language they last signed in with.
+    await this.users.setLanguage(row.id, currentLanguage());
     const user = toUser(row);
     return user.emailConfirmed ? { status: 'ok', user } : { status: 'unconfirmed', user };
   }
@@ -203,14 +206,14 @@ export class UsersService {
   }
 
   private async insertUser(
-    data: { email: string; name: string; password: string; role: UserRole; emailConfirmedAt: string | null },
+    data: { email: string; name: string; password: string; role: UserRole; emailConfirmedAt: string | null; language?: string },
     now: Date,
     effects?: (id: number) => { jobs: { kind: string; payload: Record<string, unknown> }[] },
   ): Promise<User> {
     const passwordHash = await argon2.hash(data.password, { type: argon2.argon2id });
     try {
       const row = await this.users.insert(
-        { email: data.email, name: data.name, passwordHash, role: data.role, createdAt: now.toISOString(), emailConfirmedAt: data.emailConfirmedAt },
+        { email: data.email, name: data.name, passwordHash, role: data.role, createdAt: now.toISOString(), emailConfirmedAt: data.emailConfirmedAt, language: data.language },
         effects,
         now,
       );
