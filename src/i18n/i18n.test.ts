@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { FormSession, signedInSession, textOf } from '../../test/helpers/browser-session.ts';
-import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
+import { createPetition, createUser, seedSignatures, signerInput } from '../../test/helpers/factories.ts';
 import { confirmationPath, mailsTo } from '../../test/helpers/mail.ts';
 import { formatDate, formatNumber } from '../views/components.tsx';
 import { parseSignInput } from '../modules/signatures/signatures.schema.ts';
@@ -214,6 +214,32 @@ describe('the site in Welsh', () => {
     const [mail] = await mailsTo(t.ctx, signer.email);
     assert.match(mail!.subject, /^Please confirm your signature: Keep the human trafficking unit open/);
     assert.doesNotMatch(confirmationPath(mail!.text), /lang=/);
+  });
+
+  it('writes to campaigners in their language, and to each signer in theirs', async () => {
+    // A campaigner who signs up in Welsh gets the confirmation in Welsh.
+    const browser = new FormSession(t.app);
+    await browser.get('/signup?lang=cy');
+    const email = 'ymgyrchydd@example.org';
+    assert.equal((await browser.post('/signup', { name: 'Ffion', email, password: 'correct horse battery staple' })).statusCode, 200);
+    await t.drainJobs();
+    const [welcome] = await mailsTo(t.ctx, email);
+    assert.match(welcome!.subject, /^Cadarnhewch eich cyfeiriad e-bost/);
+    assert.match(welcome!.text, /lang=cy/);
+
+    // An update goes to every signer with the campaign's words as written and the rest in the signer's language.
+    const { petition, owner } = await welshPetition();
+    const [welshSigner] = await seedSignatures(t.ctx, petition.id, 1, { language: 'cy' });
+    const [englishSigner] = await seedSignatures(t.ctx, petition.id, 1, { language: 'en' });
+    await t.ctx.services.updates.post(owner, petition.slug, { title: 'Newyddion da', body: 'Mae’r uned yn aros ar agor.', email_signers: true });
+    await t.drainJobs();
+    const [cy] = await mailsTo(t.ctx, welshSigner!);
+    assert.match(cy!.text, /^Annwyl /);
+    assert.match(cy!.text, /Mae’r uned yn aros ar agor\./);
+    assert.match(cy!.text, /Dad-danysgrifio gydag un clic: \S+\?lang=cy/);
+    const [en] = await mailsTo(t.ctx, englishSigner!);
+    assert.match(en!.text, /^Dear /);
+    assert.match(en!.text, /Unsubscribe with one click/);
   });
 
   it('takes a petition’s language and translation through the web form', async () => {

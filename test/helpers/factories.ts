@@ -77,7 +77,7 @@ export async function seedSignatures(
   ctx: AppContext,
   petitionId: number,
   count: number,
-  options: { status?: 'pending' | 'confirmed'; contactOptIn?: boolean; unsubscribed?: boolean; prefix?: string } = {},
+  options: { status?: 'pending' | 'confirmed'; contactOptIn?: boolean; unsubscribed?: boolean; prefix?: string; language?: 'en' | 'cy' } = {},
 ): Promise<string[]> {
   const now = new Date().toISOString();
   const status = options.status ?? 'confirmed';
@@ -98,6 +98,7 @@ export async function seedSignatures(
       confirmed_at: status === 'confirmed' ? now : null,
       confirmation_requested_at: now,
       unsubscribed_at: options.unsubscribed ? now : null,
+      language: options.language ?? 'en',
     })),
   );
   return emails;
