@@ -42,6 +42,7 @@ try {
   await shoot('/', 'home.png');
   await shoot(`/petitions/${slug}/handin`, 'handin.png', { width: 1100, height: 1000 }, true);
   await shoot(`/petitions/${slug}/stats#when`, 'stats.png', { width: 1100, height: 900 });
+  await shoot(`/petitions/${slug}?lang=cy`, 'petition-cy.png', { width: 375, height: 800 });
   await browser.close();
   console.log(`Screenshots written to ${out}`);
 } finally {

@@ -35,6 +35,13 @@ export async function loadDemo(config: Config, log: Logger): Promise<{ slug: str
       target: { name: 'The Commissioner', role: 'Commissioner of Police of the Metropolis', organisation: 'Metropolitan Police' },
       deadline: new Date(start + 30 * DAY).toISOString(),
       goal: 1500,
+      // Shown to visitors who choose Welsh: petitions can carry their text in both languages.
+      translation: {
+        title: 'Cadwch uned masnachu pobl arbenigol Heddlu’r Met ar agor',
+        action: 'Galwn ar Gomisiynydd Heddlu Metropolitan i beidio â chau’r uned masnachu pobl arbenigol.',
+        background:
+          'Mae Heddlu Metropolitan yn bwriadu cau ei uned masnachu pobl arbenigol. Bydd Awdurdod Heddlu Metropolitan yn gwneud y penderfyniad yn ei gyfarfod rhwng 16 a 18 Tachwedd.\n\nMae’r uned wedi helpu i garcharu masnachwyr ac i amddiffyn eu dioddefwyr. Hebddi, bydd llai o ddioddefwyr yn dod ymlaen a llai o fasnachwyr yn cael eu herlyn.',
+      },
     });
     await petitions.submitPetition(mep, petition.slug);
     now += 2 * 3600_000;

@@ -282,15 +282,16 @@ describe('the site in Welsh', () => {
   it('has no English left on the public pages in Welsh', async () => {
     // A site of its own, so every petition on it is Welsh (English user content would trip the check).
     const own = await createTestApp('sqlite');
-    const { petition } = await createPetition(own.ctx, { input: welshInput });
+    const { petition, owner } = await createPetition(own.ctx, { input: welshInput });
     const slug = petition.slug;
+    const update = await own.ctx.services.updates.post(owner, slug, { title: 'Newyddion da', body: 'Mae’r uned yn aros ar agor.' });
     const signer = new FormSession(own.app);
     await signer.get(`/petitions/${slug}`);
     await signer.post(`/petitions/${slug}/sign`, signerInput());
     await own.drainJobs();
     const [mail] = await mailsTo(own.ctx, (await own.ctx.db.kysely.selectFrom('signatures').select('email').executeTakeFirstOrThrow()).email);
     await own.app.inject({ method: 'GET', url: confirmationPath(mail!.text) });
-    const pages = ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/signed`, `/petitions/${slug}/stats`, '/privacy', '/login', '/signup', '/password/forgot', '/signatures/remove?token=nope', '/unsubscribe/nope', '/nowhere'];
+    const pages = ['/', '/petitions', '/petitions?state=closed', `/petitions/${slug}`, `/petitions/${slug}/signed`, `/petitions/${slug}/stats`, `/petitions/${slug}/updates/${update.id}`, `/petitions/${slug}/embed`, '/privacy', '/login', '/signup', '/password/forgot', '/signatures/remove?token=nope', '/unsubscribe/nope', '/nowhere'];
     // Words that only appear in English sentences (user content here is all Welsh).
     const english = /\b(the|and|your|you|this|with|petitions?|signatures?|sign|please|page|email address)\b/i;
     for (const page of pages) {

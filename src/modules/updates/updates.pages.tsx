@@ -146,7 +146,7 @@ const UpdatePage = (p: { ctx: PageContext; petition: Petition; update: UpdateWit
     </article>
     <p>
       <a class="button button-primary" href={base(p.petition)}>
-        {p.petition.state === 'open' ? 'Sign the petition' : 'See the petition'}
+        {p.petition.state === 'open' ? t('updates.sign_the_petition') : t('updates.see_the_petition')}
       </a>
     </p>
   </Layout>
