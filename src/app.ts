@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyUnderPressure from '@fastify/under-pressure';
@@ -60,6 +61,8 @@ declare module 'fastify' {
     csrf?: boolean;
     /** API writes anyone may make without a token (signing). */
     anonymous?: boolean;
+    /** Writes the public page does not show (a pending signature): its cached copy stays. */
+    keepsPublicPage?: boolean;
   }
 }
 
@@ -86,7 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(fastifyHelmet, {
+  const securityHeaders: HelmetOptions = {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -103,7 +106,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     hsts: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-  });
+  };
+  // @fastify/helmet rebuilds helmet (parsing the whole policy) on every request; the headers are
+  // the same for every route here, so they are built once and applied by one hook. The plugin
+  // stays registered, not global, for `reply.helmet()` with its defaults.
+  await app.register(fastifyHelmet, { global: false });
+  const applySecurityHeaders = helmet(securityHeaders);
+  app.addHook('onRequest', (request, reply, done) => applySecurityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
   await app.register(fastifyCookie, { secret: derivedKey(config.secretKey, 'cookies') });
   await registerLanguage(app, { secure, defaultLanguage: config.defaultLanguage });
   await app.register(fastifyCsrf, {
@@ -177,7 +186,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // A change to a petition through this process drops its cached public page at once.
   app.addHook('onResponse', async (request) => {
     const slug = (request.params as { slug?: unknown } | undefined)?.slug;
-    if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string') {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string' && !request.routeOptions.config.keepsPublicPage) {
       for (const key of allLocalisedPageKeys(slug)) ctx.services.pageCache.forget(key);
       ctx.services.pageCache.forget(`api:${slug}`);
     }

@@ -188,6 +188,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       moderation: config.moderation,
       rejectionReasons: config.rejectionReasons,
       supportersRequired: config.supportersRequired,
+      signingReadCacheMs: config.pageCacheMs,
     },
     nudge,
   );

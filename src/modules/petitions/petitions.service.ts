@@ -94,11 +94,18 @@ export interface PetitionsServiceOptions {
   moderation: boolean;
   rejectionReasons: Record<string, string>;
   supportersRequired: number;
+  /**
+   * How long a petition read for signing may be reused (PAGE_CACHE_MS; 0 in tests). A viral
+   * petition then costs one read per interval instead of one per signature; a petition closed
+   * meanwhile still counts no signature confirmed after it closed (confirming checks again).
+   */
+  signingReadCacheMs?: number;
 }
 
 export class PetitionsService {
   /** Signs the private links through which a submitted petition gathers its first supporters. */
   private readonly supporterLinks: TokenSigner;
+  private readonly forSigning = new Map<string, { petition: Petition; at: number }>();
 
   constructor(
     private readonly petitions: PetitionsRepository,
@@ -323,12 +330,25 @@ export class PetitionsService {
       }
       if (!petition || petition.state !== 'open') throw petitionNotFound();
     }
-    const petition = await this.getForViewer(slug, null);
+    const petition = await this.publicPetitionForSigning(slug);
     if (!this.acceptsSignatures(petition) || petition.hidden) {
       throw petition.state === 'draft' || petition.state === 'pending' || petition.state === 'rejected'
         ? new AppError('petition_not_open', 'This petition is not open for signatures.')
         : new AppError('petition_closed', 'This petition is closed and no longer accepts signatures.');
     }
+    return petition;
+  }
+
+  /** The public petition for the signing path, reused for `signingReadCacheMs` (see the option). */
+  private async publicPetitionForSigning(slug: string): Promise<Petition> {
+    const ttl = this.options.signingReadCacheMs ?? 0;
+    if (ttl <= 0) return this.getForViewer(slug, null);
+    const now = Date.now();
+    const hit = this.forSigning.get(slug);
+    if (hit && now - hit.at < ttl) return hit.petition;
+    const petition = await this.getForViewer(slug, null);
+    if (this.forSigning.size >= 1000) this.forSigning.clear();
+    this.forSigning.set(slug, { petition, at: now });
     return petition;
   }
 

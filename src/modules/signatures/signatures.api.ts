@@ -18,7 +18,7 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true } },
+    { schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true, keepsPublicPage: true } },
     async (request, reply) => {
       await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });

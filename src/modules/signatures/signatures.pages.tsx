@@ -88,7 +88,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
 
   app.post(
     '/petitions/:slug/sign',
-    { config: { csrf: true, rateLimit: SIGN_RATE_LIMIT } },
+    { config: { csrf: true, rateLimit: SIGN_RATE_LIMIT, keepsPublicPage: true } },
     async (request, reply) => {
       const { slug } = request.params as { slug: string };
       const values = formValues((request.body ?? {}) as Record<string, unknown>);

@@ -1,15 +1,20 @@
 import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
-import { t } from '../../i18n/i18n.ts';
+import { currentLanguage, t } from '../../i18n/i18n.ts';
 import { isCountryCode } from '../../lib/countries.ts';
 import { validationError, type FieldErrors } from '../../lib/errors.ts';
 import { normaliseUkPostcode, UK_POSTCODE_COUNTRIES } from '../../lib/postcode.ts';
 import { singleLine } from '../../lib/text.ts';
 import { fieldErrorsFrom } from '../petitions/petitions.service.ts';
 
+const consentWordings = new Map<string, { public_name: string; contact_opt_in: string }>();
+
 /** The words of each consent, as the signing form shows them in the current language; recorded with every signature. */
 export function consentWording(): { public_name: string; contact_opt_in: string } {
-  return { public_name: t('sign.consent_public_name'), contact_opt_in: t('sign.consent_contact') };
+  const language = currentLanguage();
+  let wording = consentWordings.get(language);
+  if (!wording) consentWordings.set(language, (wording = { public_name: t('sign.consent_public_name'), contact_opt_in: t('sign.consent_contact') }));
+  return wording;
 }
 
 /** A form checkbox or JSON boolean. Missing means no: consent is never assumed. */
