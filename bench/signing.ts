@@ -72,8 +72,98 @@ async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
 /** Runs the signing scenarios on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. */
 export async function runSigningBench(): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) rows.push(...(await runOn(kind)));
+  for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+    rows.push(...(await runOn(kind)));
+    rows.push(await crashUnderLoad(kind));
+  }
   return rows;
+}
+
+/**
+ * SIGKILL mid-load: signs at full speed, kills the web process without warning, restarts it (with
+ * its worker), replays every submission, confirms everything, and checks nothing acknowledged was
+ * lost or doubled, the displayed count equals the confirmed rows, and each kind of area adds up to it.
+ */
+async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'undersign-crash-'));
+  const database = await freshDatabase(kind, dir);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'fatal', PORT: String(port), BASE_URL: base };
+  const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
+  const serve = (worker: boolean) => spawn(process.execPath, [BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio: 'ignore' });
+  const up = async () => {
+    for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  cli(['migrate']);
+  cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
+  const token = cli(['token', 'create', '--email', 'bench@example.org']).stdout.trim().split('\n').at(-1)!;
+  let server = serve(false);
+  try {
+    await up();
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const slug = ((await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Benchmark petition for crashing', action: 'Measure what survives.', background: 'Numbers, not guesses.', target: { name: 'The decision-maker' } }) })).json()) as { data: { slug: string } }).data.slug;
+    await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const body = (i: number) => JSON.stringify({ name: `Signer ${i}`, email: `crash${i}@example.net`, postcode: i % 2 ? 'SW1A 1AA' : 'CF10 1AA', country: i % 10 === 9 ? 'IE' : 'GB' });
+    const acknowledged = new Set<number>();
+    let n = 0;
+    const load = autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: `/api/v1/petitions/${slug}/signatures`,
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req, context) => {
+            (context as { i?: number }).i = n;
+            return { ...req, body: body(n++) };
+          },
+          onResponse: (status, _body, context) => {
+            if (status === 202) acknowledged.add((context as { i: number }).i);
+          },
+        },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, Math.min(3000, (SECONDS * 1000) / 2)));
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+    const attempted = n;
+    await load;
+    server = serve(true);
+    await up();
+    // Clients whose answer was lost send again: the same answer, no second row.
+    for (let i = 0; i < attempted; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, attempted - i) }, (_, k) => fetch(`${base}/api/v1/petitions/${slug}/signatures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i + k) })));
+    }
+    const stored = await database.query<{ email: string; id: number; status: string }>('select email, id, status from signatures');
+    const emails = new Set(stored.map((r) => r.email));
+    const lost = [...acknowledged].filter((i) => !emails.has(`crash${i}@example.net`)).length;
+    const doubled = stored.length - emails.size;
+    const signer = new TokenSigner(SECRET, 'signature-confirmation');
+    for (let i = 0; i < stored.length; i += 50) {
+      await Promise.all(stored.slice(i, i + 50).map((r) => fetch(`${base}/signatures/confirm?token=${signer.sign(Number(r.id))}`)));
+    }
+    await new Promise((r) => setTimeout(r, 4000)); // the worker folds area counts every 2 s
+    const shown = ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count;
+    const confirmed = Number((await database.query<{ n: number }>("select count(*) as n from signatures where status = 'confirmed'"))[0]!.n);
+    const sums = await database.query<{ kind: string; total: number }>('select kind, sum(count) as total from petition_area_counts group by kind');
+    const byCountry = Number(sums.find((s) => s.kind === 'country')?.total ?? 0);
+    const byDistrict = Number(sums.find((s) => s.kind === 'postcode_district')?.total ?? 0);
+    const ukRows = Number((await database.query<{ n: number }>("select count(*) as n from signatures where status = 'confirmed' and country = 'GB'"))[0]!.n);
+    const exact = lost === 0 && doubled === 0 && shown === confirmed && byCountry === confirmed && byDistrict === ukRows;
+    console.error(
+      `${kind}: SIGKILL under load: ${acknowledged.size} acknowledged before the kill, ${attempted} sent; after restart and replay ${stored.length} rows, ${lost} lost, ${doubled} doubled; displayed ${shown} = confirmed ${confirmed}; country sum ${byCountry}, district sum ${byDistrict} (UK rows ${ukRows}) — ${exact ? 'exact' : 'MISMATCH'}`,
+    );
+    if (!exact) process.exitCode = 1;
+    return { scenario: `SIGKILL mid-signing, restart, replay [${kind}]`, 'req/s': '', '2xx': acknowledged.size, 'non-2xx': `${attempted - acknowledged.size} unanswered`, errors: lost + doubled, 'server RSS MB': '' };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.once('exit', r)));
+    await database.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
