@@ -29,7 +29,10 @@ describe('the web application', () => {
     assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'not on a plain-http site');
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['referrer-policy'], 'strict-origin-when-cross-origin');
-    const cookie = String(res.headers['set-cookie']);
+    // A page without a form sets no cookie; one with a form sets the CSRF cookie, locked down.
+    assert.equal(res.headers['set-cookie'], undefined);
+    const form = await t.app.inject({ method: 'GET', url: '/login' });
+    const cookie = String(form.headers['set-cookie']);
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
   });

@@ -99,9 +99,20 @@ export function currentLocale(): string {
   return LOCALES[currentLanguage()];
 }
 
+/** Texts without values, per language: pages ask for the same few hundred on every render. */
+const plainTexts: Record<Language, Map<string, string>> = { en: new Map(), cy: new Map() };
+
 /** Translates a catalog key into the current language (plurals by `count`, values by name). */
 export function t(key: string, options?: TOptions): string {
-  return i18n.t(key, { ...options, lng: currentLanguage() }) as string;
+  const language = currentLanguage();
+  if (options === undefined) {
+    const known = plainTexts[language].get(key);
+    if (known !== undefined) return known;
+    const text = i18n.t(key, { lng: language }) as string;
+    plainTexts[language].set(key, text);
+    return text;
+  }
+  return i18n.t(key, { ...options, lng: language }) as string;
 }
 
 /** Translates a key into a given language, whatever the current one is. */

@@ -156,20 +156,38 @@ export const SignatureProgress: FC<{ count: number; goal: number | null; origina
   );
 };
 
+const pluralWordsCache = new Map<string, string>();
+// Intl formatters are costly to build and safe to share: one per locale (and time zone).
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** A word's plural forms in the current language as JSON (category → word), for scripts that update counts. */
 function pluralWords(key: string): string {
-  const categories = new Intl.PluralRules(currentLocale()).resolvedOptions().pluralCategories;
-  return JSON.stringify(Object.fromEntries(categories.map((c) => [c, t(`${key}_${c}`)])));
+  const locale = currentLocale();
+  const cacheKey = `${locale} ${key}`;
+  let words = pluralWordsCache.get(cacheKey);
+  if (words === undefined) {
+    const categories = new Intl.PluralRules(locale).resolvedOptions().pluralCategories;
+    words = JSON.stringify(Object.fromEntries(categories.map((c) => [c, t(`${key}_${c}`)])));
+    pluralWordsCache.set(cacheKey, words);
+  }
+  return words;
 }
 
 /** "1,804" in the reader's language. */
 export function formatNumber(n: number): string {
-  return n.toLocaleString(currentLocale());
+  const locale = currentLocale();
+  let format = numberFormats.get(locale);
+  if (!format) numberFormats.set(locale, (format = new Intl.NumberFormat(locale)));
+  return format.format(n);
 }
 
 /** "15 November 2026" ("15 Tachwedd 2026") in the site's time zone and the reader's language. */
 export function formatDate(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(currentLocale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso));
+  const key = `${currentLocale()} ${timeZone}`;
+  let format = dateFormats.get(key);
+  if (!format) dateFormats.set(key, (format = new Intl.DateTimeFormat(currentLocale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone })));
+  return format.format(new Date(iso));
 }
 
 /** Plain text with blank-line paragraphs, rendered safely as <p> elements. */

@@ -6,11 +6,15 @@ import { t, translateMessage } from '../i18n/i18n.ts';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
 export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { csrfToken?: string } = {}): Promise<PageContext> {
+  let csrfToken = options.csrfToken;
   return {
     siteName: ctx.config.siteName,
     user: request.user,
-    // A page rendered for the public cache carries a placeholder, filled in per visitor.
-    csrfToken: options.csrfToken ?? reply.generateCsrf(),
+    // Made when a form on the page asks for it: pages without forms set no CSRF cookie and pay no
+    // HMAC. A page rendered for the public cache carries a placeholder, filled in per visitor.
+    get csrfToken() {
+      return (csrfToken ??= reply.generateCsrf());
+    },
     devMail: ctx.config.env !== 'production' && !ctx.config.smtpUrl,
     path: request.method === 'GET' ? request.url : refererPath(request),
   };
