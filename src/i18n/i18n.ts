@@ -115,10 +115,6 @@ export function t(key: string, options?: TOptions): string {
   return i18n.t(key, { ...options, lng: language }) as string;
 }
 
-/** Translates a key into a given language, whatever the current one is. */
-export function tIn(language: Language, key: string, options?: TOptions): string {
-  return i18n.t(key, { ...options, lng: language }) as string;
-}
 
 const NUMBER = /\d[\d,.]*\d|\d/g;
 
@@ -149,10 +145,6 @@ export function translateMessage(message: string): string {
   return message;
 }
 
-/** Whether the catalogs have a key (in the fallback language at least). */
-export function hasKey(key: string): boolean {
-  return i18n.exists(key, { lng: 'en' });
-}
 
 /**
  * The best language for an Accept-Language header: region subtags are ignored

@@ -26,9 +26,6 @@ function countryList(language: Language): readonly Country[] {
 const LISTS = Object.fromEntries(LANGUAGES.map((l) => [l, countryList(l)])) as Record<Language, readonly Country[]>;
 const NAMES = Object.fromEntries(LANGUAGES.map((l) => [l, new Map(LISTS[l].map((c) => [c.code, c.name]))])) as Record<Language, Map<string, string>>;
 
-/** English names, sorted: the list the API and CSV exports use. */
-export const COUNTRIES: readonly Country[] = LISTS.en;
-
 /** The countries named in the current language, for the signing form's list. */
 export function countriesInCurrentLanguage(): readonly Country[] {
   return LISTS[currentLanguage()];
