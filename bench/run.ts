@@ -5,9 +5,11 @@
 import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
 import { runSigningBench } from './signing.ts';
+import { runSoakBench } from './soak.ts';
 
 const only = process.argv[2];
 console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${process.version}`);
 if (!only || only === 'signing') console.table(await runSigningBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
 if (!only || only === 'geo') console.table(await runGeoBench());
+if (!only || only === 'soak') console.table(await runSoakBench());
