@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
+import { prepareBenchSite, rssMb, SECRET, signerBody, signingRequest } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
-const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
 
 type Row = Record<string, string | number>;
 
@@ -87,23 +86,12 @@ export async function runSigningBench(): Promise<Row[]> {
 async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-crash-'));
   const database = await freshDatabase(kind, dir);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'fatal', PORT: String(port), BASE_URL: base };
-  const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
-  const serve = (worker: boolean) => spawn(process.execPath, [BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio: 'ignore' });
-  const up = async () => {
-    for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
-  };
-  cli(['migrate']);
-  cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
-  const token = cli(['token', 'create', '--email', 'bench@example.org']).stdout.trim().split('\n').at(-1)!;
-  let server = serve(false);
+  const site = await prepareBenchSite(database.url, 'fatal');
+  const { base } = site;
+  let server = site.serve();
   try {
-    await up();
-    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const slug = ((await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Benchmark petition for crashing', action: 'Measure what survives.', background: 'Numbers, not guesses.', target: { name: 'The decision-maker' } }) })).json()) as { data: { slug: string } }).data.slug;
-    await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await site.waitUntilUp();
+    const slug = await site.openPetition('Benchmark petition for crashing');
     const body = (i: number) => JSON.stringify({ name: `Signer ${i}`, email: `crash${i}@example.net`, postcode: i % 2 ? 'SW1A 1AA' : 'CF10 1AA', country: i % 10 === 9 ? 'IE' : 'GB' });
     const acknowledged = new Set<number>();
     let n = 0;
@@ -113,13 +101,10 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
       duration: SECONDS,
       requests: [
         {
-          method: 'POST',
-          path: `/api/v1/petitions/${slug}/signatures`,
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req, context) => {
-            (context as { i?: number }).i = n;
-            return { ...req, body: body(n++) };
-          },
+          ...signingRequest(slug, body, (i, context) => {
+            context.i = i;
+            n = i + 1;
+          }),
           onResponse: (status, _body, context) => {
             if (status === 202) acknowledged.add((context as { i: number }).i);
           },
@@ -131,8 +116,8 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
     await new Promise((r) => server.once('exit', r));
     const attempted = n;
     await load;
-    server = serve(true);
-    await up();
+    server = site.serve({ worker: true });
+    await site.waitUntilUp();
     // Clients whose answer was lost send again: the same answer, no second row.
     for (let i = 0; i < attempted; i += 50) {
       await Promise.all(Array.from({ length: Math.min(50, attempted - i) }, (_, k) => fetch(`${base}/api/v1/petitions/${slug}/signatures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i + k) })));
@@ -146,7 +131,7 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
       await Promise.all(stored.slice(i, i + 50).map((r) => fetch(`${base}/signatures/confirm?token=${signer.sign(Number(r.id))}`)));
     }
     await new Promise((r) => setTimeout(r, 4000)); // the worker folds area counts every 2 s
-    const shown = ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count;
+    const shown = await site.liveCount(slug);
     const confirmed = Number((await database.query<{ n: number }>("select count(*) as n from signatures where status = 'confirmed'"))[0]!.n);
     const sums = await database.query<{ kind: string; total: number }>('select kind, sum(count) as total from petition_area_counts group by kind');
     const byCountry = Number(sums.find((s) => s.kind === 'country')?.total ?? 0);
@@ -169,41 +154,17 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
 async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-bench-'));
   const database = await freshDatabase(kind, dir);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: 'error', PORT: String(port), BASE_URL: base, WORKER: 'off' };
-  const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
-  cli(['migrate']);
-  cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
-  const token = cli(['token', 'create', '--email', 'bench@example.org']).stdout.trim().split('\n').at(-1)!;
+  const site = await prepareBenchSite(database.url);
+  const { base } = site;
   // The web process alone (no worker): the benchmark measures the request path, not email sending.
-  const server = spawn(process.execPath, [BIN, 'serve', '--no-worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
   const rows: Row[] = [];
   try {
-    for (let i = 0; i < 100; i++) {
-      if ((await fetch(`${base}/healthz`).catch(() => null))?.ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = (await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Benchmark petition for signing', action: 'Measure the signing path.', background: 'Numbers, not guesses.', target: { name: 'The decision-maker' } }) })).json()) as { data: { slug: string } };
-    const slug = created.data.slug as string;
-    await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-    const rss = () => Number(spawnSync('ps', ['-o', 'rss=', '-p', String(server.pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
+    await site.waitUntilUp();
+    const slug = await site.openPetition('Benchmark petition for signing');
+    const rss = () => rssMb(server.pid);
 
-    let n = 0;
-    const sign = await autocannon({
-      url: base,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: `/api/v1/petitions/${slug}/signatures`,
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ name: `Signer ${n}`, email: `signer${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }) }),
-        },
-      ],
-    });
+    const sign = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('signer'))] });
     rows.push(summarise('sign (POST, distinct emails)', sign, rss()));
 
     const signer = new TokenSigner(SECRET, 'signature-confirmation');
@@ -232,20 +193,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       const pending = (await database.query<{ id: number }>("select id from signatures where status = 'pending' order by id desc limit 1000")).map((r) => Number(r.id));
       const [reads, signing] = await Promise.all([
         autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration: SECONDS }),
-        autocannon({
-          url: base,
-          connections: 20,
-          duration: SECONDS,
-          overallRate: 2000,
-          requests: [
-            {
-              method: 'POST',
-              path: `/api/v1/petitions/${slug}/signatures`,
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: JSON.stringify({ name: `Signer ${n}`, email: `signer${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }) }),
-            },
-          ],
-        }),
+        autocannon({ url: base, connections: 20, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${path.length}-`))] }),
         (async () => {
           // Confirms one signature at a time and times how long the anonymous answer takes to show it.
           const deadline = Date.now() + SECONDS * 1000 - 2500;
@@ -254,7 +202,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
             if (id === undefined) break;
             const confirmedAt = Date.now();
             await fetch(`${base}/signatures/confirm?token=${signer.sign(id)}`);
-            const live = ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count;
+            const live = await site.liveCount(slug);
             for (;;) {
               const shownNow = ((await (await fetch(`${base}/api/v1/petitions/${slug}`)).json()) as { data: { signature_count: number } }).data.signature_count;
               if (shownNow >= live) break;
@@ -269,8 +217,8 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       rows.push({ ...summarise(label, reads, rss()), 'signing req/s': Math.round(signing.requests.average), 'stalest count ms': stalest });
     }
 
-    // With the token, the live answer (anonymous reads may be up to PAGE_CACHE_MS old).
-    const shown = ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count;
+    // The live answer (anonymous reads may be up to PAGE_CACHE_MS old).
+    const shown = await site.liveCount(slug);
     const confirmedRows = Number((await database.query<{ n: number }>("select count(*) as n from signatures where status = 'confirmed'"))[0]!.n);
     console.error(`${kind}: exactness: displayed count ${shown}, confirmed rows ${confirmedRows} — ${shown === confirmedRows ? 'equal' : 'MISMATCH'}`);
     if (shown !== confirmedRows) process.exitCode = 1;

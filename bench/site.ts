@@ -1,0 +1,77 @@
+/**
+ * What every benchmark needs: a site of its own in its own process (fresh database, an admin and
+ * an API token, rate limits off), an open petition, and the signing request for autocannon.
+ */
+import type autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/server.ts';
+
+export const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
+export const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
+
+export interface BenchSite {
+  base: string;
+  /** An admin's API token. */
+  token: string;
+  /** Starts `undersign serve` (with its job worker when asked). */
+  serve(options?: { worker?: boolean; stdio?: StdioOptions }): ChildProcess;
+  /** Resolves once the site answers /healthz. */
+  waitUntilUp(): Promise<void>;
+  /** Creates and opens a petition through the API; returns its slug. */
+  openPetition(title: string): Promise<string>;
+  /** The petition's count as the team sees it: live, not the public cache. */
+  liveCount(slug: string): Promise<number>;
+}
+
+/** Migrates a fresh database, creates an admin with a token, and says how to start the site on it. */
+export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'): Promise<BenchSite> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: logLevel, PORT: String(port), BASE_URL: base };
+  const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
+  cli(['migrate']);
+  cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
+  const token = cli(['token', 'create', '--email', 'bench@example.org']).stdout.trim().split('\n').at(-1)!;
+  return {
+    base,
+    token,
+    serve: ({ worker = false, stdio = 'ignore' } = {}) => spawn(process.execPath, [BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
+    waitUntilUp: async () => {
+      for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
+    },
+    openPetition: async (title) => {
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const body = JSON.stringify({ title, action: 'Measure the signing path.', background: 'Numbers, not guesses.', target: { name: 'The decision-maker' } });
+      const slug = ((await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers, body })).json()) as { data: { slug: string } }).data.slug;
+      await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      return slug;
+    },
+    liveCount: async (slug) =>
+      ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count,
+  };
+}
+
+/** Signing through the JSON API, each request with the body `bodyFor(n)` for n = 0, 1, 2… */
+export function signingRequest(slug: string, bodyFor: (n: number) => string, onSent?: (n: number, context: Record<string, unknown>) => void): autocannon.Request {
+  let n = 0;
+  return {
+    method: 'POST',
+    path: `/api/v1/petitions/${slug}/signatures`,
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req, context) => {
+      onSent?.(n, context as Record<string, unknown>);
+      return { ...req, body: bodyFor(n++) };
+    },
+  };
+}
+
+/** A distinct signer for the n-th signature (`prefix` keeps runs on one petition apart). */
+export function signerBody(prefix: string) {
+  return (n: number) => JSON.stringify({ name: `Signer ${n}`, email: `${prefix}${n}@example.net`, postcode: 'SW1A 1AA', country: 'GB' });
+}
+
+/** A process's resident memory in MB. */
+export function rssMb(pid: number | undefined): number {
+  return Number(spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
+}
