@@ -249,23 +249,12 @@ describe('the site in Welsh', () => {
     const form = await session.get(`/petitions/${petition.slug}/edit`);
     assert.match(form.body, /name="translation_title"/);
     assert.match(form.body, /<select id="f-language" name="language"/);
-    const partial = await session.post(`/petitions/${petition.slug}/edit`, {
-      title: petition.title,
-      action: petition.action,
-      background: petition.background,
-      target_name: petition.target.name,
-      language: 'en',
-      translation_title: 'Cadwch yr uned ar agor',
-    });
+    const text = { title: petition.title, action: petition.action, background: petition.background, target_name: petition.target.name, language: 'en', translation_title: 'Cadwch yr uned ar agor' };
+    const partial = await session.post(`/petitions/${petition.slug}/edit`, text);
     assert.equal(partial.statusCode, 422, 'a translation needs all three parts');
     assert.match(partial.body, /id="f-translation_action-error"/);
     const saved = await session.post(`/petitions/${petition.slug}/edit`, {
-      title: petition.title,
-      action: petition.action,
-      background: petition.background,
-      target_name: petition.target.name,
-      language: 'en',
-      translation_title: 'Cadwch yr uned ar agor',
+      ...text,
       translation_action: 'Peidiwch â chau’r uned arbenigol.',
       translation_background: 'Mae’r uned wedi helpu i garcharu masnachwyr.',
     });
