@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
+import { describeEachDatabase } from '../../test/helpers/db.ts';
 import { FormSession, signedInSession, textOf } from '../../test/helpers/browser-session.ts';
 import { createPetition, createUser, seedSignatures, signerInput } from '../../test/helpers/factories.ts';
 import { confirmationPath, mailsTo } from '../../test/helpers/mail.ts';
@@ -115,10 +116,10 @@ describe('choosing the language', () => {
   });
 });
 
-describe('the site in Welsh', () => {
+describeEachDatabase('the site in Welsh', (kind) => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp('sqlite');
+    t = await createTestApp(kind);
   });
   after(() => t.close());
 
@@ -270,7 +271,7 @@ describe('the site in Welsh', () => {
 
   it('has no English left on the public pages in Welsh', async () => {
     // A site of its own, so every petition on it is Welsh (English user content would trip the check).
-    const own = await createTestApp('sqlite');
+    const own = await createTestApp(kind);
     const { petition, owner } = await createPetition(own.ctx, { input: welshInput });
     const slug = petition.slug;
     const update = await own.ctx.services.updates.post(owner, slug, { title: 'Newyddion da', body: 'Mae’r uned yn aros ar agor.' });

@@ -94,6 +94,11 @@ export function localisedUrl(url: string, language: Language = currentLanguage()
   return `${url}${url.includes('?') ? '&' : '?'}lang=${language}`;
 }
 
+/** The `lang` attribute of a page in the current language. */
+export function htmlLang(): string {
+  return currentLanguage() === 'cy' ? 'cy' : 'en-GB';
+}
+
 /** The locale of the current language, for Intl formatters. */
 export function currentLocale(): string {
   return LOCALES[currentLanguage()];

@@ -1,6 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import type { User } from '../modules/users/users.service.ts';
-import { currentLanguage, LANGUAGE_NAMES, LANGUAGES, t, type Language } from '../i18n/i18n.ts';
+import { currentLanguage, htmlLang, LANGUAGE_NAMES, LANGUAGES, t, type Language } from '../i18n/i18n.ts';
 
 /** What every page needs to know about the request it answers. */
 export interface PageContext {
@@ -52,7 +52,7 @@ export interface LayoutProps {
 }
 
 export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, scripts, children }) => (
-  <html lang={currentLanguage() === 'cy' ? 'cy' : 'en-GB'}>
+  <html lang={htmlLang()}>
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -292,7 +292,7 @@ const PetitionPage = (p: {
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />
       {options.notice ? (
         <div class="banner banner-notice" role="alert">
-          <p>{options.notice}</p>
+          <p>{translateMessage(options.notice)}</p>
         </div>
       ) : null}
       <article class="petition">
@@ -530,7 +530,7 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     } catch (err) {
       if (!(err instanceof AppError) || (err.status !== 409 && err.status !== 422)) throw err;
       const view = await petitions.viewFor(slug, user);
-      return renderPetitionPage(ctx, request, reply, view, { notice: translateMessage(err.message), status: err.status });
+      return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: err.status });
     }
   };
 

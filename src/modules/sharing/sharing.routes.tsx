@@ -1,4 +1,4 @@
-import { currentLanguage, localisedUrl, t } from '../../i18n/i18n.ts';
+import { htmlLang, localisedUrl, t } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
@@ -93,7 +93,7 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
       .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
       .header('cache-control', 'public, max-age=60');
     const page = (
-      <html lang={currentLanguage() === 'cy' ? 'cy' : 'en-GB'}>
+      <html lang={htmlLang()}>
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />

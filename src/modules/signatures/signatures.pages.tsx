@@ -10,7 +10,7 @@ import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
 import type { Petition } from '../petitions/petitions.service.ts';
 import { SIGN_RATE_LIMIT } from './signatures.api.ts';
 import type { SignFormValues } from './sign-form.tsx';
-import { t, translateMessage } from '../../i18n/i18n.ts';
+import { t } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 
 const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
@@ -108,7 +108,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
         }
         if (err.code === 'petition_closed') {
           const view = await petitions.viewFor(slug, request.user);
-          return renderPetitionPage(ctx, request, reply, view, { notice: translateMessage(err.message), status: 409 });
+          return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: 409 });
         }
         throw err;
       }
