@@ -52,6 +52,20 @@ describe('the public page cache', () => {
     assert.equal(t.ctx.services.pageCache.get(`${petition.slug}:en*`), null);
   });
 
+  it('lets signing reuse its petition read, but a change made here is seen at once', async () => {
+    const { petition, owner } = await createPetition(t.ctx);
+    const sign = () => t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput() });
+    assert.equal((await sign()).statusCode, 202);
+    // Signing does not drop the cached public page: a pending signature is not on it.
+    await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.equal((await sign()).statusCode, 202);
+    assert.ok(t.ctx.services.pageCache.get(`${petition.slug}:en*`));
+    await t.ctx.services.petitions.closePetition(owner, petition.slug);
+    const refused = await sign();
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().error.code, 'petition_closed');
+  });
+
   it('keeps one page per language, so no visitor gets a page in the other language', async () => {
     const translation = { title: 'Cadwch yr uned masnachu pobl ar agor', action: 'Peidiwch â chau’r uned arbenigol.', background: 'Mae’r uned wedi helpu i garcharu masnachwyr.' };
     const { petition } = await createPetition(t.ctx, { input: { translation } });

@@ -163,6 +163,7 @@ export class PetitionsService {
       now,
     );
     if (!updated) throw changedMeanwhile();
+    this.forSigning.delete(petition.slug);
     return this.requireById(petition.id);
   }
 
@@ -250,6 +251,7 @@ export class PetitionsService {
       now,
     );
     if (!updated) throw changedMeanwhile();
+    this.forSigning.delete(petition.slug);
     return this.requireById(petition.id);
   }
 
@@ -450,6 +452,8 @@ export class PetitionsService {
   ): Promise<Petition> {
     const changed = await this.petitions.changeState(petition.id, petition.state, to, changes, effects, this.clock());
     if (!changed) throw changedMeanwhile();
+    // A change made here reaches signing at once; other processes see it within signingReadCacheMs.
+    this.forSigning.delete(petition.slug);
     if (effects.jobs?.length) this.onJobQueued();
     return this.requireById(petition.id);
   }
