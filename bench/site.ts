@@ -7,7 +7,13 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:chi
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/server.ts';
 
-export const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
+/**
+ * The sites run the built JavaScript, as `npm start` does in production (scripts/build.js), not
+ * the sources through tsx: that is what a deployment's speed and memory are.
+ */
+export const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const build = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.js', import.meta.url))], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('the build failed: see above');
 export const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
 
 export interface BenchSite {

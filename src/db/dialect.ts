@@ -14,11 +14,17 @@ import {
   sql,
   SqliteDialect,
 } from 'kysely';
-import pg from 'pg';
-import Cursor from 'pg-cursor';
+import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseLocation } from '../config.ts';
+
+// The PostgreSQL driver loads only when a PostgreSQL database is used (about 15 MB a process
+// that runs on SQLite does not need).
+const require = createRequire(import.meta.url);
+type Pg = typeof import('pg');
+let pgModule: Pg | undefined;
+const loadPg = (): Pg => (pgModule ??= require('pg') as Pg);
 
 export type DialectKind = 'sqlite' | 'postgres';
 
@@ -45,10 +51,12 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
     database.pragma('busy_timeout = 5000');
     return { kind: 'sqlite', dialect: new SqliteDialect({ database: withStatementCache(database) }) };
   }
+  const pg = loadPg();
+  const Cursor = require('pg-cursor') as typeof import('pg-cursor');
   const pool = new pg.Pool({
     connectionString: location.url,
     max: options.poolMax ?? 10,
-    types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
+    types: { getTypeParser: pgTypeParser as Pg['types']['getTypeParser'] },
   });
   // An idle connection the server dropped (restart, failover) must not crash the process:
   // the pool discards it and the next query opens a new one.
@@ -87,10 +95,11 @@ const PG_TIMESTAMPTZ = 1184;
 
 /** Returns the same JavaScript shapes SQLite gives: numbers for bigint ids and sums, ISO strings for times. */
 function pgTypeParser(oid: number, format?: 'text' | 'binary') {
-  if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+  const { types } = loadPg();
+  if (format === 'binary') return types.getTypeParser(oid, 'binary');
   if (oid === PG_INT8 || oid === PG_NUMERIC) return (v: string) => Number(v);
   if (oid === PG_TIMESTAMPTZ) return (v: string) => new Date(v).toISOString();
-  return pg.types.getTypeParser(oid, 'text');
+  return types.getTypeParser(oid, 'text');
 }
 
 /** Which database a Kysely instance talks to (migrations receive only the instance). */

@@ -1,8 +1,11 @@
 import { requestContext } from '@fastify/request-context';
 import { negotiate } from '@fastify/accept-negotiator';
 import i18next, { type TOptions } from 'i18next';
-import { readFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
+// Imported rather than read from disk so that the built bundle (npm start) carries them.
+import cyMessages from './locales/cy.messages.json' with { type: 'json' };
+import cyCatalog from './locales/cy.json' with { type: 'json' };
+import enCatalog from './locales/en.json' with { type: 'json' };
 
 /** The languages Undersign speaks. English is the fallback and the language of the API's field names. */
 export const LANGUAGES = ['en', 'cy'] as const;
@@ -20,7 +23,7 @@ export function isLanguage(value: unknown): value is Language {
 
 /** The catalogs as shipped (src/i18n/locales/<language>.json), for the completeness test. */
 export function loadCatalog(language: Language): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`./locales/${language}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  return (language === 'cy' ? cyCatalog : enCatalog) as Record<string, unknown>;
 }
 
 /**
@@ -30,7 +33,7 @@ export function loadCatalog(language: Language): Record<string, unknown> {
  * invent at each of hundreds of throw sites.
  */
 export function loadMessageCatalog(language: Exclude<Language, 'en'>): Record<string, string> {
-  return JSON.parse(readFileSync(new URL(`./locales/${language}.messages.json`, import.meta.url), 'utf8')) as Record<string, string>;
+  return ({ cy: cyMessages } as Record<typeof language, Record<string, string>>)[language];
 }
 
 const i18n = i18next.createInstance();

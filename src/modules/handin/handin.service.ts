@@ -15,7 +15,6 @@ import { checkImage, type UploadsRepository } from '../uploads/uploads.ts';
 import type { User } from '../users/users.service.ts';
 import { webhookEvent } from '../webhooks/events.ts';
 import type { AuditRepository } from '../audit/audit.repository.ts';
-import { newHandinDocument, writeHandinPack } from './handin.pdf.ts';
 import type { Delivery, HandinRepository, PaperBatch, Response } from './handin.repository.ts';
 import { DeliveryInput, OUTCOME_LABELS, OutcomeInput, PaperBatchInput, PaperImportDetails, PaperRow, ResponseInput } from './handin.schema.ts';
 
@@ -219,6 +218,8 @@ export class HandinService {
     const owners = (await this.teams.listMembers(petition.id)).filter((m) => m.role === 'owner').map((m) => m.name);
     const endorsements = await this.endorsements.publicList(petition);
     await this.audit.append({ actorId: user.id, petitionId: petition.id, action: 'export.handin_pdf' }, this.clock());
+    // pdfkit (about 28 MB) loads on the first pack asked for, not in every process.
+    const { newHandinDocument, writeHandinPack } = await import('./handin.pdf.ts');
     const pdf = newHandinDocument(petition, this.options.siteName);
     const input = { petition, startedBy: owners, endorsements, url: this.petitions.urlFor(petition), siteName: this.options.siteName, timeZone: this.options.timeZone, generatedAt: this.clock() };
     writeHandinPack(pdf, input, this.handin.streamSignatures(petition.id)).catch((err: unknown) => pdf.destroy(err as Error));

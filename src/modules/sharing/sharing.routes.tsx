@@ -1,7 +1,6 @@
 import { htmlLang, localisedUrl, t } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 import type { FastifyInstance } from 'fastify';
-import QRCode from 'qrcode';
 import type { AppContext } from '../../context.ts';
 import { formatNumber, SignatureProgress } from '../../views/components.tsx';
 import { sendPage } from '../../views/render.ts';
@@ -67,12 +66,14 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get('/petitions/:slug/qr.svg', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
+    const QRCode = await loadQrCode();
     const svg = await QRCode.toString(petitions.urlFor(petition), { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
     return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=86400').header('content-security-policy', "default-src 'none'").send(svg);
   });
 
   app.get('/petitions/:slug/qr.png', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
+    const QRCode = await loadQrCode();
     const png = await QRCode.toBuffer(petitions.urlFor(petition), { type: 'png', width: 600, margin: 2, errorCorrectionLevel: 'M' });
     return reply
       .type('image/png')
@@ -125,3 +126,6 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
     return sendPage(reply, page);
   });
 }
+
+/** The QR code library, loaded on the first code asked for rather than in every process. */
+const loadQrCode = async () => (await import('qrcode')).default;
