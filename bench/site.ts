@@ -21,7 +21,7 @@ export interface BenchSite {
   /** An admin's API token. */
   token: string;
   /** Starts `undersign serve` (with its job worker when asked). */
-  serve(options?: { worker?: boolean; stdio?: StdioOptions }): ChildProcess;
+  serve(options?: { worker?: boolean; stdio?: StdioOptions; nodeArgs?: string[] }): ChildProcess;
   /** Resolves once the site answers /healthz. */
   waitUntilUp(): Promise<void>;
   /** Creates and opens a petition through the API; returns its slug. */
@@ -42,7 +42,7 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'):
   return {
     base,
     token,
-    serve: ({ worker = false, stdio = 'ignore' } = {}) => spawn(process.execPath, [BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
+    serve: ({ worker = false, stdio = 'ignore', nodeArgs = [] } = {}) => spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
     waitUntilUp: async () => {
       for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
     },

@@ -34,6 +34,10 @@ export async function registerLanguage(app: FastifyInstance, options: { secure: 
   // Set last, since a petition's own default may have changed the language on the way.
   app.addHook('onSend', async (request, reply) => {
     reply.header('Content-Language', request.requestContext.get('language'));
-    if (!request.url.startsWith('/api/') && !request.url.startsWith('/static/')) reply.header('Vary', 'Accept-Language, Cookie');
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/static/')) {
+      // Kept after what the route varies on (cached petition pages: Accept-Encoding).
+      const routeVaries = reply.getHeader('vary');
+      reply.header('Vary', routeVaries ? `Accept-Language, Cookie, ${String(routeVaries)}` : 'Accept-Language, Cookie');
+    }
   });
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { PageTemplate } from './page-cache.ts';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { FormSession, signedInSession } from '../../test/helpers/browser-session.ts';
 import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
@@ -37,6 +39,31 @@ describe('the public page cache', () => {
     assert.equal(countShown((await team.get(`/petitions/${petition.slug}`)).body), '1');
     now += 600;
     assert.equal(countShown((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).body), '1');
+  });
+
+  it('sends the cached page gzip-compressed to browsers that take it, and the compressed form signs', async () => {
+    const { petition } = await createPetition(t.ctx);
+    now += 2000;
+    await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    const plain = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.equal(plain.headers['content-encoding'], undefined, 'no compression unless asked for');
+    assert.equal(plain.headers.vary, 'Accept-Language, Cookie, Accept-Encoding');
+    const res = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(res.headers['content-encoding'], 'gzip');
+    assert.match(String(res.headers.vary), /Accept-Encoding/);
+    assert.match(String(res.headers.vary), /Accept-Language/);
+    assert.ok(res.rawPayload.length * 2 < plain.rawPayload.length, `${res.rawPayload.length} compressed bytes, ${plain.rawPayload.length} plain`);
+    const html = gunzipSync(res.rawPayload).toString();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    assert.notEqual(csrf, /name="_csrf" value="([^"]+)"/.exec(plain.body)![1]);
+    assert.doesNotMatch(html, /__undersign_/);
+    const cookie = String(res.headers['set-cookie']).split(';')[0]!;
+    const fields = new URLSearchParams({ ...signerInput({ email: 'gzip@example.net' }), _csrf: csrf });
+    const started = /name="form_started" value="([^"]+)"/.exec(html)?.[1];
+    if (started) fields.set('form_started', started);
+    now += 10_000;
+    const signed = await t.app.inject({ method: 'POST', url: `/petitions/${petition.slug}/sign`, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: fields.toString() });
+    assert.equal(signed.statusCode, 303, signed.body);
   });
 
   it('never caches what only some may see', async () => {
@@ -110,5 +137,32 @@ describe('the public JSON cache', () => {
     assert.equal((await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })).json().data.signature_count, 1);
     now += 1100;
     assert.equal((await t.app.inject({ method: 'GET', url })).json().data.signature_count, 1);
+  });
+});
+
+describe('a cached page template', () => {
+  const holes = ['@token@', '@timer@'];
+  const cases: [string, Record<string, string>][] = [
+    ['<p>Hello</p><input value="@token@"><input value="@timer@"><p>Diolch — “thank you”</p>', { '@token@': 'abc.DEF-123', '@timer@': '1795939193.x' }],
+    ['@token@ at the start and at the end @timer@', { '@token@': 'T', '@timer@': 'U' }],
+    ['no holes at all, only text: ÿ é ✓', {}],
+    ['a hole left empty: [@token@] and one used twice: @token@ @timer@', { '@token@': '', '@timer@': 'z'.repeat(300) }],
+    ['<main>' + 'A long page with a counter 1,804 and some repetition. '.repeat(2000) + '@token@</main>', { '@token@': 'last' }],
+  ];
+
+  it('fills in each visitor\'s values, as plain bytes and as gzip that any gzip reader inflates to the same page', () => {
+    for (const [html, values] of cases) {
+      const expected = holes.reduce((text, hole) => text.replaceAll(hole, values[hole] ?? ''), html);
+      const template = PageTemplate.split(html, holes);
+      assert.equal(template.fill(values).toString(), expected);
+      const gzipped = template.fillGzip(values);
+      assert.equal(gunzipSync(gzipped).toString(), expected, 'gzip body inflates to the filled page (checksum and length included)');
+    }
+  });
+
+  it('compresses a page to a fraction of its size', () => {
+    const html = `<ul>${Array.from({ length: 250 }, (_, i) => `<option value="C${i}">Country number ${i}</option>`).join('')}</ul><input value="@token@">`;
+    const gzipped = PageTemplate.split(html, holes).fillGzip({ '@token@': 'x'.repeat(40) });
+    assert.ok(gzipped.length * 4 < Buffer.byteLength(html), `${gzipped.length} bytes from ${Buffer.byteLength(html)}`);
   });
 });

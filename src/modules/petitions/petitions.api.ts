@@ -31,12 +31,12 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     // Anonymous readers (embeds, count widgets) share one answer per second, like the public page.
     const key = `api:${request.params.slug}`;
     const cached = viewer ? null : ctx.services.pageCache.get(key);
-    // A string body is sent as it is: already serialised (and checked against the schema) when cached.
-    if (cached) return reply.type('application/json; charset=utf-8').send(cached as never);
+    // Bytes are sent as they are: serialised (and checked against the schema) when cached.
+    if (Buffer.isBuffer(cached)) return reply.type('application/json; charset=utf-8').send(cached as never);
     const petition = await petitions.getForViewer(request.params.slug, viewer);
     const body = { data: petitions.toOutput(petition) };
     if (!viewer && !petition.hidden && ['open', 'closed', 'delivered'].includes(petition.state)) {
-      const json = JSON.stringify(PetitionEnvelope.parse(body));
+      const json = Buffer.from(JSON.stringify(PetitionEnvelope.parse(body)));
       ctx.services.pageCache.set(key, json);
       return reply.type('application/json; charset=utf-8').send(json as never);
     }

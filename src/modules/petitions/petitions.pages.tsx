@@ -8,7 +8,7 @@ import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from './petition-text.ts';
-import { localisedPageKey } from '../../views/page-cache.ts';
+import { acceptsGzip, localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { sendPage } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
@@ -428,17 +428,19 @@ export async function renderPetitionPage(
   });
   if (cacheable) {
     const html = `<!DOCTYPE html>${await (page as unknown as { toString(): string | Promise<string> }).toString()}`;
-    ctx.services.pageCache.set(options.cacheAs!, html);
-    return sendCachedPage(ctx, reply, html);
+    const template = PageTemplate.split(html, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
+    ctx.services.pageCache.set(options.cacheAs!, template);
+    return sendCachedPage(ctx, reply, template);
   }
   return sendPage(reply, page, options.status ?? 200);
 }
 
 /** Sends a cached public page with this visitor's own CSRF token and form timer filled in. */
-function sendCachedPage(ctx: AppContext, reply: FastifyReply, html: string): FastifyReply {
-  return reply
-    .type('text/html; charset=utf-8')
-    .send(html.replaceAll(CSRF_PLACEHOLDER, reply.generateCsrf()).replaceAll(FORM_STARTED_PLACEHOLDER, ctx.services.signatures.formStartedToken()));
+function sendCachedPage(ctx: AppContext, reply: FastifyReply, template: PageTemplate): FastifyReply {
+  const values = { [CSRF_PLACEHOLDER]: reply.generateCsrf(), [FORM_STARTED_PLACEHOLDER]: ctx.services.signatures.formStartedToken() };
+  reply.type('text/html; charset=utf-8').header('vary', 'Accept-Encoding');
+  if (acceptsGzip(reply.request)) return reply.header('content-encoding', 'gzip').send(template.fillGzip(values));
+  return reply.send(template.fill(values));
 }
 
 const FormPage = (p: { ctx: PageContext; title: string; intro: string; action: string; values: PetitionFormValues; errors: FieldErrors; submitLabel: string; back?: string }) => (
@@ -575,7 +577,7 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     // Visitors who are not signed in all see the same page: serve it from the short-lived cache.
     const key = localisedPageKey(slug);
     const cached = request.user ? null : ctx.services.pageCache.get(key);
-    if (cached) return sendCachedPage(ctx, reply, cached);
+    if (cached instanceof PageTemplate) return sendCachedPage(ctx, reply, cached);
     return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user), { cacheAs: request.user ? undefined : key });
   });
 

@@ -1,0 +1,56 @@
+/**
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json`):
+ * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
+ * time went (self time by function, and by package), to choose what to speed up next.
+ */
+import autocannon from 'autocannon';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { TokenSigner } from '../src/lib/tokens.ts';
+import { prepareBenchSite, SECRET, signerBody, signingRequest } from './site.ts';
+
+const scenario = process.argv[2] ?? 'sign';
+const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
+const site = await prepareBenchSite(`sqlite://${join(dir, 'db.sqlite')}`);
+const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+await site.waitUntilUp();
+const slug = await site.openPetition('Profiled petition');
+const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
+if (scenario === 'confirm') {
+  await load({ duration: 4, requests: [signingRequest(slug, signerBody('pre'))] });
+  const ids = new BetterSqlite3(join(dir, 'db.sqlite'), { readonly: true }).prepare("select id from signatures where status = 'pending'").pluck().all() as number[];
+  const signer = new TokenSigner(SECRET, 'signature-confirmation');
+  let next = 0;
+  const r = await load({ requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++ % ids.length]!)}` }) }] });
+  console.log(`confirm: ${Math.round(r.requests.average)} req/s`);
+} else if (scenario === 'sign') {
+  const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
+  console.log(`sign: ${Math.round(r.requests.average)} req/s`);
+} else {
+  // As a browser asks: compressed if the server will.
+  const r = await load({ url: `${site.base}${scenario === 'page' ? `/petitions/${slug}` : `/api/v1/petitions/${slug}`}`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  console.log(`${scenario}: ${Math.round(r.requests.average)} req/s`);
+}
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+
+const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number } };
+const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const time = new Map<number, number>();
+profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...time.values()].reduce((a, b) => a + b, 0);
+const byFunction = new Map<string, number>();
+const byPackage = new Map<string, number>();
+for (const node of profile.nodes) {
+  const t = time.get(node.id) ?? 0;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const where = url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
+  byFunction.set(`${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`, (byFunction.get(`${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`) ?? 0) + t);
+  const owner = url.includes('node_modules/') ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.startsWith('node:') ? `node:${url.slice(5).split('/')[0]}` : url ? 'undersign' : functionName;
+  byPackage.set(owner, (byPackage.get(owner) ?? 0) + t);
+}
+const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
+console.log(`${file}\n== self time by function\n${top(byFunction, Number(process.env.TOP ?? 40))}\n== by package\n${top(byPackage, 20)}`);
