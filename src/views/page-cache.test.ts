@@ -66,6 +66,33 @@ describe('the public page cache', () => {
     assert.equal(signed.statusCode, 303, signed.body);
   });
 
+  it('renders the confirmation page once a moment per petition, each signer with their own link in it', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const tokens: string[] = [];
+    for (const email of ['first@example.net', 'second@example.net', 'third@example.net']) {
+      await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email }));
+      const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).executeTakeFirstOrThrow();
+      tokens.push(t.ctx.services.signatures.confirmationTokens.sign(row.id));
+    }
+    const pages = [];
+    for (const token of tokens.slice(0, 2)) {
+      const res = await t.app.inject({ method: 'GET', url: `/signatures/confirm?token=${encodeURIComponent(token)}`, headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      pages.push(gunzipSync(res.rawPayload).toString());
+    }
+    for (const [i, html] of pages.entries()) {
+      assert.match(html, /Thank you/);
+      assert.ok(html.includes(`/signatures/confirm?token=${encodeURIComponent(tokens[i]!)}&amp;lang=cy`), 'the language switch keeps this signer’s own link');
+      assert.ok(!html.includes(tokens[1 - i]!), 'and no one else’s');
+      assert.doesNotMatch(html, /__undersign_/);
+    }
+    // Closing is seen by the next confirmation at once (the outcome is never cached).
+    await t.ctx.db.kysely.updateTable('petitions').set({ state: 'closed' }).where('id', '=', petition.id).execute();
+    const late = await t.app.inject({ method: 'GET', url: `/signatures/confirm?token=${encodeURIComponent(tokens[2]!)}` });
+    assert.equal(late.statusCode, 409);
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

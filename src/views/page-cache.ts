@@ -83,6 +83,11 @@ export class PageTemplate {
     return new PageTemplate(parts, holes, compressed, crc32(parts[0]!));
   }
 
+  /** True when the page has this placeholder (so a value that costs something is made only when needed). */
+  hasHole(placeholder: string): boolean {
+    return this.holes.includes(placeholder);
+  }
+
   /** The page with each placeholder replaced by its value (values are inserted as they are: pass HTML-safe text). */
   fill(values: Record<string, string>): Buffer {
     const pieces: Buffer[] = [this.parts[0]!];

@@ -8,8 +8,8 @@ import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from './petition-text.ts';
-import { acceptsGzip, localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { sendPage } from '../../views/render.ts';
+import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
+import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import { SignForm, type SignFormValues } from '../signatures/sign-form.tsx';
@@ -427,8 +427,7 @@ export async function renderPetitionPage(
     options,
   });
   if (cacheable) {
-    const html = `<!DOCTYPE html>${await (page as unknown as { toString(): string | Promise<string> }).toString()}`;
-    const template = PageTemplate.split(html, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
+    const template = await renderTemplate(page, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
     ctx.services.pageCache.set(options.cacheAs!, template);
     return sendCachedPage(ctx, reply, template);
   }
@@ -437,10 +436,7 @@ export async function renderPetitionPage(
 
 /** Sends a cached public page with this visitor's own CSRF token and form timer filled in. */
 function sendCachedPage(ctx: AppContext, reply: FastifyReply, template: PageTemplate): FastifyReply {
-  const values = { [CSRF_PLACEHOLDER]: reply.generateCsrf(), [FORM_STARTED_PLACEHOLDER]: ctx.services.signatures.formStartedToken() };
-  reply.type('text/html; charset=utf-8').header('vary', 'Accept-Encoding');
-  if (acceptsGzip(reply.request)) return reply.header('content-encoding', 'gzip').send(template.fillGzip(values));
-  return reply.send(template.fill(values));
+  return sendTemplate(reply, template, { [CSRF_PLACEHOLDER]: reply.generateCsrf(), [FORM_STARTED_PLACEHOLDER]: ctx.services.signatures.formStartedToken() });
 }
 
 const FormPage = (p: { ctx: PageContext; title: string; intro: string; action: string; values: PetitionFormValues; errors: FieldErrors; submitLabel: string; back?: string }) => (

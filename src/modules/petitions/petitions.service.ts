@@ -105,7 +105,8 @@ export interface PetitionsServiceOptions {
 export class PetitionsService {
   /** Signs the private links through which a submitted petition gathers its first supporters. */
   private readonly supporterLinks: TokenSigner;
-  private readonly forSigning = new Map<string, { petition: Petition; at: number }>();
+  /** Petitions read for signing and confirming, by `slug:…` and `id:…` (see signingReadCacheMs). */
+  private readonly recentReads = new Map<string, { petition: Petition; at: number }>();
 
   constructor(
     private readonly petitions: PetitionsRepository,
@@ -163,7 +164,7 @@ export class PetitionsService {
       now,
     );
     if (!updated) throw changedMeanwhile();
-    this.forSigning.delete(petition.slug);
+    this.forgetRecentReads(petition);
     return this.requireById(petition.id);
   }
 
@@ -251,7 +252,7 @@ export class PetitionsService {
       now,
     );
     if (!updated) throw changedMeanwhile();
-    this.forSigning.delete(petition.slug);
+    this.forgetRecentReads(petition);
     return this.requireById(petition.id);
   }
 
@@ -342,16 +343,34 @@ export class PetitionsService {
   }
 
   /** The public petition for the signing path, reused for `signingReadCacheMs` (see the option). */
-  private async publicPetitionForSigning(slug: string): Promise<Petition> {
+  private publicPetitionForSigning(slug: string): Promise<Petition> {
+    return this.readRecently(`slug:${slug}`, () => this.getForViewer(slug, null));
+  }
+
+  /**
+   * A petition as the page after a confirmation shows it (its count may be `signingReadCacheMs`
+   * old, like the public page's); null when there is no such petition.
+   */
+  recentById(id: number): Promise<Petition | null> {
+    return this.readRecently(`id:${id}`, () => this.getById(id));
+  }
+
+  private async readRecently<T extends Petition | null>(key: string, read: () => Promise<T>): Promise<T> {
     const ttl = this.options.signingReadCacheMs ?? 0;
-    if (ttl <= 0) return this.getForViewer(slug, null);
+    if (ttl <= 0) return read();
     const now = Date.now();
-    const hit = this.forSigning.get(slug);
-    if (hit && now - hit.at < ttl) return hit.petition;
-    const petition = await this.getForViewer(slug, null);
-    if (this.forSigning.size >= 1000) this.forSigning.clear();
-    this.forSigning.set(slug, { petition, at: now });
+    const hit = this.recentReads.get(key);
+    if (hit && now - hit.at < ttl) return hit.petition as T;
+    const petition = await read();
+    if (!petition) return petition;
+    if (this.recentReads.size >= 1000) this.recentReads.clear();
+    this.recentReads.set(key, { petition, at: now });
     return petition;
+  }
+
+  private forgetRecentReads(petition: Pick<Petition, 'id' | 'slug'>): void {
+    this.recentReads.delete(`slug:${petition.slug}`);
+    this.recentReads.delete(`id:${petition.id}`);
   }
 
   /** The public listing: open, closed or rejected petitions, searched, sorted and paged. */
@@ -453,7 +472,7 @@ export class PetitionsService {
     const changed = await this.petitions.changeState(petition.id, petition.state, to, changes, effects, this.clock());
     if (!changed) throw changedMeanwhile();
     // A change made here reaches signing at once; other processes see it within signingReadCacheMs.
-    this.forSigning.delete(petition.slug);
+    this.forgetRecentReads(petition);
     if (effects.jobs?.length) this.onJobQueued();
     return this.requireById(petition.id);
   }

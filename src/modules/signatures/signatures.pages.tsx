@@ -4,7 +4,8 @@ import { AppError } from '../../lib/errors.ts';
 import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
+import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -34,6 +35,9 @@ const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
     </Layout>
   );
 };
+
+const TOKEN_PLACEHOLDER = '__undersign_confirmation_token__';
+const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
 
 const ConfirmedPage = (p: { ctx: PageContext; petition: Petition; url: string; accepted: boolean }) => {
   const { title } = petitionText(p.petition);
@@ -165,12 +169,21 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const result = await signatures.confirmSignature(typeof token === 'string' ? token : '');
     reply.header('x-robots-tag', 'noindex').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const accepted = result.status !== 'petition_closed';
-    const page = ConfirmedPage({
-      ctx: await pageContext(ctx, request, reply),
-      petition: result.petition,
-      url: petitions.urlFor(result.petition),
-      accepted,
-    });
-    return sendPage(reply, page, accepted ? 200 : 409);
+    const status = accepted ? 200 : 409;
+    const render = async (context: PageContext) => ConfirmedPage({ ctx: context, petition: result.petition, url: petitions.urlFor(result.petition), accepted });
+    if (request.user) return sendPage(reply, await render(await pageContext(ctx, request, reply)), status);
+    // Everyone confirming for one petition in the same moment sees the same page but for their
+    // link (in the language switch): one render per interval, like the public petition page.
+    const key = localisedPageKey(`confirmed:${result.petition.id}:${result.status}`);
+    let template = ctx.services.pageCache.get(key);
+    if (!(template instanceof PageTemplate)) {
+      const context = { ...(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER })), path: `/signatures/confirm?token=${TOKEN_PLACEHOLDER}` };
+      template = await renderTemplate(await render(context), [TOKEN_PLACEHOLDER, CSRF_PLACEHOLDER]);
+      ctx.services.pageCache.set(key, template);
+    }
+    return sendTemplate(reply, template, {
+      [TOKEN_PLACEHOLDER]: encodeURIComponent(typeof token === 'string' ? token : ''),
+      ...(template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {}),
+    }, status);
   });
 }

@@ -142,7 +142,7 @@ export class SignaturesService {
       announce ? (id) => webhookEvent('signature.confirmed', id, { signatureId }) : undefined,
     );
     if (announce && outcome === 'confirmed') this.onJobQueued();
-    const petition = petitionId === null ? null : await this.petitions.getById(petitionId);
+    const petition = petitionId === null ? null : await this.petitions.recentById(petitionId);
     if (outcome === 'not_found' || !petition) throw invalidLink();
     return { status: outcome, petition };
   }
