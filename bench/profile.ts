@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { prepareBenchSite, SECRET, signerBody, signingRequest } from './site.ts';
+import { prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
 const site = await prepareBenchSite(`sqlite://${join(dir, 'db.sqlite')}`);
-const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
 const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });

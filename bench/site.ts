@@ -4,6 +4,7 @@
  */
 import type autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/server.ts';
 
@@ -12,6 +13,8 @@ import { freePort } from '../test/helpers/server.ts';
  * the sources through tsx: that is what a deployment's speed and memory are.
  */
 export const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** The V8 heap settings `npm start` runs with (package.json), so the bench measures the same memory. */
+export const PRODUCTION_NODE_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--max-[a-z-]+=\d+/g) ?? [];
 const build = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.js', import.meta.url))], { stdio: 'inherit' });
 if (build.status !== 0) throw new Error('the build failed: see above');
 export const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
@@ -42,7 +45,7 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'):
   return {
     base,
     token,
-    serve: ({ worker = false, stdio = 'ignore', nodeArgs = [] } = {}) => spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
+    serve: ({ worker = false, stdio = 'ignore', nodeArgs = PRODUCTION_NODE_FLAGS } = {}) => spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
     waitUntilUp: async () => {
       for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
     },
