@@ -4,6 +4,7 @@
  */
 import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
+import { runScaleBench } from './scale.ts';
 import { runSigningBench } from './signing.ts';
 import { runSoakBench } from './soak.ts';
 
@@ -13,3 +14,4 @@ if (!only || only === 'signing') console.table(await runSigningBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
 if (!only || only === 'geo') console.table(await runGeoBench());
 if (!only || only === 'soak') console.table(await runSoakBench());
+if (!only || only === 'scale') console.table(await runScaleBench());

@@ -5,68 +5,18 @@
  * per scenario (default 10). Afterwards the displayed count must equal the confirmed rows.
  */
 import autocannon from 'autocannon';
-import BetterSqlite3 from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
-import { prepareBenchSite, rssMb, SECRET, signerBody, signingRequest } from './site.ts';
+import { freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-
-type Row = Record<string, string | number>;
-
-function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
-  return {
-    scenario: name,
-    'req/s': Math.round(r.requests.average),
-    'p50 ms': r.latency.p50,
-    'p99 ms': r.latency.p99,
-    '2xx': r['2xx'],
-    'non-2xx': r.non2xx ? `${r.non2xx} (${Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${(v as { count: number }).count}`).join(', ')})` : 0,
-    errors: r.errors + r.timeouts,
-    ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
-  };
-}
-
-/** A fresh, empty database of one kind and a way to query it directly (for the exactness check). */
-async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
-  if (kind === 'sqlite') {
-    const path = join(dir, 'bench.sqlite');
-    let db: BetterSqlite3.Database | null = null;
-    return {
-      url: `sqlite://${path}`,
-      query: async <T>(sql: string) => {
-        db ??= new BetterSqlite3(path, { readonly: true });
-        return db.prepare(sql).all() as T[];
-      },
-      dispose: async () => db?.close(),
-    };
-  }
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `undersign_bench_${process.pid}`;
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  return {
-    url: url.toString(),
-    query: async <T>(sql: string) => (await client.query(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]))) as T[],
-    dispose: async () => {
-      await client.end();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
+const BROWSER = { 'accept-encoding': 'gzip, deflate, br' };
 
 /** Runs the signing scenarios on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. */
 export async function runSigningBench(): Promise<Row[]> {
@@ -181,7 +131,8 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     });
     rows.push(summarise('confirm (GET link)', confirm, rss()));
 
-    const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
+    // Pages are asked for as browsers ask (every browser takes gzip).
+    const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER });
     rows.push(summarise('petition page (HTML)', page, rss()));
     const json = await autocannon({ url: `${base}/api/v1/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
     rows.push(summarise('petition JSON', json, rss()));
@@ -195,7 +146,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       let done = false;
       const pending = (await database.query<{ id: number }>("select id from signatures where status = 'pending' order by id desc limit 1000")).map((r) => Number(r.id));
       const [reads, signing] = await Promise.all([
-        autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration: SECONDS }),
+        autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER }),
         autocannon({ url: base, connections: 20, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${path.length}-`))] }),
         (async () => {
           // Confirms one signature at a time and times how long the anonymous answer takes to show it.

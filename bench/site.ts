@@ -3,6 +3,9 @@
  * an API token, rate limits off), an open petition, and the signing request for autocannon.
  */
 import type autocannon from 'autocannon';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -83,4 +86,53 @@ export function signerBody(prefix: string) {
 /** A process's resident memory in MB. */
 export function rssMb(pid: number | undefined): number {
   return Number(spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
+}
+
+export type Row = Record<string, string | number>;
+
+export function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
+  return {
+    scenario: name,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    '2xx': r['2xx'],
+    'non-2xx': r.non2xx ? `${r.non2xx} (${Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${(v as { count: number }).count}`).join(', ')})` : 0,
+    errors: r.errors + r.timeouts,
+    ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
+  };
+}
+
+/** A fresh, empty database of one kind and a way to query it directly (for the exactness check). */
+export async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
+  if (kind === 'sqlite') {
+    const path = join(dir, 'bench.sqlite');
+    let db: BetterSqlite3.Database | null = null;
+    return {
+      url: `sqlite://${path}`,
+      query: async <T>(sql: string) => {
+        db ??= new BetterSqlite3(path, { readonly: true });
+        return db.prepare(sql).all() as T[];
+      },
+      dispose: async () => db?.close(),
+    };
+  }
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  const name = `undersign_bench_${process.pid}`;
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return {
+    url: url.toString(),
+    query: async <T>(sql: string) => (await client.query(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]))) as T[],
+    dispose: async () => {
+      await client.end();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
 }

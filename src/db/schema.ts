@@ -156,8 +156,8 @@ export interface SignaturesTable {
   local_authority: string | null;
   ward: string | null;
   region: string | null;
-  /** JSON: the wording of each consent the signer ticked, as shown to them. */
-  consent: string | null;
+  /** The words of each consent the signer ticked, as shown to them (given at created_at); null once erased. */
+  consent_wording_id: number | null;
   /** The language the signer signed in: their emails are in it. */
   language: Generated<string>;
 }
@@ -422,7 +422,15 @@ export interface RateLimitHitsTable {
   expires_at: number;
 }
 
+/** The words of the consents a signer ticked, one row per distinct wording (see migration 0010). */
+export interface ConsentWordingsTable {
+  id: Generated<number>;
+  /** JSON {public_name, contact_opt_in}: the words shown, null for a consent not ticked. */
+  wording: string;
+}
+
 export interface Database {
+  consent_wordings: ConsentWordingsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;

@@ -8,6 +8,7 @@ import * as m0006 from './0006_webhooks.ts';
 import * as m0007 from './0007_geography.ts';
 import * as m0008 from './0008_trust_and_safety.ts';
 import * as m0009 from './0009_languages.ts';
+import * as m0010 from './0010_consent_wordings.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_geography': m0007,
   '0008_trust_and_safety': m0008,
   '0009_languages': m0009,
+  '0010_consent_wordings': m0010,
 };

@@ -27,7 +27,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       country: 'GB',
       publicName: false,
       contactOptIn: false,
-      consent: '{}',
+      consent: { public_name: null, contact_opt_in: null },
       ip: '203.0.113.9',
       ipHash: 'hash-of-203.0.113.9',
       emailDomain: 'example.net',
@@ -79,6 +79,24 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     assert.equal(await jobCount(), jobsBefore + 1);
     const queued = await t.db.kysely.selectFrom('jobs').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
     assert.deepEqual(JSON.parse(queued.payload), { signatureId: row.id });
+  });
+
+  it('keeps each consent wording once, however many signers gave it, even signing at the same moment', async () => {
+    const both = { public_name: 'Show my name', contact_opt_in: 'Tell me more' };
+    const before = await t.db.kysely.selectFrom('consent_wordings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => signatures.recordSignature(signature({ consent: i % 2 ? both : { public_name: 'Show my name', contact_opt_in: null } }), NOW, NOW.toISOString(), job)));
+    await signatures.recordSignature(signature({ consent: both }), NOW, NOW.toISOString(), job);
+    const after = await t.db.kysely.selectFrom('consent_wordings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(after.n) - Number(before.n), 2, 'two wordings, stored once each');
+    const rows = await t.db.kysely
+      .selectFrom('signatures')
+      .innerJoin('consent_wordings', 'consent_wordings.id', 'signatures.consent_wording_id')
+      .select('consent_wordings.wording')
+      .where('signatures.petition_id', '=', petitionId)
+      .where('consent_wordings.wording', 'like', '%Tell me more%')
+      .execute();
+    assert.equal(rows.length, 16);
+    assert.deepEqual(JSON.parse(rows[0]!.wording), both);
   });
 
   it('keeps one signature per address, re-queueing the confirmation only when due', async () => {
@@ -200,7 +218,7 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
     const recent = await petition('2026-10-01T00:00:00.000Z', 'recent');
     const add = async (petitionId: number, email: string) => {
       await repos.signatures.recordSignature(
-        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: '{"public_name":"x"}', ip: null, ipHash: null, emailDomain: 'example.net', language: 'en' },
+        { petitionId, name: 'Named Person', email, emailKey: email, postcode: 'SW1A 1AA', country: 'GB', publicName: true, contactOptIn: true, consent: { public_name: 'x', contact_opt_in: 'y' }, ip: null, ipHash: null, emailDomain: 'example.net', language: 'en' },
         NOW,
         NOW.toISOString(),
         job,
@@ -220,7 +238,7 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
       assert.equal(row.email, '');
       assert.equal(row.postcode, 'SW1A', 'the district stays for per-area figures');
       assert.equal(row.contact_opt_in, 0);
-      assert.equal(row.consent, null);
+      assert.equal(row.consent_wording_id, null);
       assert.equal(row.status, 'confirmed');
     }
     assert.equal(Number((await repos.petitions.findById(old.id))!.signature_count), 2, 'the count stays');

@@ -6,6 +6,11 @@ import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
 
+export interface ConsentWording {
+  public_name: string | null;
+  contact_opt_in: string | null;
+}
+
 export interface NewSignature {
   petitionId: number;
   name: string;
@@ -15,8 +20,8 @@ export interface NewSignature {
   country: string;
   publicName: boolean;
   contactOptIn: boolean;
-  /** JSON record of the consents given, in the words shown. */
-  consent: string;
+  /** The words of each consent ticked, as shown (null for one not ticked); given at the signature's time. */
+  consent: ConsentWording;
   ip: string | null;
   ipHash: string | null;
   emailDomain: string;
@@ -68,6 +73,8 @@ export async function changeCounts(trx: Transaction<Database>, shards: number, r
 
 export class SignaturesRepository {
   private readonly shards: number;
+  /** Consent wording ids by their JSON: a handful per language and version of the words. */
+  private readonly knownWordings = new Map<string, number>();
   private readonly signing = new GroupCommit<PendingSignature, { queued: boolean }>((batch) => this.recordBatch(batch));
   private readonly confirming = new GroupCommit<PendingConfirmation, ConfirmResult>((batch) => this.confirmBatch(batch));
 
@@ -95,16 +102,18 @@ export class SignaturesRepository {
 
   /** Many signatures in one transaction: a handful of statements whatever the batch size. */
   private async recordBatch(batch: PendingSignature[]): Promise<{ queued: boolean }[]> {
-    return this.db.kysely.transaction().execute(async (trx) => {
+    let wordings = new Map<string, number>();
+    const results = await this.db.kysely.transaction().execute(async (trx) => {
       const postcodes = [...new Set(batch.filter((b) => b.signature.country === 'GB' && b.signature.postcode).map((b) => b.signature.postcode!))];
       const areas = new Map(
         postcodes.length === 0
           ? []
           : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
       );
+      wordings = await this.consentWordingIds(trx, batch.map((b) => b.signature.consent));
       const rows = batch.map(({ signature, now }) => {
         const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
-        return this.rowFor(signature, now.toISOString(), area);
+        return this.rowFor(signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
       });
       const inserted = new Map<string, number>();
       for (let i = 0; i < rows.length; i += 200) {
@@ -135,9 +144,34 @@ export class SignaturesRepository {
       await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
       return results;
     });
+    // Committed: the wordings this batch added exist for every later one.
+    if (this.knownWordings.size > 1000) this.knownWordings.clear();
+    for (const [key, id] of wordings) this.knownWordings.set(key, id);
+    return results;
   }
 
-  private rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined) {
+  /**
+   * The ids of these consent wordings, adding any not yet recorded. Ids are remembered once the
+   * transaction that may have added them has committed (see recordBatch), never before.
+   */
+  private async consentWordingIds(trx: Transaction<Database>, consents: ConsentWording[]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    const missing = new Set<string>();
+    for (const consent of consents) {
+      const key = wordingKey(consent);
+      const known = this.knownWordings.get(key);
+      if (known === undefined) missing.add(key);
+      else ids.set(key, known);
+    }
+    if (missing.size > 0) {
+      const wordings = [...missing];
+      await trx.insertInto('consent_wordings').values(wordings.map((wording) => ({ wording }))).onConflict((oc) => oc.column('wording').doNothing()).execute();
+      for (const row of await trx.selectFrom('consent_wordings').select(['id', 'wording']).where('wording', 'in', wordings).execute()) ids.set(row.wording, row.id);
+    }
+    return ids;
+  }
+
+  private rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
     return {
       petition_id: signature.petitionId,
       name: signature.name,
@@ -147,7 +181,7 @@ export class SignaturesRepository {
       country: signature.country,
       public_name: signature.publicName ? 1 : 0,
       contact_opt_in: signature.contactOptIn ? 1 : 0,
-      consent: signature.consent,
+      consent_wording_id: consentWordingId,
       ip: signature.ip,
       ip_hash: signature.ipHash,
       email_domain: signature.emailDomain,
@@ -310,7 +344,7 @@ export class SignaturesRepository {
             postcode: row.country === 'GB' && row.postcode ? row.postcode.split(' ')[0]! : null,
             public_name: 0,
             contact_opt_in: 0,
-            consent: null,
+            consent_wording_id: null,
           })
           .where('id', '=', row.id)
           .execute();
@@ -340,12 +374,13 @@ export class SignaturesRepository {
   }
 
   /** Every signature given with an email address, on any petition: for a data-subject request. */
-  async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string })[]> {
+  async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string; consent: string | null })[]> {
     return this.db.kysely
       .selectFrom('signatures')
       .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+      .leftJoin('consent_wordings', 'consent_wordings.id', 'signatures.consent_wording_id')
       .selectAll('signatures')
-      .select(['petitions.slug as petition_slug', 'petitions.title as petition_title'])
+      .select(['petitions.slug as petition_slug', 'petitions.title as petition_title', 'consent_wordings.wording as consent'])
       .where('signatures.email_key', '=', emailKey)
       .orderBy('signatures.id')
       .execute();
@@ -373,4 +408,9 @@ export class SignaturesRepository {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+}
+
+/** One consent wording as stored: the JSON text is its identity. */
+function wordingKey(consent: ConsentWording): string {
+  return JSON.stringify({ public_name: consent.public_name, contact_opt_in: consent.contact_opt_in });
 }

@@ -116,11 +116,10 @@ export class SignaturesService {
         ipHash,
         emailDomain: domain,
         language: currentLanguage(),
-        consent: JSON.stringify({
+        consent: {
           public_name: data.public_name ? consent.public_name : null,
           contact_opt_in: data.contact_opt_in ? consent.contact_opt_in : null,
-          at: now.toISOString(),
-        }),
+        },
       },
       now,
       new Date(now.getTime() - RESEND_INTERVAL_MS).toISOString(),
@@ -168,7 +167,7 @@ export class SignaturesService {
       status: r.status,
       show_name_publicly: r.public_name === 1,
       contact_opt_in: r.contact_opt_in === 1,
-      consent: r.consent ? (JSON.parse(r.consent) as unknown) : null,
+      consent: r.consent ? { ...(JSON.parse(r.consent) as object), at: r.created_at } : null,
       signed_at: r.created_at,
       confirmed_at: r.confirmed_at,
       unsubscribed_at: r.unsubscribed_at,
