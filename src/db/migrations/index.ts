@@ -9,6 +9,7 @@ import * as m0007 from './0007_geography.ts';
 import * as m0008 from './0008_trust_and_safety.ts';
 import * as m0009 from './0009_languages.ts';
 import * as m0010 from './0010_consent_wordings.ts';
+import * as m0011 from './0011_contactable_index.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_trust_and_safety': m0008,
   '0009_languages': m0009,
   '0010_consent_wordings': m0010,
+  '0011_contactable_index': m0011,
 };

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { BroadcastKind } from '../../db/schema.ts';
+import { mailable } from '../signatures/signatures.repository.ts';
 
 export interface Broadcast {
   id: number;
@@ -44,8 +45,7 @@ export class BroadcastsRepository {
         .selectFrom('signatures')
         .select((eb) => [eb.fn.max('id').as('max_id'), eb.fn.countAll<number>().as('n')])
         .where('petition_id', '=', input.petitionId)
-        .where('status', '=', 'confirmed')
-        .where('contact_opt_in', '=', 1)
+        .where(mailable)
         .executeTakeFirstOrThrow();
       const { id } = await trx
         .insertInto('broadcasts')
@@ -86,8 +86,7 @@ export class BroadcastsRepository {
       .selectFrom('signatures')
       .select(['signatures.id', 'signatures.name', 'signatures.email', 'signatures.language'])
       .where('signatures.petition_id', '=', broadcast.petitionId)
-      .where('signatures.status', '=', 'confirmed')
-      .where('signatures.contact_opt_in', '=', 1)
+      .where(mailable)
       .where('signatures.id', '<=', maxSignatureId)
       .where((eb) =>
         eb.not(

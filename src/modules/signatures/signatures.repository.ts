@@ -1,10 +1,16 @@
 import type { Db } from '../../db/database.ts';
 import { counterShards } from '../../db/dialect.ts';
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
+
+/**
+ * Confirmed signers who agreed to hear from the campaign: the condition of the partial index
+ * `signatures_contactable` (migration 0011), in one place so the mailing queries keep matching it.
+ */
+export const mailable = sql<boolean>`signatures.contact_opt_in = 1 and signatures.status = 'confirmed'`;
 
 export interface ConsentWording {
   public_name: string | null;
@@ -392,8 +398,7 @@ export class SignaturesRepository {
       .selectFrom('signatures')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('petition_id', '=', petitionId)
-      .where('contact_opt_in', '=', 1)
-      .where('status', '=', 'confirmed')
+      .where(mailable)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
