@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { consentWording } from '../src/modules/signatures/signatures.schema.ts';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { BIN, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, summarise, type Row } from './site.ts';
+import { BIN, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -98,6 +98,7 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
     const db = new BetterSqlite3(url.replace(/^sqlite:\/\//, ''));
     // A fixture load, not the measured path: durability per batch is not needed here.
     db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -1000000');
     const consent = consentWordings().map((w) => Number((db.prepare(upsertWording.replace('$1', '?')).get(w) as { id: number }).id));
     const insert = db.prepare(`insert into signatures (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`);
     const batch = db.transaction((from: number, to: number) => {
@@ -201,7 +202,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       rows.push(summarise(`confirm, ${label} [${kind}]`, confirm, rssMb(server.pid)));
       const [page] = await Promise.all([
         autocannon({ url: `${site.base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: { 'accept-encoding': 'gzip, deflate, br' } }),
-        autocannon({ url: site.base, connections: 20, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${label.length}-`))] }),
+        autocannon({ url: site.base, connections: STEADY_SIGNERS, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${label.length}-`))] }),
       ]);
       rows.push(summarise(`page while signing at 2,000/s, ${label} [${kind}]`, page, rssMb(server.pid)));
       rates[label] = { sign: sign.requests.average, confirm: confirm.requests.average, page: page.requests.average };

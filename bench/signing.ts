@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
-import { freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, summarise, type Row } from './site.ts';
+import { freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -147,7 +147,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       const pending = (await database.query<{ id: number }>("select id from signatures where status = 'pending' order by id desc limit 1000")).map((r) => Number(r.id));
       const [reads, signing] = await Promise.all([
         autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER }),
-        autocannon({ url: base, connections: 20, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${path.length}-`))] }),
+        autocannon({ url: base, connections: STEADY_SIGNERS, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${path.length}-`))] }),
         (async () => {
           // Confirms one signature at a time and times how long the anonymous answer takes to show it.
           const deadline = Date.now() + SECONDS * 1000 - 2500;

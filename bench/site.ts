@@ -136,3 +136,10 @@ export async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
     },
   };
 }
+
+/**
+ * Signers at once during "while signing at 2,000/s": a viral petition's signers are many people,
+ * each with a request or two in flight, so the offered rate must not hinge on a few connections'
+ * latency (20 connections cap the rate at 20 ÷ latency).
+ */
+export const STEADY_SIGNERS = 200;
