@@ -200,11 +200,11 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++]!)}` }) }],
       });
       rows.push(summarise(`confirm, ${label} [${kind}]`, confirm, rssMb(server.pid)));
-      const [page] = await Promise.all([
+      const [page, steady] = await Promise.all([
         autocannon({ url: `${site.base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: { 'accept-encoding': 'gzip, deflate, br' } }),
         autocannon({ url: site.base, connections: STEADY_SIGNERS, duration: SECONDS, overallRate: 2000, requests: [signingRequest(slug, signerBody(`steady-${label.length}-`))] }),
       ]);
-      rows.push(summarise(`page while signing at 2,000/s, ${label} [${kind}]`, page, rssMb(server.pid)));
+      rows.push({ ...summarise(`page while signing at 2,000/s, ${label} [${kind}]`, page, rssMb(server.pid)), 'signing req/s': Math.round(steady.requests.average) });
       rates[label] = { sign: sign.requests.average, confirm: confirm.requests.average, page: page.requests.average };
     }
     for (const scenario of ['sign', 'confirm', 'page'] as const) {
