@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json`):
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid`):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
  */
@@ -25,6 +25,10 @@ if (scenario === 'confirm') {
   let next = 0;
   const r = await load({ requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++ % ids.length]!)}` }) }] });
   console.log(`confirm: ${Math.round(r.requests.average)} req/s`);
+} else if (scenario === 'invalid') {
+  // A flood of unusable submissions must cost no more than signatures do.
+  const r = await load({ url: `${site.base}/api/v1/petitions/${slug}/signatures`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bot', email: 'not an address', country: 'GB' }) });
+  console.log(`invalid: ${Math.round(r.requests.average)} req/s (${r.non2xx} refused)`);
 } else if (scenario === 'sign') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);

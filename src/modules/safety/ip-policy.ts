@@ -9,6 +9,8 @@ import { parseIpRange } from '../../config.ts';
  */
 export class IpPolicy {
   private readonly blocked = new BlockList();
+  /** Most sites block nothing: then no address is looked up (BlockList.check costs a parse each time). */
+  private blocksAny = false;
 
   constructor(
     private readonly secretKey: string,
@@ -16,12 +18,15 @@ export class IpPolicy {
   ) {
     for (const entry of blockedRanges) {
       const range = parseIpRange(entry);
-      if (range) this.blocked.addSubnet(range.address, range.prefix, range.family);
+      if (range) {
+        this.blocked.addSubnet(range.address, range.prefix, range.family);
+        this.blocksAny = true;
+      }
     }
   }
 
   isBlocked(ip: string | null): boolean {
-    if (!ip) return false;
+    if (!ip || !this.blocksAny) return false;
     const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
     return this.blocked.check(plain, plain.includes(':') ? 'ipv6' : 'ipv4');
   }

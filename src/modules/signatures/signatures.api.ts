@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
@@ -18,9 +18,17 @@ export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): void {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
-    { schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } }, config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true, keepsPublicPage: true } },
+    {
+      schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } },
+      // The body is checked once, by the service (parseSignInput), as the web form's is: it also
+      // applies the postcode rule that depends on the country and names every field at fault at
+      // once. The schema stays for the API reference; checking it here too cost a second Zod pass
+      // on every signature.
+      validatorCompiler: (route) => (route.httpPart === 'body' ? (body: unknown) => ({ value: body }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
+      config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true, keepsPublicPage: true },
+    },
     async (request, reply) => {
-      await ctx.services.signatures.recordSignature(request.params.slug, request.body ?? {}, { ip: request.ip });
+      await ctx.services.signatures.recordSignature(request.params.slug, (request.body as unknown) ?? {}, { ip: request.ip });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });
     },
   );
