@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/server.ts';
 
@@ -90,6 +90,31 @@ export function rssMb(pid: number | undefined): number {
 
 export type Row = Record<string, string | number>;
 
+/**
+ * The CPU time the host took from this virtual machine ("steal" in /proc/stat), sampled through
+ * the run so each row can say how much of its time was lost that way: on a shared host the same
+ * code measures a third slower when neighbours are busy, and a figure is only comparable with
+ * one taken at a similar steal.
+ */
+const cpuSamples: { at: number; steal: number; total: number }[] = [];
+function sampleCpu(): void {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  cpuSamples.push({ at: Date.now(), steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) });
+  if (cpuSamples.length > 50_000) cpuSamples.splice(0, 10_000);
+}
+if (existsSync('/proc/stat')) {
+  sampleCpu();
+  setInterval(sampleCpu, 250).unref();
+}
+
+/** The share of the machine's CPU time the host took between two moments, in %, or '' where unknown. */
+export function stealPercent(from: Date | number, to: Date | number): number | '' {
+  const first = cpuSamples.find((c) => c.at >= +from);
+  const last = cpuSamples.findLast((c) => c.at <= +to);
+  if (!first || !last || last.total <= first.total) return '';
+  return Math.round((100 * (last.steal - first.steal)) / (last.total - first.total));
+}
+
 export function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
   return {
     scenario: name,
@@ -100,6 +125,7 @@ export function summarise(name: string, r: autocannon.Result, rssMb?: number): R
     'non-2xx': r.non2xx ? `${r.non2xx} (${Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${(v as { count: number }).count}`).join(', ')})` : 0,
     errors: r.errors + r.timeouts,
     ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
+    'host steal %': stealPercent(r.start, r.finish),
   };
 }
 
