@@ -16,6 +16,8 @@ import { freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequ
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Signers at once in the "above capacity" row (BENCH_CROWD). */
+const CROWD = Number(process.env.BENCH_CROWD ?? 2000);
 const BROWSER = { 'accept-encoding': 'gzip, deflate, br' };
 
 /** Runs the signing scenarios on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. */
@@ -169,6 +171,17 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         })(),
       ]);
       rows.push({ ...summarise(label, reads, rss()), 'signing req/s': Math.round(signing.requests.average), 'stalest count ms': stalest });
+    }
+
+    // Above capacity: far more signers at once than the site serves in a moment. Each must get an
+    // answer (accepted, or 503 with Retry-After once MAX_WAITING_SIGNATURES wait), never a
+    // timeout, a reset or another 5xx.
+    const crowd = await autocannon({ url: base, connections: CROWD, duration: SECONDS, timeout: 30, requests: [signingRequest(slug, signerBody('crowd'))] });
+    rows.push(summarise(`above capacity: ${CROWD.toLocaleString('en-GB')} signers at once`, crowd, rss()));
+    const otherFailures = Object.keys(crowd.statusCodeStats ?? {}).filter((code) => !code.startsWith('2') && code !== '503');
+    if (crowd.errors + crowd.timeouts > 0 || otherFailures.length > 0) {
+      console.error(`${kind}: above capacity: ${crowd.errors} errors, ${crowd.timeouts} timeouts, other answers ${otherFailures.join(', ') || 'none'} — FAILED`);
+      process.exitCode = 1;
     }
 
     // The live answer (anonymous reads may be up to PAGE_CACHE_MS old).

@@ -70,6 +70,8 @@ export interface Config {
   passwordBreachApi: string;
   /** Answer 503 with Retry-After while the event loop lags more than this (0 turns load shedding off). */
   maxEventLoopDelayMs: number;
+  /** Signatures (and, apart, confirmations) that may wait for their transaction; past it, 503 with Retry-After. */
+  maxWaitingSignatures: number;
   /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
   pageCacheMs: number;
 }
@@ -149,6 +151,7 @@ const EnvSchema = z.object({
   PASSWORD_BREACH_CHECK: booleanFlag.default(false),
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
@@ -248,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordBreachCheck: e.PASSWORD_BREACH_CHECK,
     passwordBreachApi: e.PASSWORD_BREACH_API,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    maxWaitingSignatures: e.MAX_WAITING_SIGNATURES,
     pageCacheMs: e.PAGE_CACHE_MS,
   };
 }

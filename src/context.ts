@@ -158,7 +158,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     users: new UsersRepository(db, effects),
     auth: new AuthRepository(db),
     petitions: new PetitionsRepository(db, effects),
-    signatures: new SignaturesRepository(db, jobs),
+    signatures: new SignaturesRepository(db, jobs, config.maxWaitingSignatures),
     teams: new TeamsRepository(db, effects),
     uploads: new UploadsRepository(db),
     updates: new UpdatesRepository(db, effects),

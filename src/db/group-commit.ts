@@ -13,9 +13,20 @@ export class GroupCommit<Item, Result> {
     /** Commits items (one or many) in one transaction; returns their results in order. */
     private readonly runBatch: (items: Item[]) => Promise<Result[]>,
     private readonly maxBatch = 500,
+    /**
+     * The most items that may wait for a batch. Past it, `submit` refuses at once (GroupCommitFull)
+     * so the caller can answer "busy, try again" instead of keeping a crowd waiting without end.
+     */
+    private readonly maxWaiting = Number.POSITIVE_INFINITY,
   ) {}
 
+  /** Items waiting for a batch (not counting the batch being committed). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   submit(item: Item): Promise<Result> {
+    if (this.queue.length >= this.maxWaiting) return Promise.reject(new GroupCommitFull());
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.flushing) {
@@ -46,5 +57,13 @@ export class GroupCommit<Item, Result> {
     } finally {
       this.flushing = false;
     }
+  }
+}
+
+/** Refused, not failed: too many items were already waiting to be committed. Nothing was stored. */
+export class GroupCommitFull extends Error {
+  constructor() {
+    super('too many items are waiting to be committed');
+    this.name = 'GroupCommitFull';
   }
 }

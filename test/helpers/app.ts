@@ -57,6 +57,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     passwordBreachCheck: false,
     passwordBreachApi: 'http://127.0.0.1:9/range/',
     maxEventLoopDelayMs: 0,
+    maxWaitingSignatures: 10_000,
     pageCacheMs: 0,
     ...overrides,
   };

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
+import { AppError } from '../../lib/errors.ts';
 
 /** Keeps the event loop busy, as a burst of work too big for the process would. */
 function busy(ms: number): void {
@@ -42,5 +45,42 @@ describe('load shedding', () => {
       assert.ok(Date.now() < giveUp, 'recovers once the lag is gone');
       await new Promise((r) => setTimeout(r, 100));
     }
+  });
+});
+
+describeEachDatabase('a full signing queue', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(kind, { config: { maxWaitingSignatures: 2 } });
+  });
+  after(() => t.close());
+
+  it('answers newcomers 503 with Retry-After at once, stores every accepted signature and nothing else', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const signers = Array.from({ length: 30 }, () => signerInput());
+    const answers = await Promise.all(
+      signers.map((signer) => t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signer })),
+    );
+    const accepted = signers.filter((_, i) => answers[i]!.statusCode === 202).map((s) => s.email);
+    const refused = answers.filter((a) => a.statusCode !== 202);
+    assert.ok(accepted.length >= 2, `some are taken (${accepted.length})`);
+    assert.ok(refused.length > 0, 'the crowd overflows a queue of two');
+    for (const answer of refused) {
+      assert.equal(answer.statusCode, 503, answer.body);
+      assert.equal(answer.headers['retry-after'], '5');
+      assert.equal(answer.json().error.code, 'service_unavailable');
+    }
+    const stored = await t.ctx.db.kysely.selectFrom('signatures').select('email').where('petition_id', '=', petition.id).execute();
+    assert.deepEqual(stored.map((r) => r.email).sort(), accepted.sort());
+
+    // The service, and so the web form, refuses the same way.
+    const form = await Promise.all(
+      Array.from({ length: 30 }, () => t.ctx.services.signatures.recordSignature(petition.slug, signerInput()).then(() => null, (err: unknown) => err)),
+    );
+    assert.ok(form.some((err) => err instanceof AppError && err.code === 'service_unavailable' && err.retryAfterSeconds === 5));
+
+    // Once the crowd has gone, signing works again.
+    const later = await t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput() });
+    assert.equal(later.statusCode, 202, later.body);
   });
 });

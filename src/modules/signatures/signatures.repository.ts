@@ -81,14 +81,18 @@ export class SignaturesRepository {
   private readonly shards: number;
   /** Consent wording ids by their JSON: a handful per language and version of the words. */
   private readonly knownWordings = new Map<string, number>();
-  private readonly signing = new GroupCommit<PendingSignature, { queued: boolean }>((batch) => this.recordBatch(batch));
-  private readonly confirming = new GroupCommit<PendingConfirmation, ConfirmResult>((batch) => this.confirmBatch(batch));
+  private readonly signing: GroupCommit<PendingSignature, { queued: boolean }>;
+  private readonly confirming: GroupCommit<PendingConfirmation, ConfirmResult>;
 
   constructor(
     private readonly db: Db,
     private readonly jobs: JobsRepository,
+    /** The most signatures (and, apart, confirmations) that may wait for their transaction (MAX_WAITING_SIGNATURES); past it they are refused with GroupCommitFull. */
+    maxWaiting = 10_000,
   ) {
     this.shards = counterShards(db.kind);
+    this.signing = new GroupCommit((batch) => this.recordBatch(batch), 500, maxWaiting);
+    this.confirming = new GroupCommit((batch) => this.confirmBatch(batch), 500, maxWaiting);
   }
 
   /**

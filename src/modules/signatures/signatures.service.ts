@@ -9,6 +9,7 @@ import MailChecker from 'mailchecker';
 import { currentLanguage } from '../../i18n/i18n.ts';
 import { consentWording, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
+import { GroupCommitFull } from '../../db/group-commit.ts';
 import type { IpPolicy } from '../safety/ip-policy.ts';
 import type { SigningRateLimiter } from '../safety/rate-limits.ts';
 import type { SigningChallenge } from '../safety/challenge.ts';
@@ -102,28 +103,31 @@ export class SignaturesService {
     }
     const now = this.clock();
     const consent = consentWording();
-    const { queued } = await this.signatures.recordSignature(
-      {
-        petitionId: petition.id,
-        name: data.name,
-        email: data.email,
-        emailKey: emailKey(data.email),
-        postcode: data.postcode,
-        country: data.country,
-        publicName: data.public_name,
-        contactOptIn: data.contact_opt_in,
-        ip: origin.ip,
-        ipHash,
-        emailDomain: domain,
-        language: currentLanguage(),
-        consent: {
-          public_name: data.public_name ? consent.public_name : null,
-          contact_opt_in: data.contact_opt_in ? consent.contact_opt_in : null,
+    const { queued } = await unlessFull(
+      this.signatures.recordSignature(
+        {
+          petitionId: petition.id,
+          name: data.name,
+          email: data.email,
+          emailKey: emailKey(data.email),
+          postcode: data.postcode,
+          country: data.country,
+          publicName: data.public_name,
+          contactOptIn: data.contact_opt_in,
+          ip: origin.ip,
+          ipHash,
+          emailDomain: domain,
+          language: currentLanguage(),
+          consent: {
+            public_name: data.public_name ? consent.public_name : null,
+            contact_opt_in: data.contact_opt_in ? consent.contact_opt_in : null,
+          },
         },
-      },
-      now,
-      new Date(now.getTime() - RESEND_INTERVAL_MS).toISOString(),
-      (signatureId): NewJob => ({ kind: CONFIRMATION_JOB, payload: { signatureId } }),
+        now,
+        new Date(now.getTime() - RESEND_INTERVAL_MS).toISOString(),
+        (signatureId): NewJob => ({ kind: CONFIRMATION_JOB, payload: { signatureId } }),
+      ),
+      'So many people are signing right now that your signature could not be taken. Please try again in a few seconds.',
     );
     if (queued) this.onJobQueued();
   }
@@ -134,11 +138,14 @@ export class SignaturesService {
     if (signatureId === null) throw invalidLink();
     const now = this.clock();
     const announce = (await this.options.listens?.('signature.confirmed')) ?? false;
-    const { outcome, petitionId } = await this.signatures.confirm(
-      signatureId,
-      now,
-      (p) => this.petitions.confirmsSignatures(p),
-      announce ? (id) => webhookEvent('signature.confirmed', id, { signatureId }) : undefined,
+    const { outcome, petitionId } = await unlessFull(
+      this.signatures.confirm(
+        signatureId,
+        now,
+        (p) => this.petitions.confirmsSignatures(p),
+        announce ? (id) => webhookEvent('signature.confirmed', id, { signatureId }) : undefined,
+      ),
+      'So many people are confirming right now that yours could not be recorded. Please follow the link again in a few seconds.',
     );
     if (announce && outcome === 'confirmed') this.onJobQueued();
     const petition = petitionId === null ? null : await this.petitions.recentById(petitionId);
@@ -207,4 +214,18 @@ function invalidLink(): AppError {
     'invalid_confirmation_link',
     'This confirmation link is not valid. Check that you copied the whole link from the email.',
   );
+}
+
+/**
+ * More people are waiting for their signature (or confirmation) to be stored than the site can
+ * store in a few seconds: the newcomer is told at once to try again shortly (503 with
+ * Retry-After), rather than kept waiting until a proxy gives up. Nothing was stored.
+ */
+async function unlessFull<T>(work: Promise<T>, message: string): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof GroupCommitFull) throw new AppError('service_unavailable', message, { retryAfterSeconds: 5 });
+    throw err;
+  }
 }
