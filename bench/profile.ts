@@ -1,5 +1,6 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid`):
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid`,
+ * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
  */
@@ -9,18 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest } from './site.ts';
+import { freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
-const site = await prepareBenchSite(`sqlite://${join(dir, 'db.sqlite')}`);
+// PROFILE_DB=postgres profiles on a fresh PostgreSQL database (TEST_DATABASE_URL's server).
+const database = process.env.PROFILE_DB === 'postgres' ? await freshDatabase('postgres', dir) : null;
+const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`);
 const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
 const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
 if (scenario === 'confirm') {
   await load({ duration: 4, requests: [signingRequest(slug, signerBody('pre'))] });
-  const ids = new BetterSqlite3(join(dir, 'db.sqlite'), { readonly: true }).prepare("select id from signatures where status = 'pending'").pluck().all() as number[];
+  const pendingSql = "select id from signatures where status = 'pending'";
+  const ids = database
+    ? (await database.query<{ id: number }>(pendingSql)).map((r) => Number(r.id))
+    : (new BetterSqlite3(join(dir, 'db.sqlite'), { readonly: true }).prepare(pendingSql).pluck().all() as number[]);
   const signer = new TokenSigner(SECRET, 'signature-confirmation');
   let next = 0;
   const r = await load({ requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++ % ids.length]!)}` }) }] });
@@ -39,6 +45,7 @@ if (scenario === 'confirm') {
 }
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
+await database?.dispose();
 
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number } };

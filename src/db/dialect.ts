@@ -192,3 +192,13 @@ export function isUniqueViolation(err: unknown): boolean {
 export function counterShards(kind: DialectKind): number {
   return kind === 'postgres' ? 16 : 1;
 }
+
+/**
+ * How many group-commit batches of one kind (signatures, confirmations) a process commits at
+ * once (see GroupCommit). SQLite: one, it has a single writer. PostgreSQL: three, so that while
+ * one batch waits for its commit the next is being written; six connections at most of the pool
+ * (DATABASE_POOL_MAX, default 10) for both kinds together.
+ */
+export function batchConcurrency(kind: DialectKind): number {
+  return kind === 'postgres' ? 3 : 1;
+}

@@ -7,30 +7,43 @@
  */
 export class GroupCommit<Item, Result> {
   private queue: { item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  /** Batch loops running or about to start (at most `options.concurrency`). */
+  private loops = 0;
+  private readonly maxBatch: number;
+  private readonly maxWaiting: number;
+  private readonly concurrency: number;
 
   constructor(
     /** Commits items (one or many) in one transaction; returns their results in order. */
     private readonly runBatch: (items: Item[]) => Promise<Result[]>,
-    private readonly maxBatch = 500,
-    /**
-     * The most items that may wait for a batch. Past it, `submit` refuses at once (GroupCommitFull)
-     * so the caller can answer "busy, try again" instead of keeping a crowd waiting without end.
-     */
-    private readonly maxWaiting = Number.POSITIVE_INFINITY,
-  ) {}
-
-  /** Items waiting for a batch (not counting the batch being committed). */
-  get waiting(): number {
-    return this.queue.length;
+    options: {
+      /** The most items in one transaction. */
+      maxBatch?: number;
+      /**
+       * The most items that may wait for a batch. Past it, `submit` refuses at once
+       * (GroupCommitFull) so the caller can answer "busy, try again" instead of keeping a crowd
+       * waiting without end.
+       */
+      maxWaiting?: number;
+      /**
+       * Batches committed at once. One where the database has one writer (SQLite); several where
+       * a batch's time is mostly waiting for the server (PostgreSQL), so that while one commits
+       * the next is already being written.
+       */
+      concurrency?: number;
+    } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.maxWaiting = options.maxWaiting ?? Number.POSITIVE_INFINITY;
+    this.concurrency = options.concurrency ?? 1;
   }
 
   submit(item: Item): Promise<Result> {
     if (this.queue.length >= this.maxWaiting) return Promise.reject(new GroupCommitFull());
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
+      if (this.loops < this.concurrency) {
+        this.loops++;
         // Let every request that arrived in this turn of the event loop join the batch. On SQLite
         // the statements run synchronously, so without this turn no other request would ever be
         // read while a batch is built: each batch would hold one item and pay one fsync.
@@ -55,7 +68,7 @@ export class GroupCommit<Item, Result> {
         }
       }
     } finally {
-      this.flushing = false;
+      this.loops--;
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { counterShards } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards } from '../../db/dialect.ts';
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
@@ -91,8 +91,9 @@ export class SignaturesRepository {
     maxWaiting = 10_000,
   ) {
     this.shards = counterShards(db.kind);
-    this.signing = new GroupCommit((batch) => this.recordBatch(batch), 500, maxWaiting);
-    this.confirming = new GroupCommit((batch) => this.confirmBatch(batch), 500, maxWaiting);
+    const concurrency = batchConcurrency(db.kind);
+    this.signing = new GroupCommit((batch) => this.recordBatch(batch), { maxWaiting, concurrency });
+    this.confirming = new GroupCommit((batch) => this.confirmBatch(batch), { maxWaiting, concurrency });
   }
 
   /**
@@ -125,6 +126,9 @@ export class SignaturesRepository {
         const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
         return this.rowFor(signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
       });
+      // In key order, so batches committed at once (PostgreSQL) take the unique index's locks in
+      // the same order and cannot deadlock.
+      rows.sort((a, b) => a.petition_id - b.petition_id || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
       const inserted = new Map<string, number>();
       for (let i = 0; i < rows.length; i += 200) {
         const ids = await trx
