@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid`,
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid|page-while-signing`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest } from './site.ts';
+import { freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, STEADY_SIGNERS } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
@@ -35,6 +35,13 @@ if (scenario === 'confirm') {
   // A flood of unusable submissions must cost no more than signatures do.
   const r = await load({ url: `${site.base}/api/v1/petitions/${slug}/signatures`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bot', email: 'not an address', country: 'GB' }) });
   console.log(`invalid: ${Math.round(r.requests.average)} req/s (${r.non2xx} refused)`);
+} else if (scenario === 'page-while-signing') {
+  // The petition page while 200 signers ask for 2,000 signatures a second (as in the bench).
+  const [page, signing] = await Promise.all([
+    load({ url: `${site.base}/petitions/${slug}`, headers: { 'accept-encoding': 'gzip, deflate, br' } }),
+    load({ connections: STEADY_SIGNERS, overallRate: 2000, requests: [signingRequest(slug, signerBody('steady'))] }),
+  ]);
+  console.log(`page-while-signing: ${Math.round(page.requests.average)} req/s (p99 ${page.latency.p99} ms), signing ${Math.round(signing.requests.average)} req/s`);
 } else if (scenario === 'sign') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { PageTemplate } from './page-cache.ts';
+import { PageTemplate, PublicPageCache } from './page-cache.ts';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { FormSession, signedInSession } from '../../test/helpers/browser-session.ts';
 import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
@@ -191,5 +191,29 @@ describe('a cached page template', () => {
     const html = `<ul>${Array.from({ length: 250 }, (_, i) => `<option value="C${i}">Country number ${i}</option>`).join('')}</ul><input value="@token@">`;
     const gzipped = PageTemplate.split(html, holes).fillGzip({ '@token@': 'x'.repeat(40) });
     assert.ok(gzipped.length * 4 < Buffer.byteLength(html), `${gzipped.length} bytes from ${Buffer.byteLength(html)}`);
+  });
+});
+
+describe('an expired page', () => {
+  it('is rendered again by one caller while the others get the expired copy, for one more interval at most', () => {
+    let now = 0;
+    const cache = new PublicPageCache(1000, () => now);
+    cache.set('p', Buffer.from('old'));
+    now = 1500;
+    assert.equal(cache.get('p'), null, 'the first caller after expiry renders');
+    assert.equal(String(cache.get('p')), 'old', 'the others meanwhile get the expired copy');
+    assert.equal(String(cache.get('p')), 'old');
+    cache.set('p', Buffer.from('new'));
+    assert.equal(String(cache.get('p')), 'new');
+
+    // A render that never finished (it failed): the copy is served until twice the interval old,
+    // then nobody gets it.
+    now = 2600;
+    assert.equal(cache.get('p'), null);
+    now = 3400;
+    assert.equal(String(cache.get('p')), 'new');
+    now = 3600;
+    assert.equal(cache.get('p'), null);
+    assert.equal(cache.get('p'), null, 'every caller renders until one sets it');
   });
 });

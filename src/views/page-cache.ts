@@ -5,10 +5,14 @@ import { currentLanguage, languageSource, LANGUAGES, type LanguageSource } from 
 /**
  * Rendered public pages kept for a moment, so a petition going viral costs one render per
  * interval rather than one per visitor. Each process keeps its own; entries are at most
- * `ttlMs` old, so what visitors see (the count included) is never staler than that.
+ * `ttlMs` old, so what visitors see (the count included) is never staler than that — but for one
+ * render's time: when an entry expires, the next caller is told to render a fresh one (`get`
+ * returns null) and, while it does, the others keep getting the expired copy, for at most another
+ * `ttlMs`. Without that, every visitor arriving during the render would render too: with a busy
+ * database (PostgreSQL under a signing peak) hundreds of renders a second instead of one.
  */
 export class PublicPageCache {
-  private readonly pages = new Map<string, { body: CachedBody; at: number }>();
+  private readonly pages = new Map<string, { body: CachedBody; at: number; refreshing: boolean }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -16,21 +20,28 @@ export class PublicPageCache {
     private readonly maxEntries = 1000,
   ) {}
 
+  /** The page, or null when the caller should render it (and `set` it). */
   get(key: string): CachedBody | null {
     if (this.ttlMs <= 0) return null;
     const hit = this.pages.get(key);
     if (!hit) return null;
-    if (this.now() - hit.at > this.ttlMs) {
+    const age = this.now() - hit.at;
+    if (age <= this.ttlMs) return hit.body;
+    if (age > 2 * this.ttlMs) {
       this.pages.delete(key);
       return null;
     }
-    return hit.body;
+    // Expired: one caller renders, the others get this copy meanwhile. Should that render fail,
+    // the copy is dropped once twice the interval old (above), and then everyone renders again.
+    if (hit.refreshing) return hit.body;
+    hit.refreshing = true;
+    return null;
   }
 
   set(key: string, body: CachedBody): void {
     if (this.ttlMs <= 0) return;
-    if (this.pages.size >= this.maxEntries) this.pages.delete(this.pages.keys().next().value!);
-    this.pages.set(key, { body, at: this.now() });
+    if (!this.pages.has(key) && this.pages.size >= this.maxEntries) this.pages.delete(this.pages.keys().next().value!);
+    this.pages.set(key, { body, at: this.now(), refreshing: false });
   }
 
   /** Forgets one page (after a change the public should see at once) or all of them. */
