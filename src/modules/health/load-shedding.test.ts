@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { AppError } from '../../lib/errors.ts';
+import { FormSession, textOf } from '../../../test/helpers/browser-session.ts';
 
 /** Keeps the event loop busy, as a burst of work too big for the process would. */
 function busy(ms: number): void {
@@ -78,6 +79,20 @@ describeEachDatabase('a full signing queue', (kind) => {
       Array.from({ length: 30 }, () => t.ctx.services.signatures.recordSignature(petition.slug, signerInput()).then(() => null, (err: unknown) => err)),
     );
     assert.ok(form.some((err) => err instanceof AppError && err.code === 'service_unavailable' && err.retryAfterSeconds === 5));
+
+    // Through the web form: the petition page comes back with the signer's answers and the message.
+    const browser = new FormSession(t.app);
+    await browser.get(`/petitions/${petition.slug}`);
+    const people = Array.from({ length: 30 }, () => signerInput());
+    const pages = await Promise.all(people.map((p) => browser.post(`/petitions/${petition.slug}/sign`, { name: p.name, email: p.email, postcode: p.postcode, country: p.country })));
+    const turnedAway = pages.map((page, i) => ({ page, person: people[i]! })).filter(({ page }) => page.statusCode !== 303);
+    assert.ok(turnedAway.length > 0, 'some of the form crowd are turned away');
+    for (const { page, person } of turnedAway) {
+      assert.equal(page.statusCode, 503, page.body.slice(0, 300));
+      assert.equal(page.headers['retry-after'], '5');
+      assert.match(textOf(page.body), /So many people are signing right now/);
+      assert.ok(page.body.includes(`value="${person.email}"`), 'what they typed is kept');
+    }
 
     // Once the crowd has gone, signing works again.
     const later = await t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput() });

@@ -103,16 +103,21 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
         return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed${support}`, 303);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
+        // The page the form was on: the public one, or the supporters' one for a submitted petition.
+        const supportToken = values.support_token;
+        const signingView = async () =>
+          supportToken ? { petition: await petitions.petitionForSigning(slug, supportToken), actor: null } : await petitions.viewFor(slug, request.user);
         if (err.code === 'validation_failed') {
-          const supportToken = values.support_token;
-          const view = supportToken
-            ? { petition: await petitions.petitionForSigning(slug, supportToken), actor: null }
-            : await petitions.viewFor(slug, request.user);
-          return renderPetitionPage(ctx, request, reply, view, { signValues: values, signErrors: err.fields, status: 422, supportToken });
+          return renderPetitionPage(ctx, request, reply, await signingView(), { signValues: values, signErrors: err.fields, status: 422, supportToken });
         }
         if (err.code === 'petition_closed') {
           const view = await petitions.viewFor(slug, request.user);
           return renderPetitionPage(ctx, request, reply, view, { notice: err.message, status: 409 });
+        }
+        if (err.code === 'service_unavailable' || err.code === 'rate_limited') {
+          // Too busy, or too many from one place: the form comes back as filled in, with when to try again.
+          if (err.retryAfterSeconds !== null) reply.header('retry-after', String(err.retryAfterSeconds));
+          return renderPetitionPage(ctx, request, reply, await signingView(), { signValues: values, notice: err.message, status: err.status, supportToken });
         }
         throw err;
       }
