@@ -74,7 +74,10 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       for (let i = 0; i < 4; i++) assert.equal((await sign(petition.slug, signerInput({ email: `staff${i}@bigcorp.example` }), `192.0.2.${10 + i}`, i % 2 ? otherApp : limited.app)).statusCode, 202);
       const domain = await sign(petition.slug, signerInput({ email: 'staff9@bigcorp.example' }), '192.0.2.30', limited.app);
       assert.equal(domain.statusCode, 429);
-      assert.match(domain.json().error.message, /email addresses at bigcorp\.example/);
+      assert.match(domain.json().error.message, /email addresses at bigcorp\.example in the last hour\. Please try again in \d+ minutes?/);
+      const welsh = await limited.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput({ email: 'staff10@bigcorp.example' }), remoteAddress: '192.0.2.31', headers: { 'accept-language': 'cy' } });
+      assert.equal(welsh.statusCode, 429);
+      assert.match(welsh.json().error.message, /gyfeiriadau e-bost yn bigcorp\.example yn yr awr ddiwethaf\..* ymhen \d+ munud/, 'in Welsh, naming the domain');
       for (let i = 0; i < 6; i++) assert.equal((await sign(petition.slug, signerInput({ email: `person${i}@gmail.com` }), `192.0.2.${40 + i}`, limited.app)).statusCode, 202, 'big webmail providers are exempt');
 
       // Route limits from @fastify/rate-limit use the same shared store: ten sign-in attempts a minute.

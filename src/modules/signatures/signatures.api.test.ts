@@ -85,6 +85,10 @@ describeEachDatabase('signing through the JSON API', (kind) => {
       [signerInput({ country: 'Narnia' }), 'country'],
       [signerInput({ country: undefined }), 'country'],
       [signerInput({ public_name: 'perhaps' }), 'public_name'],
+      [signerInput({ support_token: 'x'.repeat(201) }), 'support_token'],
+      [signerInput({ support_token: 42 }), 'support_token'],
+      [signerInput({ challenge: 'x'.repeat(101) }), 'challenge'],
+      [signerInput({ challenge_answer: 'x'.repeat(41) }), 'challenge_answer'],
     ];
     for (const [body, field] of cases) {
       const res = await sign(petition.slug, body);

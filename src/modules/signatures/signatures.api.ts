@@ -4,13 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import { SignAccepted, SignInput } from './signatures.schema.ts';
-import { withExample } from '../openapi/examples.ts';
 
-/** What an API client sends to sign: the form's fields, a supporters' link token, and the puzzle's answer when asked. */
-const SignBody = withExample(
-  SignInput.extend({ support_token: z.string().max(200).optional(), challenge: z.string().max(100).optional(), challenge_answer: z.string().max(40).optional() }),
-  { name: 'Sam Taylor', email: 'sam@example.org', postcode: 'SW1A 1AA', country: 'GB', public_name: true, contact_opt_in: false },
-);
 
 export const SIGN_RATE_LIMIT = { max: 60, timeWindow: '1 minute' };
 
@@ -19,7 +13,7 @@ export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): vo
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/v1/petitions/:slug/signatures',
     {
-      schema: { params: SlugParams, body: SignBody, response: { 202: SignAccepted } },
+      schema: { params: SlugParams, body: SignInput, response: { 202: SignAccepted } },
       // The body is checked once, by the service (parseSignInput), as the web form's is: it also
       // applies the postcode rule that depends on the country and names every field at fault at
       // once. The schema stays for the API reference; checking it here too cost a second Zod pass

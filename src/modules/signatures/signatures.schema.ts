@@ -41,6 +41,11 @@ export const SignInput = withExample(
     .refine(isCountryCode, 'Choose your country from the list'),
   public_name: optIn,
   contact_opt_in: optIn,
+  /** A supporters' link token, for a petition still collecting its first supporters. */
+  support_token: z.string().max(200, 'This link is not valid').optional(),
+  /** The emergency check's puzzle and the browser's answer, while it is on. */
+  challenge: z.string().max(100, 'Reload the page and sign again').optional(),
+  challenge_answer: z.string().max(40, 'Reload the page and sign again').optional(),
   }),
   { name: 'Sam Taylor', email: 'sam@example.org', postcode: 'SW1A 1AA', country: 'GB', public_name: true, contact_opt_in: false },
 );

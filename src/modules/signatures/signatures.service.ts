@@ -6,7 +6,7 @@ import type { Petition, PetitionsService } from '../petitions/petitions.service.
 import { emailKey } from '../users/users.service.ts';
 import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
-import { currentLanguage } from '../../i18n/i18n.ts';
+import { currentLanguage, t } from '../../i18n/i18n.ts';
 import { consentWording, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 import { GroupCommitFull } from '../../db/group-commit.ts';
@@ -77,7 +77,10 @@ export class SignaturesService {
    * address signed before, so the response reveals nothing about who has signed.
    */
   async recordSignature(slug: string, input: unknown, origin: { ip: string | null } = { ip: null }): Promise<void> {
-    const supportToken = typeof (input as { support_token?: unknown } | null)?.support_token === 'string' ? (input as { support_token: string }).support_token : null;
+    // Read before the fields are checked, so that a petition that is not open says so first; a
+    // token longer than any issued is refused with the other fields below.
+    const given = (input as { support_token?: unknown } | null)?.support_token;
+    const supportToken = typeof given === 'string' && given.length <= 200 ? given : null;
     const petition = await this.petitions.petitionForSigning(slug, supportToken);
     const data = parseSignInput(input);
     this.assertAcceptableEmail(data.email);
@@ -97,7 +100,9 @@ export class SignaturesService {
         'rate_limited',
         verdict.reason === 'ip'
           ? `Many people have signed this petition from your network in the last hour, so signatures from it are paused for a while. Please try again in ${wait}, or from another connection such as mobile data.`
-          : `Many signatures have come from email addresses at ${domain} in the last hour. Please try again in ${wait}, or use another email address.`,
+          : // Written in the signer's language here: the domain is not a number, so the message
+            // could not be matched to a translation afterwards (see translateMessage).
+            t('sign.limit_domain', { count: minutes, domain }),
         { retryAfterSeconds: verdict.retryAfterSeconds },
       );
     }
