@@ -176,11 +176,17 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     // Above capacity: far more signers at once than the site serves in a moment. Each must get an
     // answer (accepted, or 503 with Retry-After once MAX_WAITING_SIGNATURES wait), never a
     // timeout, a reset or another 5xx.
-    const crowd = await autocannon({ url: base, connections: CROWD, duration: SECONDS, timeout: 30, requests: [signingRequest(slug, signerBody('crowd'))] });
+    const crowdErrors = new Map<string, number>();
+    const crowd = await new Promise<autocannon.Result>((resolve, reject) => {
+      const run = autocannon({ url: base, connections: CROWD, duration: SECONDS, timeout: 30, requests: [signingRequest(slug, signerBody('crowd'))] }, (err, result) => (err ? reject(err) : resolve(result)));
+      // Which errors, if any: resets, refused connections, timeouts.
+      run.on('reqError', (err: NodeJS.ErrnoException) => crowdErrors.set(err.code ?? err.message, (crowdErrors.get(err.code ?? err.message) ?? 0) + 1));
+    });
     rows.push(summarise(`above capacity: ${CROWD.toLocaleString('en-GB')} signers at once`, crowd, rss()));
     const otherFailures = Object.keys(crowd.statusCodeStats ?? {}).filter((code) => !code.startsWith('2') && code !== '503');
     if (crowd.errors + crowd.timeouts > 0 || otherFailures.length > 0) {
-      console.error(`${kind}: above capacity: ${crowd.errors} errors, ${crowd.timeouts} timeouts, other answers ${otherFailures.join(', ') || 'none'} — FAILED`);
+      const kinds = [...crowdErrors].map(([code, n]) => `${n} ${code}`).join(', ');
+      console.error(`${kind}: above capacity: ${crowd.errors} errors${kinds ? ` (${kinds})` : ''}, ${crowd.timeouts} timeouts, other answers ${otherFailures.join(', ') || 'none'} — FAILED`);
       process.exitCode = 1;
     }
 

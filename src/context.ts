@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { openDatabase, type Db } from './db/database.ts';
+import { closeDatabase, openDatabase, type Db } from './db/database.ts';
 import { JobsRepository } from './jobs/jobs.repository.ts';
 import { JobWorker } from './jobs/worker.ts';
 import { DevOutbox } from './mail/dev-outbox.ts';
@@ -158,7 +158,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     users: new UsersRepository(db, effects),
     auth: new AuthRepository(db),
     petitions: new PetitionsRepository(db, effects),
-    signatures: new SignaturesRepository(db, jobs, config.maxWaitingSignatures),
+    signatures: new SignaturesRepository(db, config.maxWaitingSignatures),
     teams: new TeamsRepository(db, effects),
     uploads: new UploadsRepository(db),
     updates: new UpdatesRepository(db, effects),
@@ -321,7 +321,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     async close() {
       await finalWorker.stop();
       mailer.close();
-      await db.kysely.destroy();
+      await closeDatabase(db);
     },
   };
 }

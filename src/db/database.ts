@@ -3,16 +3,29 @@ import type { DatabaseLocation } from '../config.ts';
 import { createDialect, type DialectKind, type DialectOptions } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
+import { SqliteWriterThread } from './writer-thread.ts';
 
 export interface Db {
   kysely: Kysely<Database>;
   kind: DialectKind;
+  /**
+   * SQLite on a file: the thread that commits signing and confirming batches on a connection of
+   * its own (see writer-thread.ts), started on first use. Null for PostgreSQL and in-memory SQLite.
+   */
+  writer: SqliteWriterThread | null;
 }
 
-/** Opens a connection (pool) to the configured database. Call `db.kysely.destroy()` to close it. */
+/** Opens a connection (pool) to the configured database. Close it with `closeDatabase`. */
 export function openDatabase(location: DatabaseLocation, options: DialectOptions = {}): Db {
   const { kind, dialect } = createDialect(location, options);
-  return { kysely: new Kysely<Database>({ dialect }), kind };
+  const writer = location.kind === 'sqlite' && location.path !== ':memory:' ? new SqliteWriterThread(location.path) : null;
+  return { kysely: new Kysely<Database>({ dialect }), kind, writer };
+}
+
+/** Closes the database: the writer thread once its batches are answered, then the connections. */
+export async function closeDatabase(db: Db): Promise<void> {
+  await db.writer?.close();
+  await db.kysely.destroy();
 }
 
 /** Applies every pending migration; safe to run from several processes at once (the migrator takes a lock). */

@@ -76,7 +76,10 @@ function withStatementCache(database: BetterSqlite3.Database) {
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (!statement) {
-        statement = database.prepare(sql);
+        // Transactions take the write lock when they begin, not at their first write: with a
+        // second writer (the writer thread, the CLI) a deferred transaction that read before
+        // writing would fail with SQLITE_BUSY_SNAPSHOT, which no busy timeout can wait out.
+        statement = database.prepare(sql === 'begin' ? 'begin immediate' : sql);
         // Statements with IN lists of many lengths would grow the cache without end.
         if (statements.size < 2000) statements.set(sql, statement);
       }

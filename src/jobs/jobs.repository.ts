@@ -9,6 +9,26 @@ export interface NewJob {
   maxAttempts?: number;
 }
 
+/** Adds jobs in the caller's transaction, 500 to a statement (see JobsRepository.enqueueMany). */
+export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
+  for (let i = 0; i < jobs.length; i += 500) {
+    await trx
+      .insertInto('jobs')
+      .values(
+        jobs.slice(i, i + 500).map((job) => ({
+          kind: job.kind,
+          payload: JSON.stringify(job.payload),
+          state: 'pending' as const,
+          attempts: 0,
+          max_attempts: job.maxAttempts ?? 8,
+          run_at: (job.runAt ?? now).toISOString(),
+          created_at: now.toISOString(),
+        })),
+      )
+      .execute();
+  }
+}
+
 /** The outbox table. Jobs are enqueued inside the caller's transaction so they commit with the change. */
 export class JobsRepository {
   constructor(private readonly db: Db) {}
@@ -19,23 +39,8 @@ export class JobsRepository {
   }
 
   /** Adds several jobs in one statement (a batch of signatures' confirmation emails). */
-  async enqueueMany(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
-    for (let i = 0; i < jobs.length; i += 500) {
-      await trx
-        .insertInto('jobs')
-        .values(
-          jobs.slice(i, i + 500).map((job) => ({
-            kind: job.kind,
-            payload: JSON.stringify(job.payload),
-            state: 'pending',
-            attempts: 0,
-            max_attempts: job.maxAttempts ?? 8,
-            run_at: (job.runAt ?? now).toISOString(),
-            created_at: now.toISOString(),
-          })),
-        )
-        .execute();
-    }
+  enqueueMany(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
+    return insertJobs(trx, jobs, now);
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe } from 'node:test';
 import pg from 'pg';
 import type { DatabaseLocation } from '../../src/config.ts';
-import { migrateToLatest, openDatabase, type Db } from '../../src/db/database.ts';
+import { closeDatabase, migrateToLatest, openDatabase, type Db } from '../../src/db/database.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -31,7 +31,7 @@ export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: 
     db,
     location,
     async cleanup() {
-      await db.kysely.destroy().catch(() => {});
+      await closeDatabase(db).catch(() => {});
       await dispose();
     },
   };

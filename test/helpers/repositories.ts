@@ -17,7 +17,7 @@ export function repositoriesFor(db: Db) {
     audit,
     users: new UsersRepository(db, effects),
     petitions: new PetitionsRepository(db, effects),
-    signatures: new SignaturesRepository(db, jobs),
+    signatures: new SignaturesRepository(db),
     teams: new TeamsRepository(db, effects),
   };
 }

@@ -44,6 +44,14 @@ export function effectiveState(petition: { state: PetitionState; deadline: strin
   return petition.state;
 }
 
+/**
+ * Whether a signature to this petition may still be confirmed: it is open, or it is pending and
+ * gathering supporters (`gathersSupporters`: the site asks for supporters before moderation).
+ */
+export function confirmsSignatures(petition: { state: PetitionState; deadline: string | null }, now: Date, gathersSupporters: boolean): boolean {
+  return effectiveState(petition, now) === 'open' || (gathersSupporters && petition.state === 'pending');
+}
+
 /** States anyone may read (unless the petition is hidden). Drafts and pending ones belong to their team. */
 export function isPublicState(state: PetitionState): boolean {
   return state === 'open' || state === 'closed' || state === 'rejected' || state === 'delivered';

@@ -9,7 +9,7 @@ import { TokenSigner } from '../../lib/tokens.ts';
 import type { User } from '../users/users.service.ts';
 import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
-import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
+import { assertTransition, confirmsSignatures, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
 import { isLanguage, type Language } from '../../i18n/i18n.ts';
 import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
@@ -312,7 +312,12 @@ export class PetitionsService {
 
   /** Whether a signature to this petition may still be confirmed (open, or gathering supporters). */
   confirmsSignatures(petition: Pick<Petition, 'state' | 'deadline'>): boolean {
-    return this.acceptsSignatures(petition) || this.collectsSupporters(petition);
+    return confirmsSignatures(petition, this.clock(), this.gathersSupporters);
+  }
+
+  /** Whether pending petitions gather supporters before moderation (SUPPORTERS_REQUIRED is set). */
+  get gathersSupporters(): boolean {
+    return this.options.supportersRequired > 0;
   }
 
   /** The private address the team shares to gather supporters. */

@@ -6,8 +6,8 @@ import { repositoriesFor, userRow } from '../../../test/helpers/repositories.ts'
 import type { SignaturesRepository, NewSignature } from './signatures.repository.ts';
 
 const NOW = new Date('2026-10-20T10:00:00.000Z');
-const isOpen = (p: { state: string }) => p.state === 'open';
-const job = (signatureId: number) => ({ kind: 'signature.send_confirmation', payload: { signatureId } });
+const isOpen = { gathersSupporters: false };
+const job = 'signature.send_confirmation';
 
 describeEachDatabase('SignaturesRepository', (kind) => {
   let t: TestDatabase;
@@ -147,7 +147,12 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const input = signature();
     await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
-    assert.equal((await signatures.confirm(id, NOW, () => false)).outcome, 'petition_closed');
+    await t.db.kysely.updateTable('petitions').set({ deadline: NOW.toISOString() }).where('id', '=', petitionId).execute();
+    try {
+      assert.equal((await signatures.confirm(id, NOW, isOpen)).outcome, 'petition_closed', 'past its deadline');
+    } finally {
+      await t.db.kysely.updateTable('petitions').set({ deadline: null }).where('id', '=', petitionId).execute();
+    }
     assert.equal((await signatures.findById(id))!.status, 'pending');
     assert.equal((await signatures.confirm(999_999, NOW, isOpen)).outcome, 'not_found');
   });
@@ -210,7 +215,8 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
     const owner = await repos.users.insert(userRow('owner@example.org'));
     const petition = (closedAt: string | null, slug: string) =>
       repos.petitions.insert(
-        { slug, title: slug, action: 'a', background: 'b', target_name: 't', state: closedAt ? 'closed' : 'open', owner_id: owner.id, created_at: NOW.toISOString(), updated_at: NOW.toISOString(), closed_at: closedAt },
+        // Open while signed; closed afterwards (below).
+        { slug, title: slug, action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: NOW.toISOString(), updated_at: NOW.toISOString(), closed_at: null },
         () => ({}),
         NOW,
       );
@@ -224,11 +230,14 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
         job,
       );
       const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).where('petition_id', '=', petitionId).executeTakeFirstOrThrow();
-      await repos.signatures.confirm(id, NOW, () => true);
+      await repos.signatures.confirm(id, NOW, isOpen);
     };
     await add(old.id, 'a@example.net');
     await add(old.id, 'b@example.net');
     await add(recent.id, 'c@example.net');
+    for (const [p, closedAt] of [[old, '2025-01-01T00:00:00.000Z'], [recent, '2026-10-01T00:00:00.000Z']] as const) {
+      await t.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: closedAt }).where('id', '=', p.id).execute();
+    }
 
     assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 2);
     assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 0, 'nothing left to erase');

@@ -1,8 +1,9 @@
 import type { Db } from '../../db/database.ts';
 import { batchConcurrency, counterShards } from '../../db/dialect.ts';
-import { sql, type Insertable, type Transaction } from 'kysely';
-import type { Database, PetitionStateValue, SignatureRow, SignaturesTable } from '../../db/schema.ts';
-import type { JobsRepository, NewJob } from '../../jobs/jobs.repository.ts';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
+import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
+import { confirmsSignatures } from '../petitions/petition-state.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
 
@@ -35,21 +36,26 @@ export interface NewSignature {
   language: string;
 }
 
-interface PendingSignature {
+/** One signature for a signing batch: plain data, so that it can cross to the SQLite writer thread. */
+export interface SignatureToRecord {
   signature: NewSignature;
   now: Date;
   resendBefore: string;
-  confirmationJob: (signatureId: number) => NewJob;
+  /** The job that sends the confirmation email; its payload is `{ signatureId }`. */
+  confirmationJobKind: string;
 }
 
-interface PendingConfirmation {
+/** One confirmation for a confirming batch: plain data, like SignatureToRecord. */
+export interface SignatureToConfirm {
   signatureId: number;
   now: Date;
-  isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean;
-  withConfirmation?: ((petitionId: number) => NewJob) | undefined;
+  /** Whether pending petitions gathering supporters take confirmations (see confirmsSignatures). */
+  gathersSupporters: boolean;
+  /** A job to queue when this confirmation counts (the webhook event); `petitionId` is set in its payload. */
+  announce: NewJob | null;
 }
 
-type ConfirmResult = { outcome: ConfirmOutcome; petitionId: number | null };
+export type ConfirmResult = { outcome: ConfirmOutcome; petitionId: number | null };
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
 
@@ -77,219 +83,234 @@ export async function changeCounts(trx: Transaction<Database>, shards: number, r
   for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
 }
 
+/**
+ * Stores a batch of pending signatures and their confirmation jobs in one transaction: a handful
+ * of statements whatever the batch size. For an address that already signed, queues another
+ * confirmation only if the signature is still pending and the last one was queued before
+ * `resendBefore`. Runs on the web thread's connection or on the SQLite writer thread's
+ * (src/sqlite-writer.ts); `knownWordings` is that connection's cache of consent wording ids.
+ */
+export async function recordSignatureBatch(db: Kysely<Database>, batch: SignatureToRecord[], knownWordings: Map<string, number>): Promise<{ queued: boolean }[]> {
+  let wordings = new Map<string, number>();
+  const results = await db.transaction().execute(async (trx) => {
+    const postcodes = [...new Set(batch.filter((b) => b.signature.country === 'GB' && b.signature.postcode).map((b) => b.signature.postcode!))];
+    const areas = new Map(
+      postcodes.length === 0
+        ? []
+        : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
+    );
+    wordings = await consentWordingIds(trx, batch.map((b) => b.signature.consent), knownWordings);
+    const rows = batch.map(({ signature, now }) => {
+      const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
+      return rowFor(signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
+    });
+    // In key order, so batches committed at once (PostgreSQL) take the unique index's locks in
+    // the same order and cannot deadlock.
+    rows.sort((a, b) => a.petition_id - b.petition_id || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
+    const inserted = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += 200) {
+      const ids = await trx
+        .insertInto('signatures')
+        .values(rows.slice(i, i + 200))
+        .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
+        .returning(['id', 'petition_id', 'email_key'])
+        .execute();
+      for (const r of ids) inserted.set(`${r.petition_id} ${r.email_key}`, r.id);
+    }
+    const jobs: NewJob[] = [];
+    const results: { queued: boolean }[] = [];
+    for (const item of batch) {
+      const key = `${item.signature.petitionId} ${item.signature.emailKey}`;
+      const id = inserted.get(key);
+      if (id !== undefined) {
+        // The first of several identical submissions in one batch gets the row; the rest are repeats.
+        inserted.delete(key);
+        jobs.push({ kind: item.confirmationJobKind, payload: { signatureId: id } });
+        results.push({ queued: true });
+      } else {
+        const resent = await resend(trx, item.signature, item.now, item.resendBefore);
+        if (resent !== null) jobs.push({ kind: item.confirmationJobKind, payload: { signatureId: resent } });
+        results.push({ queued: resent !== null });
+      }
+    }
+    await insertJobs(trx, jobs, batch[0]!.now);
+    return results;
+  });
+  // Committed: the wordings this batch added exist for every later one.
+  if (knownWordings.size > 1000) knownWordings.clear();
+  for (const [key, id] of wordings) knownWordings.set(key, id);
+  return results;
+}
+
+/**
+ * The ids of these consent wordings, adding any not yet recorded. Ids are remembered once the
+ * transaction that may have added them has committed (see recordSignatureBatch), never before.
+ */
+async function consentWordingIds(trx: Transaction<Database>, consents: ConsentWording[], knownWordings: Map<string, number>): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const missing = new Set<string>();
+  for (const consent of consents) {
+    const key = wordingKey(consent);
+    const known = knownWordings.get(key);
+    if (known === undefined) missing.add(key);
+    else ids.set(key, known);
+  }
+  if (missing.size > 0) {
+    const wordings = [...missing];
+    await trx.insertInto('consent_wordings').values(wordings.map((wording) => ({ wording }))).onConflict((oc) => oc.column('wording').doNothing()).execute();
+    for (const row of await trx.selectFrom('consent_wordings').select(['id', 'wording']).where('wording', 'in', wordings).execute()) ids.set(row.wording, row.id);
+  }
+  return ids;
+}
+
+function rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
+  return {
+    petition_id: signature.petitionId,
+    name: signature.name,
+    email: signature.email,
+    email_key: signature.emailKey,
+    postcode: signature.postcode,
+    country: signature.country,
+    public_name: signature.publicName ? 1 : 0,
+    contact_opt_in: signature.contactOptIn ? 1 : 0,
+    consent_wording_id: consentWordingId,
+    ip: signature.ip,
+    ip_hash: signature.ipHash,
+    email_domain: signature.emailDomain,
+    language: signature.language,
+    constituency: areas?.constituency ?? null,
+    local_authority: areas?.local_authority ?? null,
+    ward: areas?.ward ?? null,
+    region: areas?.region ?? null,
+    status: 'pending' as const,
+    created_at: nowIso,
+    confirmation_requested_at: nowIso,
+  };
+}
+
+/** For an address that already signed: marks a new confirmation as requested if one is due; returns the signature, or null. */
+async function resend(trx: Transaction<Database>, signature: NewSignature, now: Date, resendBefore: string): Promise<number | null> {
+  const resent = await trx
+    .updateTable('signatures')
+    .set({ confirmation_requested_at: now.toISOString() })
+    .where('petition_id', '=', signature.petitionId)
+    .where('email_key', '=', signature.emailKey)
+    .where('status', '=', 'pending')
+    .where('confirmation_requested_at', '<', resendBefore)
+    .returning('id')
+    .executeTakeFirst();
+  return resent?.id ?? null;
+}
+
+/**
+ * Confirms a batch of pending signatures and adds them to their petitions' counts, in one
+ * transaction: a handful of statements whatever the batch size. A signature counts once however
+ * often its link is followed, and only while its petition takes confirmations. Runs on either
+ * connection, like recordSignatureBatch.
+ */
+export async function confirmSignatureBatch(db: Kysely<Database>, shards: number, batch: SignatureToConfirm[]): Promise<ConfirmResult[]> {
+  return db.transaction().execute(async (trx) => {
+    const ids = [...new Set(batch.map((b) => b.signatureId))];
+    const found = new Map(
+      (
+        await trx
+          .selectFrom('signatures')
+          .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+          .select(['signatures.id', 'signatures.status', 'signatures.petition_id', 'petitions.state', 'petitions.deadline'])
+          .where('signatures.id', 'in', ids)
+          .execute()
+      ).map((r) => [r.id, r]),
+    );
+    const wanted = new Set<number>();
+    const results: (ConfirmResult | 'wanted')[] = batch.map((b) => {
+      const row = found.get(b.signatureId);
+      if (!row) return { outcome: 'not_found', petitionId: null };
+      if (row.status === 'confirmed' || wanted.has(b.signatureId)) return { outcome: 'already_confirmed', petitionId: row.petition_id };
+      if (!confirmsSignatures(row, b.now, b.gathersSupporters)) return { outcome: 'petition_closed', petitionId: row.petition_id };
+      wanted.add(b.signatureId);
+      return 'wanted';
+    });
+    const confirmedAt = batch[0]!.now.toISOString();
+    // Only rows still pending change: a concurrent confirmation elsewhere counts once.
+    const changed =
+      wanted.size === 0
+        ? []
+        : await trx
+            .updateTable('signatures')
+            .set({ status: 'confirmed', confirmed_at: confirmedAt })
+            .where('id', 'in', [...wanted])
+            .where('status', '=', 'pending')
+            .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+            .execute();
+    const done = new Set(changed.map((r) => r.id));
+    await changeCounts(trx, shards, changed, 1);
+    const jobs: NewJob[] = [];
+    const final = results.map((r, i) => {
+      if (r !== 'wanted') return r;
+      const item = batch[i]!;
+      const petitionId = found.get(item.signatureId)!.petition_id;
+      if (!done.has(item.signatureId)) return { outcome: 'already_confirmed' as const, petitionId };
+      if (item.announce) jobs.push({ ...item.announce, payload: { ...item.announce.payload, petitionId } });
+      return { outcome: 'confirmed' as const, petitionId };
+    });
+    if (jobs.length) await insertJobs(trx, jobs, batch[0]!.now);
+    return final;
+  });
+}
+
 export class SignaturesRepository {
   private readonly shards: number;
-  /** Consent wording ids by their JSON: a handful per language and version of the words. */
+  /** Consent wording ids by their JSON, for batches run on this connection. */
   private readonly knownWordings = new Map<string, number>();
-  private readonly signing: GroupCommit<PendingSignature, { queued: boolean }>;
-  private readonly confirming: GroupCommit<PendingConfirmation, ConfirmResult>;
+  private readonly signing: GroupCommit<SignatureToRecord, { queued: boolean }>;
+  private readonly confirming: GroupCommit<SignatureToConfirm, ConfirmResult>;
 
   constructor(
     private readonly db: Db,
-    private readonly jobs: JobsRepository,
     /** The most signatures (and, apart, confirmations) that may wait for their transaction (MAX_WAITING_SIGNATURES); past it they are refused with GroupCommitFull. */
     maxWaiting = 10_000,
   ) {
     this.shards = counterShards(db.kind);
     const concurrency = batchConcurrency(db.kind);
-    this.signing = new GroupCommit((batch) => this.recordBatch(batch), { maxWaiting, concurrency });
-    this.confirming = new GroupCommit((batch) => this.confirmBatch(batch), { maxWaiting, concurrency });
+    const writer = db.writer;
+    // On a SQLite file the batches run on the writer thread; elsewhere on this connection.
+    this.signing = new GroupCommit(
+      writer ? (batch) => writer.run<{ queued: boolean }[]>('signatures.record', batch) : (batch) => recordSignatureBatch(this.db.kysely, batch, this.knownWordings),
+      { maxWaiting, concurrency },
+    );
+    this.confirming = new GroupCommit(
+      writer ? (batch) => writer.run<ConfirmResult[]>('signatures.confirm', batch) : (batch) => confirmSignatureBatch(this.db.kysely, this.shards, batch),
+      { maxWaiting, concurrency },
+    );
   }
 
   /**
-   * Stores a pending signature and its confirmation job, durably, before answering. For an
-   * address that already signed, queues another confirmation only if the signature is still
-   * pending and the last one was queued before `resendBefore`. Returns whether a confirmation job
-   * was queued.
+   * Stores a pending signature and its confirmation job, durably, before answering (see
+   * recordSignatureBatch). Returns whether a confirmation job was queued.
    *
    * Signatures arriving together share one transaction (group commit): while one batch commits,
    * the next gathers, so under load one fsync (SQLite) or one commit (PostgreSQL) carries many
    * signatures, and nobody waits for a timer when the site is quiet. Each caller's promise
    * settles only after the commit that holds its signature.
    */
-  recordSignature(signature: NewSignature, now: Date, resendBefore: string, confirmationJob: (signatureId: number) => NewJob): Promise<{ queued: boolean }> {
-    return this.signing.submit({ signature, now, resendBefore, confirmationJob });
-  }
-
-  /** Many signatures in one transaction: a handful of statements whatever the batch size. */
-  private async recordBatch(batch: PendingSignature[]): Promise<{ queued: boolean }[]> {
-    let wordings = new Map<string, number>();
-    const results = await this.db.kysely.transaction().execute(async (trx) => {
-      const postcodes = [...new Set(batch.filter((b) => b.signature.country === 'GB' && b.signature.postcode).map((b) => b.signature.postcode!))];
-      const areas = new Map(
-        postcodes.length === 0
-          ? []
-          : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
-      );
-      wordings = await this.consentWordingIds(trx, batch.map((b) => b.signature.consent));
-      const rows = batch.map(({ signature, now }) => {
-        const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
-        return this.rowFor(signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
-      });
-      // In key order, so batches committed at once (PostgreSQL) take the unique index's locks in
-      // the same order and cannot deadlock.
-      rows.sort((a, b) => a.petition_id - b.petition_id || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
-      const inserted = new Map<string, number>();
-      for (let i = 0; i < rows.length; i += 200) {
-        const ids = await trx
-          .insertInto('signatures')
-          .values(rows.slice(i, i + 200))
-          .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
-          .returning(['id', 'petition_id', 'email_key'])
-          .execute();
-        for (const r of ids) inserted.set(`${r.petition_id} ${r.email_key}`, r.id);
-      }
-      const jobs: NewJob[] = [];
-      const results: { queued: boolean }[] = [];
-      for (const item of batch) {
-        const key = `${item.signature.petitionId} ${item.signature.emailKey}`;
-        const id = inserted.get(key);
-        if (id !== undefined) {
-          // The first of several identical submissions in one batch gets the row; the rest are repeats.
-          inserted.delete(key);
-          jobs.push(item.confirmationJob(id));
-          results.push({ queued: true });
-        } else {
-          const resent = await this.resend(trx, item.signature, item.now, item.resendBefore);
-          if (resent !== null) jobs.push(item.confirmationJob(resent));
-          results.push({ queued: resent !== null });
-        }
-      }
-      await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
-      return results;
-    });
-    // Committed: the wordings this batch added exist for every later one.
-    if (this.knownWordings.size > 1000) this.knownWordings.clear();
-    for (const [key, id] of wordings) this.knownWordings.set(key, id);
-    return results;
+  recordSignature(signature: NewSignature, now: Date, resendBefore: string, confirmationJobKind: string): Promise<{ queued: boolean }> {
+    return this.signing.submit({ signature, now, resendBefore, confirmationJobKind });
   }
 
   /**
-   * The ids of these consent wordings, adding any not yet recorded. Ids are remembered once the
-   * transaction that may have added them has committed (see recordBatch), never before.
-   */
-  private async consentWordingIds(trx: Transaction<Database>, consents: ConsentWording[]): Promise<Map<string, number>> {
-    const ids = new Map<string, number>();
-    const missing = new Set<string>();
-    for (const consent of consents) {
-      const key = wordingKey(consent);
-      const known = this.knownWordings.get(key);
-      if (known === undefined) missing.add(key);
-      else ids.set(key, known);
-    }
-    if (missing.size > 0) {
-      const wordings = [...missing];
-      await trx.insertInto('consent_wordings').values(wordings.map((wording) => ({ wording }))).onConflict((oc) => oc.column('wording').doNothing()).execute();
-      for (const row of await trx.selectFrom('consent_wordings').select(['id', 'wording']).where('wording', 'in', wordings).execute()) ids.set(row.wording, row.id);
-    }
-    return ids;
-  }
-
-  private rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
-    return {
-      petition_id: signature.petitionId,
-      name: signature.name,
-      email: signature.email,
-      email_key: signature.emailKey,
-      postcode: signature.postcode,
-      country: signature.country,
-      public_name: signature.publicName ? 1 : 0,
-      contact_opt_in: signature.contactOptIn ? 1 : 0,
-      consent_wording_id: consentWordingId,
-      ip: signature.ip,
-      ip_hash: signature.ipHash,
-      email_domain: signature.emailDomain,
-      language: signature.language,
-      constituency: areas?.constituency ?? null,
-      local_authority: areas?.local_authority ?? null,
-      ward: areas?.ward ?? null,
-      region: areas?.region ?? null,
-      status: 'pending' as const,
-      created_at: nowIso,
-      confirmation_requested_at: nowIso,
-    };
-  }
-
-  /** For an address that already signed: marks a new confirmation as requested if one is due; returns the signature, or null. */
-  private async resend(trx: Transaction<Database>, signature: NewSignature, now: Date, resendBefore: string): Promise<number | null> {
-    const resent = await trx
-      .updateTable('signatures')
-      .set({ confirmation_requested_at: now.toISOString() })
-      .where('petition_id', '=', signature.petitionId)
-      .where('email_key', '=', signature.emailKey)
-      .where('status', '=', 'pending')
-      .where('confirmation_requested_at', '<', resendBefore)
-      .returning('id')
-      .executeTakeFirst();
-    return resent?.id ?? null;
-  }
-
-  /**
-   * Confirms a pending signature and adds it to its petition's count, atomically. The count is
-   * kept in sharded counter rows (see counterShards) so no single row is a lock hot spot; the
-   * per-area and hourly counts follow through a queued tally event.
-   * `isOpen` decides, from the petition row, whether it still takes signatures.
+   * Confirms a pending signature and adds it to its petition's count, atomically (see
+   * confirmSignatureBatch). The count is kept in sharded counter rows (see counterShards) so no
+   * single row is a lock hot spot; the per-area and hourly counts follow through a queued tally
+   * event. Confirmations arriving together are committed together (see GroupCommit).
    */
   confirm(
     signatureId: number,
     now: Date,
-    isOpen: (petition: { state: PetitionStateValue; deadline: string | null }) => boolean,
-    /** A job to queue with the confirmation (the webhook event), if anyone listens. */
-    withConfirmation?: (petitionId: number) => NewJob,
+    rule: { gathersSupporters: boolean },
+    /** A job to queue with the confirmation (the webhook event), if anyone listens; its payload gets `petitionId`. */
+    announce: NewJob | null = null,
   ): Promise<ConfirmResult> {
-    // Confirmations arriving together are committed together (see GroupCommit).
-    return this.confirming.submit({ signatureId, now, isOpen, withConfirmation });
-  }
-
-  /** Many confirmations in one transaction: a handful of statements whatever the batch size. */
-  private async confirmBatch(batch: PendingConfirmation[]): Promise<ConfirmResult[]> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const ids = [...new Set(batch.map((b) => b.signatureId))];
-      const found = new Map(
-        (
-          await trx
-            .selectFrom('signatures')
-            .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
-            .select(['signatures.id', 'signatures.status', 'signatures.petition_id', 'petitions.state', 'petitions.deadline'])
-            .where('signatures.id', 'in', ids)
-            .execute()
-        ).map((r) => [r.id, r]),
-      );
-      const wanted = new Set<number>();
-      const results: (ConfirmResult | 'wanted')[] = batch.map((b) => {
-        const row = found.get(b.signatureId);
-        if (!row) return { outcome: 'not_found', petitionId: null };
-        if (row.status === 'confirmed' || wanted.has(b.signatureId)) return { outcome: 'already_confirmed', petitionId: row.petition_id };
-        if (!b.isOpen(row)) return { outcome: 'petition_closed', petitionId: row.petition_id };
-        wanted.add(b.signatureId);
-        return 'wanted';
-      });
-      const confirmedAt = batch[0]!.now.toISOString();
-      // Only rows still pending change: a concurrent confirmation elsewhere counts once.
-      const changed =
-        wanted.size === 0
-          ? []
-          : await trx
-              .updateTable('signatures')
-              .set({ status: 'confirmed', confirmed_at: confirmedAt })
-              .where('id', 'in', [...wanted])
-              .where('status', '=', 'pending')
-              .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
-              .execute();
-      const done = new Set(changed.map((r) => r.id));
-      await changeCounts(trx, this.shards, changed, 1);
-      const jobs: NewJob[] = [];
-      const final = results.map((r, i) => {
-        if (r !== 'wanted') return r;
-        const item = batch[i]!;
-        const petitionId = found.get(item.signatureId)!.petition_id;
-        if (!done.has(item.signatureId)) return { outcome: 'already_confirmed' as const, petitionId };
-        if (item.withConfirmation) jobs.push(item.withConfirmation(petitionId));
-        return { outcome: 'confirmed' as const, petitionId };
-      });
-      if (jobs.length) await this.jobs.enqueueMany(trx, jobs, batch[0]!.now);
-      return final;
-    });
+    return this.confirming.submit({ signatureId, now, gathersSupporters: rule.gathersSupporters, announce });
   }
 
   /**

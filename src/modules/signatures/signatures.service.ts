@@ -130,7 +130,7 @@ export class SignaturesService {
         },
         now,
         new Date(now.getTime() - RESEND_INTERVAL_MS).toISOString(),
-        (signatureId): NewJob => ({ kind: CONFIRMATION_JOB, payload: { signatureId } }),
+        CONFIRMATION_JOB,
       ),
       'So many people are signing right now that your signature could not be taken. Please try again in a few seconds.',
     );
@@ -147,8 +147,9 @@ export class SignaturesService {
       this.signatures.confirm(
         signatureId,
         now,
-        (p) => this.petitions.confirmsSignatures(p),
-        announce ? (id) => webhookEvent('signature.confirmed', id, { signatureId }) : undefined,
+        { gathersSupporters: this.petitions.gathersSupporters },
+        // The petition's id is filled in by the batch that confirms it.
+        announce ? webhookEvent('signature.confirmed', 0, { signatureId }) : null,
       ),
       'So many people are confirming right now that yours could not be recorded. Please follow the link again in a few seconds.',
     );

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
+import { repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
+import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
+import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
+import { WriterThreadError } from './writer-thread.ts';
+
+const NOW = new Date('2026-12-02T10:00:00.000Z');
+
+describe('the SQLite writer thread', () => {
+  let t: TestDatabase;
+  let petitionId: number;
+  let n = 0;
+  const signature = (overrides: Partial<NewSignature> = {}): NewSignature => {
+    n++;
+    return {
+      petitionId,
+      name: `Signer ${n}`,
+      email: `signer${n}@example.net`,
+      emailKey: `signer${n}@example.net`,
+      postcode: null,
+      country: 'FR',
+      publicName: false,
+      contactOptIn: false,
+      consent: { public_name: null, contact_opt_in: null },
+      ip: null,
+      ipHash: null,
+      emailDomain: 'example.net',
+      language: 'en',
+      ...overrides,
+    };
+  };
+
+  before(async () => {
+    t = await openTestDatabase('sqlite');
+    const repos = repositoriesFor(t.db);
+    const owner = await repos.users.insert(userRow('owner@example.org'));
+    const stamp = NOW.toISOString();
+    petitionId = (
+      await repos.petitions.insert(
+        { slug: 'writer', title: 'Writer', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: stamp, updated_at: stamp, opened_at: stamp },
+        () => ({}),
+        NOW,
+      )
+    ).id;
+  });
+  after(() => t.cleanup());
+
+  it('runs on a database file only: an in-memory database has no second connection to share it', async () => {
+    assert.ok(t.db.writer, 'a file database has a writer thread');
+    const memory = openDatabase({ kind: 'sqlite', path: ':memory:' });
+    try {
+      assert.equal(memory.writer, null);
+    } finally {
+      await closeDatabase(memory);
+    }
+  });
+
+  it('answers each batch after its commit, visible at once to the web thread’s connection', async () => {
+    const signatures = repositoriesFor(t.db).signatures;
+    const input = signature();
+    assert.deepEqual(await signatures.recordSignature(input, NOW, NOW.toISOString(), 'signature.send_confirmation'), { queued: true });
+    const row = await t.db.kysely.selectFrom('signatures').select(['id', 'status']).where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'pending');
+    assert.deepEqual(await signatures.confirm(row.id, NOW, { gathersSupporters: false }), { outcome: 'confirmed', petitionId });
+  });
+
+  it('passes the thread’s errors back with SQLite’s code, failing only the item at fault', async () => {
+    const signatures = repositoriesFor(t.db).signatures;
+    const results = await Promise.allSettled([signatures.recordSignature(signature(), NOW, NOW.toISOString(), 'signature.send_confirmation'), signatures.recordSignature(signature({ petitionId: 999_999 }), NOW, NOW.toISOString(), 'signature.send_confirmation')]);
+    assert.equal(results[0].status, 'fulfilled');
+    assert.equal(results[1].status, 'rejected');
+    const err = (results[1] as PromiseRejectedResult).reason as WriterThreadError;
+    assert.ok(err instanceof WriterThreadError, String(err));
+    assert.equal(err.code, 'SQLITE_CONSTRAINT_FOREIGNKEY');
+  });
+
+  it('lets transactions on the web thread read, then write, while the thread commits (no SQLITE_BUSY_SNAPSHOT)', async () => {
+    const signatures = repositoriesFor(t.db).signatures;
+    const signing = Promise.all(Array.from({ length: 400 }, () => signatures.recordSignature(signature(), NOW, NOW.toISOString(), 'signature.send_confirmation')));
+    // Each reads a row, lets the writer thread commit, then writes: with a deferred BEGIN the
+    // write would fail, its snapshot being older than the thread's commit.
+    const updates = Array.from({ length: 20 }, (_, i) =>
+      t.db.kysely.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('petitions').select('title').where('id', '=', petitionId).executeTakeFirstOrThrow();
+        await new Promise((r) => setTimeout(r, 1));
+        await trx.updateTable('petitions').set({ title: `${row.title.split(' #')[0]} #${i}` }).where('id', '=', petitionId).execute();
+      }),
+    );
+    const outcomes = await Promise.allSettled([signing, ...updates]);
+    const failures = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+    assert.deepEqual(failures, []);
+  });
+
+  it('finishes the batches it was given before it closes', async () => {
+    const db = openDatabase(t.location);
+    await migrateToLatest(db);
+    const signatures = repositoriesFor(db).signatures;
+    const inputs = Array.from({ length: 50 }, () => signature());
+    const pending = Promise.all(inputs.map((s) => signatures.recordSignature(s, NOW, NOW.toISOString(), 'signature.send_confirmation')));
+    // Let the batch reach the thread, then close while it commits.
+    await new Promise((r) => setImmediate(r));
+    await closeDatabase(db);
+    assert.equal((await pending).length, 50);
+    const stored = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', 'in', inputs.map((s) => s.emailKey)).execute();
+    assert.equal(stored.length, 50);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The SQLite writer thread. better-sqlite3 runs every statement synchronously, so on the web
+ * process's own thread a signing batch (its inserts and the commit's fsync) stops every other
+ * request for as long as it runs: about 60 µs of each signature's 170 in the signing benchmark.
+ * Here the hot-path batches (signing and confirming, see src/sqlite-writer.ts) run on a second
+ * connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
+ * web thread goes on reading requests and pages. Callers still hear back only after the commit.
+ *
+ * Only for a database file: an in-memory database cannot be shared between connections, so
+ * there the batches run on the caller's connection as before (the tests' default).
+ */
+import { Worker } from 'node:worker_threads';
+
+/** The batch functions the thread runs, by name (registered in src/sqlite-writer.ts). */
+export type WriterTask = 'signatures.record' | 'signatures.confirm';
+
+/** What the thread answers for one task. */
+export type WriterReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };
+
+/** An error thrown in the writer thread, as the caller sees it (with SQLite's code, if any). */
+export class WriterThreadError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'WriterThreadError';
+  }
+}
+
+// In the sources this file is src/db/writer-thread.ts and the thread's entry src/sqlite-writer.ts;
+// in the built dist/ both are bundled beside each other (scripts/build.js).
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('../sqlite-writer.ts', import.meta.url) : new URL('./sqlite-writer.js', import.meta.url);
+
+/**
+ * A worker thread with its own connection to one SQLite file, started on first use. `run` sends a
+ * named task and its input (structured-cloned: plain data and Dates) and resolves with the
+ * task's result once the thread has committed it.
+ */
+export class SqliteWriterThread {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly path: string) {}
+
+  /** Runs `task` on the writer thread; settles after its transaction committed or failed. */
+  run<Result>(task: WriterTask, input: unknown): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<Result>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      // Keep the process alive only while an answer is awaited.
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, task, input });
+    });
+  }
+
+  /** Stops the thread after the tasks sent so far have been answered. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 5));
+    this.worker = null;
+    await worker.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    // From the sources (tests, `tsx`), the thread first registers tsx's loader, which worker
+    // threads do not inherit; the built files load as they are.
+    const worker = ENTRY.pathname.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); });`, { eval: true, workerData: { path: this.path } })
+      : // A batch is at most a few hundred rows: a small heap keeps the process within its memory budget.
+        new Worker(ENTRY, { workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => this.settle(reply));
+    // A thread that dies (it should not) fails what it held; the next task starts a new one.
+    const fail = (err: unknown) => {
+      if (this.worker === worker) this.worker = null;
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of waiting) p.reject(err instanceof Error ? err : new Error(`the SQLite writer thread stopped (${String(err)})`));
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.pending.size > 0) fail(new Error(`the SQLite writer thread exited with code ${code}`));
+      else if (this.worker === worker) this.worker = null;
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: WriterReply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if ('error' in reply) {
+      const err = new WriterThreadError(reply.error.message, reply.error.code);
+      if (reply.error.stack) err.stack = `${err.name}: ${reply.error.message}\n    (in the SQLite writer thread)\n${reply.error.stack.split('\n').slice(1).join('\n')}`;
+      waiting.reject(err);
+    } else waiting.resolve(reply.result);
+  }
+}
