@@ -9,6 +9,7 @@
  * Only for a database file: an in-memory database cannot be shared between connections, so
  * there the batches run on the caller's connection as before (the tests' default).
  */
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** The batch functions the thread runs, by name (registered in src/sqlite-writer.ts). */
@@ -31,6 +32,9 @@ export class WriterThreadError extends Error {
 // In the sources this file is src/db/writer-thread.ts and the thread's entry src/sqlite-writer.ts;
 // in the built dist/ both are bundled beside each other (scripts/build.js).
 const ENTRY = import.meta.url.endsWith('.ts') ? new URL('../sqlite-writer.ts', import.meta.url) : new URL('./sqlite-writer.js', import.meta.url);
+// Found from here, not from the working directory, as bin/undersign.js does.
+const TSX_API = import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : '';
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /**
  * A worker thread with its own connection to one SQLite file, started on first use. `run` sends a
@@ -73,7 +77,10 @@ export class SqliteWriterThread {
     // From the sources (tests, `tsx`), the thread first registers tsx's loader, which worker
     // threads do not inherit; the built files load as they are.
     const worker = ENTRY.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); });`, { eval: true, workerData: { path: this.path } })
+      ? new Worker(
+          `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register({ tsconfig: ${JSON.stringify(TSCONFIG)} }); return import(${JSON.stringify(ENTRY.href)}); });`,
+          { eval: true, workerData: { path: this.path } },
+        )
       : // A batch is at most a few hundred rows: a small heap keeps the process within its memory budget.
         new Worker(ENTRY, { workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
     worker.unref();

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { dialectOf, rowChunks } from '../db/dialect.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 
 export interface NewJob {
@@ -11,11 +12,11 @@ export interface NewJob {
 
 /** Adds jobs in the caller's transaction, 500 to a statement (see JobsRepository.enqueueMany). */
 export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
-  for (let i = 0; i < jobs.length; i += 500) {
+  for (const chunk of rowChunks(dialectOf(trx), jobs, 500)) {
     await trx
       .insertInto('jobs')
       .values(
-        jobs.slice(i, i + 500).map((job) => ({
+        chunk.map((job) => ({
           kind: job.kind,
           payload: JSON.stringify(job.payload),
           state: 'pending' as const,

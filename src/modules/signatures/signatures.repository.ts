@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, rowChunks } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -80,7 +80,7 @@ export async function changeCounts(trx: Transaction<Database>, shards: number, r
       .execute();
   }
   const events = rows.map((r) => tallyEvent(r.petition_id, r, delta, r.confirmed_at!));
-  for (let i = 0; i < events.length; i += 200) await trx.insertInto('tally_events').values(events.slice(i, i + 200)).execute();
+  for (const chunk of rowChunks(dialectOf(trx), events, 200)) await trx.insertInto('tally_events').values(chunk).execute();
 }
 
 /**
@@ -108,10 +108,10 @@ export async function recordSignatureBatch(db: Kysely<Database>, batch: Signatur
     // the same order and cannot deadlock.
     rows.sort((a, b) => a.petition_id - b.petition_id || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
     const inserted = new Map<string, number>();
-    for (let i = 0; i < rows.length; i += 200) {
+    for (const chunk of rowChunks(dialectOf(trx), rows, 200)) {
       const ids = await trx
         .insertInto('signatures')
-        .values(rows.slice(i, i + 200))
+        .values(chunk)
         .onConflict((oc) => oc.columns(['petition_id', 'email_key']).doNothing())
         .returning(['id', 'petition_id', 'email_key'])
         .execute();
