@@ -31,6 +31,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes rejection reasons with their Welsh wording, and no Welsh for reasons the site replaced', () => {
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/undersign', SECRET_KEY: 'x'.repeat(32) };
+    const defaults = loadConfig(env);
+    assert.equal(defaults.rejectionReasonsWelsh.duplicate, 'Mae’n dyblygu deiseb sydd eisoes ar agor');
+    assert.deepEqual(Object.keys(defaults.rejectionReasonsWelsh).sort(), Object.keys(defaults.rejectionReasons).sort());
+    const own = loadConfig({ ...env, REJECTION_REASONS: 'out_of_area=Not a matter for this council|duplicate=Already asked' });
+    assert.deepEqual(own.rejectionReasons, { out_of_area: 'Not a matter for this council', duplicate: 'Already asked' });
+    assert.deepEqual(own.rejectionReasonsWelsh, {}, 'the default Welsh would not match the site’s own wording');
+    const both = loadConfig({ ...env, REJECTION_REASONS: 'out_of_area=Not a matter for this council', REJECTION_REASONS_CY: 'out_of_area=Nid yw’n fater i’r cyngor hwn' });
+    assert.deepEqual(both.rejectionReasonsWelsh, { out_of_area: 'Nid yw’n fater i’r cyngor hwn' });
+    assert.throws(() => loadConfig({ ...env, REJECTION_REASONS_CY: 'Not a code' }), (err: unknown) => err instanceof ConfigError && /REJECTION_REASONS_CY/.test(err.message));
+  });
+
   it('reads the documented variables', () => {
     const config = loadConfig({
       PORT: '8080',

@@ -35,6 +35,8 @@ export interface Config {
   moderation: boolean;
   /** Reasons a moderator can give for rejecting a petition: code → wording shown to the public. */
   rejectionReasons: Record<string, string>;
+  /** The same reasons' wording in Welsh, by code (REJECTION_REASONS_CY); a code without one shows the English. */
+  rejectionReasonsWelsh: Record<string, string>;
   /** Supporters (signatures through a private link) a submitted petition needs before moderation. */
   supportersRequired: number;
   /** How often the worker closes petitions whose deadline passed. */
@@ -85,13 +87,22 @@ export const DEFAULT_REJECTION_REASONS: Record<string, string> = {
   nonsense: 'It is nonsense, a joke or an advert',
 };
 
-function parseReasons(value: string): Record<string, string> {
+/** The default reasons in Welsh, shown on Welsh pages unless REJECTION_REASONS replaces them. */
+export const DEFAULT_REJECTION_REASONS_CY: Record<string, string> = {
+  duplicate: 'Mae’n dyblygu deiseb sydd eisoes ar agor',
+  not_actionable: 'Mae’n gofyn am rywbeth na all y sawl sy’n gwneud y penderfyniad ei wneud',
+  offensive: 'Mae’n sarhaus neu’n ddifenwol',
+  personal_data: 'Mae’n cynnwys gwybodaeth bersonol am rywun',
+  nonsense: 'Mae’n nonsens, yn jôc neu’n hysbyseb',
+};
+
+function parseReasons(value: string, variable = 'REJECTION_REASONS'): Record<string, string> {
   const reasons: Record<string, string> = {};
   for (const item of value.split('|')) {
     const [code, ...label] = item.split('=');
     const key = code?.trim() ?? '';
     if (!/^[a-z][a-z0-9_]{0,40}$/.test(key) || !label.join('=').trim()) {
-      throw new ConfigError('REJECTION_REASONS: use code=Wording|code=Wording, codes in lower case (e.g. duplicate=Duplicate of an open petition)');
+      throw new ConfigError(`${variable}: use code=Wording|code=Wording, codes in lower case (e.g. duplicate=Duplicate of an open petition)`);
     }
     reasons[key] = label.join('=').trim();
   }
@@ -130,6 +141,7 @@ const EnvSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'cy']).default('en'),
   MODERATION: booleanFlag.optional(),
   REJECTION_REASONS: z.string().min(3).optional(),
+  REJECTION_REASONS_CY: z.string().min(3).optional(),
   SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
   DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
@@ -232,6 +244,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLanguage: e.DEFAULT_LANGUAGE,
     moderation: e.MODERATION ?? production,
     rejectionReasons: e.REJECTION_REASONS ? parseReasons(e.REJECTION_REASONS) : DEFAULT_REJECTION_REASONS,
+    rejectionReasonsWelsh: e.REJECTION_REASONS_CY
+      ? parseReasons(e.REJECTION_REASONS_CY, 'REJECTION_REASONS_CY')
+      : e.REJECTION_REASONS
+        ? {}
+        : DEFAULT_REJECTION_REASONS_CY,
     supportersRequired: e.SUPPORTERS_REQUIRED,
     deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,

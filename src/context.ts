@@ -187,6 +187,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       baseUrl: config.baseUrl,
       moderation: config.moderation,
       rejectionReasons: config.rejectionReasons,
+      rejectionReasonsWelsh: config.rejectionReasonsWelsh,
       supportersRequired: config.supportersRequired,
       signingReadCacheMs: config.pageCacheMs,
     },

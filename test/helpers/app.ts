@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.ts';
-import { DEFAULT_REJECTION_REASONS, type Config } from '../../src/config.ts';
+import { DEFAULT_REJECTION_REASONS, DEFAULT_REJECTION_REASONS_CY, type Config } from '../../src/config.ts';
 import { createContext, type AppContext, type ContextOverrides } from '../../src/context.ts';
 import { openTestDatabase, type DatabaseKind, type TestDatabase } from './db.ts';
 
@@ -39,6 +39,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     siteName: 'Undersign',
     moderation: false,
     rejectionReasons: DEFAULT_REJECTION_REASONS,
+    rejectionReasonsWelsh: DEFAULT_REJECTION_REASONS_CY,
     supportersRequired: 0,
     deadlineSweepMs: 30_000,
     jobLockMs: 300_000,

@@ -99,6 +99,8 @@ describeEachDatabase('moderation: submit, publish, reject, correct, hide, close'
     });
     const page = await t.app.inject({ method: 'GET', url: `/petitions/${slug}` });
     assert.match(page.body, /It asks for something the decision-maker cannot do/);
+    const welsh = await t.app.inject({ method: 'GET', url: `/petitions/${slug}?lang=cy` });
+    assert.match(welsh.body, /Mae’n gofyn am rywbeth na all y sawl sy’n gwneud y penderfyniad ei wneud/, 'the reason in Welsh on a Welsh page');
     await t.drainJobs();
     const rejection = (await mailsTo(t.ctx, ownerEmail)).find((m) => /not published/.test(m.subject));
     assert.ok(rejection);

@@ -123,7 +123,8 @@ const StateBanner = (p: {
       return (
         <div class="banner banner-closed" role="status">
           <p>
-            <strong>{t('petition.banner.rejected')}</strong> {petition.rejection?.label ?? ''}.
+            <strong>{t('petition.banner.rejected')}</strong>{' '}
+            {petition.rejection ? petition.rejection.labelLanguage === currentLanguage() ? petition.rejection.label : <span lang={petition.rejection.labelLanguage}>{petition.rejection.label}</span> : ''}.
           </p>
           {petition.rejection?.details ? <p>{petition.rejection.details}</p> : null}
           {p.may('edit') ? (

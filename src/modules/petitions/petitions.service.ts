@@ -11,7 +11,7 @@ import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
 import { assertTransition, confirmsSignatures, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
-import { isLanguage, type Language } from '../../i18n/i18n.ts';
+import { currentLanguage, isLanguage, type Language } from '../../i18n/i18n.ts';
 import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
 import { CreatePetitionInput, HideInput, ListPetitionsQuery, RejectInput, type PetitionOutput } from './petitions.schema.ts';
 
@@ -38,7 +38,8 @@ export interface Petition {
   submittedAt: string | null;
   openedAt: string | null;
   closedAt: string | null;
-  rejection: { reason: string; label: string; details: string | null; at: string } | null;
+  /** `label` is in the reader's language where the site has the wording in it (`labelLanguage` says which). */
+  rejection: { reason: string; label: string; labelLanguage: Language; details: string | null; at: string } | null;
   hidden: boolean;
   hiddenReason: string | null;
   /** Signatures collected on paper and recorded by the team. */
@@ -93,6 +94,8 @@ export interface PetitionsServiceOptions {
   baseUrl: string;
   moderation: boolean;
   rejectionReasons: Record<string, string>;
+  /** Welsh wording of the reasons, by code (REJECTION_REASONS_CY). */
+  rejectionReasonsWelsh?: Record<string, string>;
   supportersRequired: number;
   /**
    * How long a petition read for signing may be reused (PAGE_CACHE_MS; 0 in tests). A viral
@@ -545,6 +548,13 @@ export class PetitionsService {
       : new Date(deadline).toISOString();
   }
 
+
+  /** A rejection reason's wording in the reader's language, or in English where the site has no Welsh for it. */
+  private rejectionLabel(code: string): { label: string; labelLanguage: Language } {
+    const welsh = currentLanguage() === 'cy' ? this.options.rejectionReasonsWelsh?.[code] : undefined;
+    if (welsh) return { label: welsh, labelLanguage: 'cy' };
+    return { label: this.options.rejectionReasons[code] ?? code, labelLanguage: 'en' };
+  }
   private toPetition(row: PetitionWithCount): Petition {
     return {
       id: row.id,
@@ -569,7 +579,7 @@ export class PetitionsService {
         row.state === 'rejected' && row.rejection_reason
           ? {
               reason: row.rejection_reason,
-              label: this.options.rejectionReasons[row.rejection_reason] ?? row.rejection_reason,
+              ...this.rejectionLabel(row.rejection_reason),
               details: row.rejection_details,
               at: row.rejected_at ?? row.updated_at,
             }
