@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
-import { repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
+import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
 import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
 import { WriterThreadError } from './writer-thread.ts';
@@ -11,26 +11,7 @@ const NOW = new Date('2026-12-02T10:00:00.000Z');
 describe('the SQLite writer thread', () => {
   let t: TestDatabase;
   let petitionId: number;
-  let n = 0;
-  const signature = (overrides: Partial<NewSignature> = {}): NewSignature => {
-    n++;
-    return {
-      petitionId,
-      name: `Signer ${n}`,
-      email: `signer${n}@example.net`,
-      emailKey: `signer${n}@example.net`,
-      postcode: null,
-      country: 'FR',
-      publicName: false,
-      contactOptIn: false,
-      consent: { public_name: null, contact_opt_in: null },
-      ip: null,
-      ipHash: null,
-      emailDomain: 'example.net',
-      language: 'en',
-      ...overrides,
-    };
-  };
+  const signature = (overrides: Partial<NewSignature> = {}) => newSignature(petitionId, { postcode: null, country: 'FR', ...overrides });
 
   before(async () => {
     t = await openTestDatabase('sqlite');

@@ -3,7 +3,7 @@ import { EffectsWriter } from '../../src/db/effects.ts';
 import { JobsRepository } from '../../src/jobs/jobs.repository.ts';
 import { AuditRepository } from '../../src/modules/audit/audit.repository.ts';
 import { PetitionsRepository } from '../../src/modules/petitions/petitions.repository.ts';
-import { SignaturesRepository } from '../../src/modules/signatures/signatures.repository.ts';
+import { SignaturesRepository, type NewSignature } from '../../src/modules/signatures/signatures.repository.ts';
 import { TeamsRepository } from '../../src/modules/teams/teams.repository.ts';
 import { UsersRepository } from '../../src/modules/users/users.repository.ts';
 
@@ -26,4 +26,27 @@ export function repositoriesFor(db: Db) {
 export function userRow(email: string, role: 'admin' | 'moderator' | 'campaigner' = 'campaigner') {
   const now = '2026-10-20T10:00:00.000Z';
   return { email, name: email.split('@')[0]!, passwordHash: 'not-a-hash', role, createdAt: now, emailConfirmedAt: now };
+}
+
+let signers = 0;
+
+/** A signature as the signing service hands it to the repository: a new address each time. */
+export function newSignature(petitionId: number, overrides: Partial<NewSignature> = {}): NewSignature {
+  const n = ++signers;
+  return {
+    petitionId,
+    name: `Signer ${n}`,
+    email: `Signer${n}@Example.net`,
+    emailKey: `signer${n}@example.net`,
+    postcode: 'SW1A 1AA',
+    country: 'GB',
+    publicName: false,
+    contactOptIn: false,
+    consent: { public_name: null, contact_opt_in: null },
+    ip: '203.0.113.9',
+    ipHash: 'hash-of-203.0.113.9',
+    emailDomain: 'example.net',
+    language: 'en',
+    ...overrides,
+  };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { PetitionsRepository } from '../petitions/petitions.repository.ts';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
-import { repositoriesFor, userRow } from '../../../test/helpers/repositories.ts';
+import { newSignature, repositoriesFor, userRow } from '../../../test/helpers/repositories.ts';
 import type { SignaturesRepository, NewSignature } from './signatures.repository.ts';
 
 const NOW = new Date('2026-10-20T10:00:00.000Z');
@@ -14,27 +14,8 @@ describeEachDatabase('SignaturesRepository', (kind) => {
   let signatures: SignaturesRepository;
   let petitions: PetitionsRepository;
   let petitionId: number;
-  let n = 0;
 
-  const signature = (overrides: Partial<NewSignature> = {}): NewSignature => {
-    n++;
-    return {
-      petitionId,
-      name: `Signer ${n}`,
-      email: `Signer${n}@Example.net`,
-      emailKey: `signer${n}@example.net`,
-      postcode: 'SW1A 1AA',
-      country: 'GB',
-      publicName: false,
-      contactOptIn: false,
-      consent: { public_name: null, contact_opt_in: null },
-      ip: '203.0.113.9',
-      ipHash: 'hash-of-203.0.113.9',
-      emailDomain: 'example.net',
-      language: 'en',
-      ...overrides,
-    };
-  };
+  const signature = (overrides: Partial<NewSignature> = {}) => newSignature(petitionId, overrides);
 
   const jobCount = async () =>
     Number((await t.db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
