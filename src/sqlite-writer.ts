@@ -10,7 +10,8 @@ import type { WriterReply, WriterTask } from './db/writer-thread.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
 const { path } = workerData as { path: string };
-const db = openDatabase({ kind: 'sqlite', path });
+// This thread does nothing but commit, so it may sleep while another connection holds the lock.
+const db = openDatabase({ kind: 'sqlite', path }, { lockWait: 'blocking', writerThread: false });
 const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 

@@ -16,9 +16,9 @@ export interface Db {
 }
 
 /** Opens a connection (pool) to the configured database. Close it with `closeDatabase`. */
-export function openDatabase(location: DatabaseLocation, options: DialectOptions = {}): Db {
+export function openDatabase(location: DatabaseLocation, options: DialectOptions & { writerThread?: boolean } = {}): Db {
   const { kind, dialect } = createDialect(location, options);
-  const writer = location.kind === 'sqlite' && location.path !== ':memory:' ? new SqliteWriterThread(location.path) : null;
+  const writer = options.writerThread !== false && location.kind === 'sqlite' && location.path !== ':memory:' ? new SqliteWriterThread(location.path) : null;
   return { kysely: new Kysely<Database>({ dialect }), kind, writer };
 }
 

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import {
   type ColumnDataType,
   type ColumnDefinitionBuilder,
+  type DatabaseConnection,
   type Kysely,
   type Dialect,
   PostgresAdapter,
@@ -36,7 +37,17 @@ export interface DialectSetup {
 export interface DialectOptions {
   /** PostgreSQL only: the most connections this process opens. */
   poolMax?: number;
+  /**
+   * SQLite only: how a statement waits while another connection holds the write lock. 'async'
+   * (the default, for the web thread): it is retried on timers, so the event loop serves other
+   * requests meanwhile. 'blocking': SQLite's own busy timeout sleeps the thread (the writer
+   * thread, which has nothing else to do).
+   */
+  lockWait?: 'async' | 'blocking';
 }
+
+/** How long a statement may wait for another connection's write lock before it fails. */
+const LOCK_WAIT_MS = 5000;
 
 /** Builds the Kysely dialect for a database location, applying the pragmas and type parsers we rely on. */
 export function createDialect(location: DatabaseLocation, options: DialectOptions = {}): DialectSetup {
@@ -47,9 +58,13 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
-    // Another process (the CLI, a separate worker) may hold the write lock briefly.
-    database.pragma('busy_timeout = 5000');
-    return { kind: 'sqlite', dialect: new SqliteDialect({ database: withStatementCache(database) }) };
+    // Another connection (the writer thread, the CLI, a separate worker) may hold the write lock
+    // briefly; set-up waits for it as any statement would.
+    database.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+    const dialect = new SqliteDialect({ database: withStatementCache(database) });
+    if (options.lockWait === 'blocking') return { kind: 'sqlite', dialect };
+    database.pragma('busy_timeout = 0');
+    return { kind: 'sqlite', dialect: withAsyncLockWait(dialect) };
   }
   const pg = loadPg();
   const Cursor = require('pg-cursor') as typeof import('pg-cursor');
@@ -63,6 +78,42 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
   pool.on('error', () => {});
   // The cursor lets exports stream a million signatures without holding them in memory.
   return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }) };
+}
+
+/**
+ * A SQLite dialect whose statements, refused with SQLITE_BUSY because another connection holds
+ * the write lock, are tried again after a pause on a timer (1, 2, 4… 20 ms, LOCK_WAIT_MS in all)
+ * instead of SQLite sleeping the thread: with the writer thread committing signatures, the web
+ * thread's job worker would otherwise stop every request each time it queued behind a commit
+ * (signing with the worker in-process ran a third slower). Retrying is safe: a refused statement
+ * did nothing, and every transaction takes the lock at its BEGIN (see withStatementCache), so
+ * only a BEGIN or a statement outside a transaction can be refused.
+ */
+function withAsyncLockWait(dialect: SqliteDialect): Dialect {
+  const createDriver = dialect.createDriver.bind(dialect);
+  dialect.createDriver = () => {
+    const driver = createDriver();
+    const acquireConnection = driver.acquireConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      const connection = await acquireConnection();
+      return {
+        executeQuery: async (query) => {
+          for (let waited = 0, pause = 1; ; waited += pause, pause = Math.min(pause * 2, 20)) {
+            try {
+              return await connection.executeQuery(query);
+            } catch (err) {
+              const code = (err as { code?: string }).code;
+              if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_RECOVERY') || waited >= LOCK_WAIT_MS) throw err;
+              await new Promise((resolve) => setTimeout(resolve, pause));
+            }
+          }
+        },
+        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+      } satisfies DatabaseConnection;
+    };
+    return driver;
+  };
+  return dialect;
 }
 
 /**
