@@ -109,7 +109,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const site = await prepareBenchSite(database.url);
   const { base } = site;
   // The web process alone (no worker): the benchmark measures the request path, not email sending.
-  const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
+  let server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
   const rows: Row[] = [];
   try {
     await site.waitUntilUp();
@@ -189,6 +189,15 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       console.error(`${kind}: above capacity: ${crowd.errors} errors${kinds ? ` (${kinds})` : ''}, ${crowd.timeouts} timeouts, other answers ${otherFailures.join(', ') || 'none'} — FAILED`);
       process.exitCode = 1;
     }
+
+    // As `npm start` runs it: the job worker in the web process, sending each confirmation email
+    // (here to a closed SMTP port, so it fails and retries) while signing goes on beside it.
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    server = site.serve({ worker: true, stdio: ['ignore', 'ignore', 'inherit'] });
+    await site.waitUntilUp();
+    const withWorker = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('worker'))] });
+    rows.push(summarise('sign, job worker in the process (as npm start)', withWorker, rss()));
 
     // The live answer (anonymous reads may be up to PAGE_CACHE_MS old).
     const shown = await site.liveCount(slug);
