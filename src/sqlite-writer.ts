@@ -10,8 +10,7 @@ import type { WriterReply, WriterTask } from './db/writer-thread.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
 const { path } = workerData as { path: string };
-// This thread does nothing but commit, so it may sleep while another connection holds the lock.
-const db = openDatabase({ kind: 'sqlite', path }, { lockWait: 'blocking', writerThread: false });
+const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false });
 const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 

@@ -53,19 +53,17 @@ export class JobsRepository {
     const nowIso = now.toISOString();
     const lockedUntil = new Date(now.getTime() + lockMs).toISOString();
     return this.db.kysely.transaction().execute(async (trx) => {
-      let due = trx
-        .selectFrom('jobs')
-        .select('id')
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('state', '=', 'pending'), eb('run_at', '<=', nowIso)]),
-            eb.and([eb('state', '=', 'running'), eb('locked_until', '<', nowIso)]),
-          ]),
-        )
-        .orderBy('run_at')
-        .limit(limit);
-      if (this.db.kind === 'postgres') due = due.forUpdate().skipLocked();
-      const ids = (await due.execute()).map((r) => r.id);
+      // Two searches, each along the (state, run_at) index, rather than one with OR: with tens of
+      // thousands of jobs waiting, the OR collected and sorted every due row (4.5 ms a claim on
+      // SQLite, inside the write lock) to return twenty.
+      const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(q: Q): Q => (this.db.kind === 'postgres' ? q.forUpdate().skipLocked() : q);
+      // Jobs of a worker that died first (a handful at most), so a backlog cannot hold them back.
+      const expired = await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'running').where('locked_until', '<', nowIso).orderBy('locked_until').limit(limit)).execute();
+      const pending =
+        expired.length < limit
+          ? await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'pending').where('run_at', '<=', nowIso).orderBy('run_at').limit(limit - expired.length)).execute()
+          : [];
+      const ids = [...expired, ...pending].map((r) => r.id);
       if (ids.length === 0) return [];
       return trx
         .updateTable('jobs')

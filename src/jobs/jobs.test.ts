@@ -76,6 +76,14 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     const retaken = await jobs.claimDue(now, 60_000, 10);
     assert.equal(retaken.length, 1);
     assert.equal(retaken[0]!.attempts, 2);
+
+    // A dead worker's job is taken back before a backlog of waiting ones.
+    now = new Date(now.getTime() + 61_000);
+    for (let i = 0; i < 30; i++) await jobs.enqueue(t.db.kysely, { kind: 'k', payload: { i } }, new Date(now.getTime() - 1000));
+    const first = await jobs.claimDue(now, 60_000, 10);
+    assert.equal(first.length, 10);
+    assert.ok(first.some((j) => j.id === retaken[0]!.id), 'the expired job is in the first batch');
+    await t.db.kysely.deleteFrom('jobs').execute();
   });
 
   it('never hands the same job to two concurrent claimers', async () => {
