@@ -9,7 +9,7 @@ import { TokenSigner } from '../../lib/tokens.ts';
 import type { User } from '../users/users.service.ts';
 import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
-import { assertTransition, confirmsSignatures, effectiveState, type PetitionState } from './petition-state.ts';
+import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
 import { currentLanguage, isLanguage, type Language } from '../../i18n/i18n.ts';
 import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
@@ -310,12 +310,7 @@ export class PetitionsService {
    * reaches the moderation queue (only when SUPPORTERS_REQUIRED is set).
    */
   collectsSupporters(petition: Pick<Petition, 'state'>): boolean {
-    return this.options.supportersRequired > 0 && petition.state === 'pending';
-  }
-
-  /** Whether a signature to this petition may still be confirmed (open, or gathering supporters). */
-  confirmsSignatures(petition: Pick<Petition, 'state' | 'deadline'>): boolean {
-    return confirmsSignatures(petition, this.clock(), this.gathersSupporters);
+    return this.gathersSupporters && petition.state === 'pending';
   }
 
   /** Whether pending petitions gather supporters before moderation (SUPPORTERS_REQUIRED is set). */
@@ -548,13 +543,13 @@ export class PetitionsService {
       : new Date(deadline).toISOString();
   }
 
-
   /** A rejection reason's wording in the reader's language, or in English where the site has no Welsh for it. */
   private rejectionLabel(code: string): { label: string; labelLanguage: Language } {
     const welsh = currentLanguage() === 'cy' ? this.options.rejectionReasonsWelsh?.[code] : undefined;
     if (welsh) return { label: welsh, labelLanguage: 'cy' };
     return { label: this.options.rejectionReasons[code] ?? code, labelLanguage: 'en' };
   }
+
   private toPetition(row: PetitionWithCount): Petition {
     return {
       id: row.id,

@@ -6,7 +6,8 @@ import { newSignature, repositoriesFor, userRow } from '../../../test/helpers/re
 import type { SignaturesRepository, NewSignature } from './signatures.repository.ts';
 
 const NOW = new Date('2026-10-20T10:00:00.000Z');
-const isOpen = { gathersSupporters: false };
+/** The confirmation rule of a site that does not gather supporters first. */
+const rule = { gathersSupporters: false };
 const job = 'signature.send_confirmation';
 
 describeEachDatabase('SignaturesRepository', (kind) => {
@@ -103,8 +104,8 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
     const countBefore = Number((await petitions.findById(petitionId))!.signature_count);
-    assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'confirmed', petitionId });
-    assert.deepEqual(await signatures.confirm(id, NOW, isOpen), { outcome: 'already_confirmed', petitionId });
+    assert.deepEqual(await signatures.confirm(id, NOW, rule), { outcome: 'confirmed', petitionId });
+    assert.deepEqual(await signatures.confirm(id, NOW, rule), { outcome: 'already_confirmed', petitionId });
     assert.equal(Number((await petitions.findById(petitionId))!.signature_count), countBefore + 1);
     const jobsBefore = await jobCount();
     const later = new Date(NOW.getTime() + 3_600_000);
@@ -116,7 +117,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const input = signature();
     await signatures.recordSignature(input, NOW, NOW.toISOString(), job);
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
-    await signatures.confirm(id, NOW, isOpen);
+    await signatures.confirm(id, NOW, rule);
     const before = Number((await petitions.findById(petitionId))!.signature_count);
     assert.deepEqual(await signatures.remove(id), { petitionId, wasConfirmed: true });
     assert.equal(await signatures.remove(id), null, 'removing twice is harmless');
@@ -130,12 +131,12 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
     await t.db.kysely.updateTable('petitions').set({ deadline: NOW.toISOString() }).where('id', '=', petitionId).execute();
     try {
-      assert.equal((await signatures.confirm(id, NOW, isOpen)).outcome, 'petition_closed', 'past its deadline');
+      assert.equal((await signatures.confirm(id, NOW, rule)).outcome, 'petition_closed', 'past its deadline');
     } finally {
       await t.db.kysely.updateTable('petitions').set({ deadline: null }).where('id', '=', petitionId).execute();
     }
     assert.equal((await signatures.findById(id))!.status, 'pending');
-    assert.equal((await signatures.confirm(999_999, NOW, isOpen)).outcome, 'not_found');
+    assert.equal((await signatures.confirm(999_999, NOW, rule)).outcome, 'not_found');
   });
 
   it('commits signatures that arrive together as one group, answering each only after its commit', async () => {
@@ -160,7 +161,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const ids = (await t.db.kysely.selectFrom('signatures').select('id').where('email_key', 'in', inputs.map((i) => i.emailKey)).execute()).map((r) => r.id);
     const countBefore = (await petitions.findById(petitionId))!.signature_count ?? 0;
     const burst = [...ids, ...ids.slice(0, 10), 999_999_999];
-    const results = await Promise.all(burst.map((id) => signatures.confirm(id, NOW, isOpen)));
+    const results = await Promise.all(burst.map((id) => signatures.confirm(id, NOW, rule)));
     assert.equal(results.filter((r) => r.outcome === 'confirmed').length, 120);
     assert.equal(results.filter((r) => r.outcome === 'already_confirmed').length, 10);
     assert.deepEqual(results.at(-1), { outcome: 'not_found', petitionId: null });
@@ -176,7 +177,7 @@ describeEachDatabase('SignaturesRepository', (kind) => {
       await t.db.kysely.selectFrom('signatures').select('id').where('status', '=', 'pending').where('petition_id', '=', petitionId).execute()
     ).map((r) => r.id);
     // Every link followed twice at once: each signature must still count exactly once.
-    const outcomes = await Promise.all([...ids, ...ids].map((id) => signatures.confirm(id, NOW, isOpen)));
+    const outcomes = await Promise.all([...ids, ...ids].map((id) => signatures.confirm(id, NOW, rule)));
     assert.ok(outcomes.filter((o) => o.outcome === 'confirmed').length >= 300);
     const petition = await petitions.findById(petitionId);
     assert.equal(Number(petition!.signature_count), await signatures.countConfirmedRows(petitionId));
@@ -211,7 +212,7 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
         job,
       );
       const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).where('petition_id', '=', petitionId).executeTakeFirstOrThrow();
-      await repos.signatures.confirm(id, NOW, isOpen);
+      await repos.signatures.confirm(id, NOW, rule);
     };
     await add(old.id, 'a@example.net');
     await add(old.id, 'b@example.net');

@@ -1,7 +1,6 @@
 import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
-import type { NewJob } from '../../jobs/jobs.repository.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
 import { emailKey } from '../users/users.service.ts';
 import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';

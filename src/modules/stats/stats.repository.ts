@@ -1,6 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { lockAgainstWriters, postcodeDistrict, utcHour } from '../../db/dialect.ts';
+import { lockAgainstWriters, postcodeDistrict, rowChunks, utcHour } from '../../db/dialect.ts';
 import type { SignatureRow, TallyEventsTable } from '../../db/schema.ts';
 
 /** The ONS areas a UK signature is placed in, when the postcode directory has been imported. */
@@ -87,17 +87,17 @@ export class StatsRepository {
       // A fixed order: two folding processes never wait on each other's rows in opposite orders.
       const areaRows = [...areas.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row).filter((r) => r.count !== 0);
       const hourRows = [...hours.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row).filter((r) => r.count !== 0);
-      for (let i = 0; i < areaRows.length; i += 200) {
+      for (const chunk of rowChunks(this.db.kind, areaRows, 200)) {
         await trx
           .insertInto('petition_area_counts')
-          .values(areaRows.slice(i, i + 200))
+          .values(chunk)
           .onConflict((oc) => oc.columns(['petition_id', 'kind', 'code']).doUpdateSet((eb) => ({ count: eb('petition_area_counts.count', '+', eb.ref('excluded.count')) })))
           .execute();
       }
-      for (let i = 0; i < hourRows.length; i += 200) {
+      for (const chunk of rowChunks(this.db.kind, hourRows, 200)) {
         await trx
           .insertInto('petition_hourly_counts')
-          .values(hourRows.slice(i, i + 200))
+          .values(chunk)
           .onConflict((oc) => oc.columns(['petition_id', 'hour']).doUpdateSet((eb) => ({ count: eb('petition_hourly_counts.count', '+', eb.ref('excluded.count')) })))
           .execute();
       }
