@@ -56,7 +56,7 @@ export async function runGeoBench(): Promise<Record<string, string | number>[]> 
         const start = Date.parse('2026-11-01T00:00:00Z');
         const rows = Array.from({ length: TALLY_ROWS }, (_, i) => {
           const at = new Date(start + i * 7_000).toISOString();
-          return { petition_id: petition.id, name: 'Bench Signer', email: `b${i}@bench.test`, email_key: `b${i}@bench.test`, postcode: postcode(i % GEO_ROWS), country: 'GB', constituency: `E1400${1000 + (i % 650)}`, local_authority: `E0${6000000 + (i % 300)}`, ward: `E0${5000000 + (i % 9000)}`, region: 'E12000007', public_name: 0, contact_opt_in: 0, status: 'confirmed' as const, created_at: at, confirmed_at: at, confirmation_requested_at: at };
+          return { petition_id: petition.id, name: 'Bench Signer', email: `b${i}@bench.test`, postcode: postcode(i % GEO_ROWS), country: 'GB', constituency: `E1400${1000 + (i % 650)}`, local_authority: `E0${6000000 + (i % 300)}`, ward: `E0${5000000 + (i % 9000)}`, region: 'E12000007', public_name: 0, contact_opt_in: 0, status: 'confirmed' as const, created_at: at, confirmed_at: at, confirmation_requested_at: at };
         });
         await t.ctx.repositories.signatures.insertMany(rows);
         const folded = await measure(async () => t.ctx.services.stats.fold());

@@ -12,12 +12,15 @@
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { consentWording } from '../src/modules/signatures/signatures.schema.ts';
 import { TokenSigner } from '../src/lib/tokens.ts';
+import { storedSignatureTimes } from '../src/db/dialect.ts';
+import { signatureEmailKey } from '../src/lib/email-keys.ts';
 import { BIN, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 1_000_000);
@@ -47,8 +50,8 @@ const PLACES = [
 ] as const;
 const BATCH = 20_000;
 
-/** What the signing path writes for a confirmed signature, for signature number `i`. */
-function signatureRow(i: number, petitionId: number, start: number, consent: number[]) {
+/** What the signing path writes for a confirmed signature, for signature number `i` (times as each database stores them). */
+function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number, start: number, consent: number[]) {
   const first = FIRST[i % FIRST.length]!;
   const last = LAST[(i >> 4) % LAST.length]!;
   const domain = DOMAINS[i % DOMAINS.length]!;
@@ -61,7 +64,7 @@ function signatureRow(i: number, petitionId: number, start: number, consent: num
     petition_id: petitionId,
     name: `${first} ${last}`,
     email,
-    email_key: email.toLowerCase(),
+    email_key: signatureEmailKey(email),
     postcode: abroad ? null : place[0],
     country: abroad ? 'IE' : 'GB',
     public_name: i % 3 === 0 ? 1 : 0,
@@ -72,12 +75,10 @@ function signatureRow(i: number, petitionId: number, start: number, consent: num
     ward: abroad ? null : place[3],
     region: abroad ? null : place[4],
     status: 'confirmed',
-    created_at: created.toISOString(),
-    confirmation_requested_at: created.toISOString(),
-    confirmed_at: confirmed.toISOString(),
+    ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: created.toISOString(), confirmed_at: confirmed.toISOString() }),
     // Addresses are dropped after the fraud-review period; their keyed hashes stay.
     ip: null,
-    ip_hash: Buffer.from(`ip-${i % 250_000}`).toString('base64url').padEnd(22, 'x').slice(0, 22),
+    ip_hash: createHash('sha256').update(`ip-${i % 250_000}`).digest('base64url').slice(0, 11),
     email_domain: domain,
     language: i % 25 === 0 ? 'cy' : 'en',
   };
@@ -92,7 +93,7 @@ function consentWordings(): string[] {
 /** Fills the petition with `count` confirmed signatures, straight into the database. */
 async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number, count: number): Promise<void> {
   const start = Date.parse('2026-10-01T08:00:00Z');
-  const columns = Object.keys(signatureRow(0, petitionId, start, [0, 0, 0, 0]));
+  const columns = Object.keys(signatureRow(kind, 0, petitionId, start, [0, 0, 0, 0]));
   const upsertWording = 'insert into consent_wordings (wording) values ($1) on conflict (wording) do update set wording = excluded.wording returning id';
   if (kind === 'sqlite') {
     const db = new BetterSqlite3(url.replace(/^sqlite:\/\//, ''));
@@ -102,7 +103,7 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
     const consent = consentWordings().map((w) => Number((db.prepare(upsertWording.replace('$1', '?')).get(w) as { id: number }).id));
     const insert = db.prepare(`insert into signatures (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`);
     const batch = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) insert.run(signatureRow(i, petitionId, start, consent));
+      for (let i = from; i < to; i++) insert.run(signatureRow(kind, i, petitionId, start, consent));
     });
     for (let i = 0; i < count; i += BATCH) batch(i, Math.min(count, i + BATCH));
     db.prepare('insert into petition_counters (petition_id, shard, confirmed_count) values (?, 0, ?) on conflict (petition_id, shard) do update set confirmed_count = petition_counters.confirmed_count + excluded.confirmed_count').run(petitionId, count);
@@ -116,7 +117,7 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
     const consent: number[] = [];
     for (const w of consentWordings()) consent.push(Number((await client.query<{ id: string }>(upsertWording, [w])).rows[0]!.id));
     for (let i = 0; i < count; i += BATCH) {
-      const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => signatureRow(i + k, petitionId, start, consent));
+      const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => signatureRow(kind, i + k, petitionId, start, consent));
       // One statement per batch: arrays of each column, unnested on the server.
       const arrays = columns.map((c) => rows.map((r) => r[c as keyof typeof r]));
       const types = columns.map((c) => (['petition_id', 'public_name', 'contact_opt_in', 'consent_wording_id'].includes(c) ? 'bigint[]' : c.endsWith('_at') ? 'timestamptz[]' : 'text[]'));

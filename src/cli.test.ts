@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.ts';
 import { createContext } from './context.ts';
+import { signatureEmailKey } from './lib/email-keys.ts';
 
 const BIN = fileURLToPath(new URL('../bin/undersign.js', import.meta.url));
 
@@ -158,7 +159,7 @@ describe('the undersign command', () => {
       slug = (await ctx.services.petitions.openPetition(admin, petition.slug)).slug;
       for (const email of ['a1@spam.example', 'a2@spam.example', 'real@example.org']) {
         await ctx.services.signatures.recordSignature(slug, { name: 'Someone', email, postcode: 'SW1A 1AA', country: 'GB' });
-        const row = await ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).executeTakeFirstOrThrow();
+        const row = await ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(email)).executeTakeFirstOrThrow();
         await ctx.services.signatures.confirmSignature(ctx.services.signatures.confirmationTokens.sign(row.id));
       }
     } finally {

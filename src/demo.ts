@@ -57,7 +57,6 @@ export async function loadDemo(config: Config, log: Logger): Promise<{ slug: str
         petition_id: petition.id,
         name: `${FIRST[i % FIRST.length]} ${LAST[(i * 7) % LAST.length]}`,
         email,
-        email_key: email,
         postcode: POSTCODES[(i * 13) % POSTCODES.length]!,
         country: i % 40 === 0 ? 'IE' : 'GB',
         public_name: i % 3 === 0 ? 0 : 1,

@@ -1,8 +1,9 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /*
  * Table types shared by both databases. Conventions that keep one codebase portable:
- * - timestamps are ISO-8601 UTC strings in the application (timestamptz in PostgreSQL, TEXT in SQLite);
+ * - timestamps are ISO-8601 UTC strings in the application (timestamptz in PostgreSQL, TEXT in SQLite;
+ *   a signature's times are integers behind virtual ISO columns on SQLite: see `storedSignatureTimes`);
  * - yes/no flags are 0/1 integers, because SQLite has no boolean and better-sqlite3 cannot bind one;
  * - ids are integers that are never reused (AUTOINCREMENT / identity), so a signed link to a row
  *   can never start pointing at another row.
@@ -138,10 +139,19 @@ export interface SignaturesTable {
   public_name: number;
   contact_opt_in: number;
   status: SignatureStatus;
-  created_at: string;
-  confirmed_at: string | null;
+  /*
+   * The three times read as ISO strings on both databases. On SQLite they are virtual columns
+   * computed from the `_ms` integers below (migration 0012), so they are written only through
+   * `storedSignatureTimes` in dialect.ts, which names the right columns for each database.
+   */
+  created_at: ColumnType<string, string | undefined, string>;
+  confirmed_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** When a confirmation email was last queued: repeat sign-ups re-send at most once a minute. */
-  confirmation_requested_at: string;
+  confirmation_requested_at: ColumnType<string, string | undefined, string>;
+  /** SQLite only: milliseconds since 1970 behind created_at, confirmed_at, confirmation_requested_at. */
+  created_ms: ColumnType<number, number | undefined, number>;
+  confirmed_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  confirmation_requested_ms: ColumnType<number, number | undefined, number>;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
   /** The signer's IP address: kept for fraud review, then dropped (IP_RETENTION_DAYS). */

@@ -5,6 +5,7 @@ import { PageTemplate, PublicPageCache } from './page-cache.ts';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { FormSession, signedInSession } from '../../test/helpers/browser-session.ts';
 import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
+import { signatureEmailKey } from '../lib/email-keys.ts';
 
 describe('the public page cache', () => {
   let t: TestApp;
@@ -22,7 +23,7 @@ describe('the public page cache', () => {
     assert.equal(countShown(first.body), '0');
     // A confirmation lands; within the second visitors still see the cached page.
     await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email: 'cache@example.net' }));
-    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', 'cache@example.net').executeTakeFirstOrThrow();
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey('cache@example.net')).executeTakeFirstOrThrow();
     await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
     now += 500;
     const visitor = new FormSession(t.app);
@@ -71,7 +72,7 @@ describe('the public page cache', () => {
     const tokens: string[] = [];
     for (const email of ['first@example.net', 'second@example.net', 'third@example.net']) {
       await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email }));
-      const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', email).executeTakeFirstOrThrow();
+      const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(email)).executeTakeFirstOrThrow();
       tokens.push(t.ctx.services.signatures.confirmationTokens.sign(row.id));
     }
     const pages = [];
@@ -157,7 +158,7 @@ describe('the public JSON cache', () => {
     assert.equal(first.json().data.signature_count, 0);
     assert.match(first.headers['content-type'] as string, /^application\/json/);
     await t.ctx.services.signatures.recordSignature(petition.slug, signerInput({ email: 'json@example.net' }));
-    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', 'json@example.net').executeTakeFirstOrThrow();
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey('json@example.net')).executeTakeFirstOrThrow();
     await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
     assert.equal((await t.app.inject({ method: 'GET', url })).body, first.body, 'the same answer within the second');
     const token = await t.ctx.services.auth.createApiToken(owner, 'live');

@@ -88,7 +88,6 @@ export async function seedSignatures(
       petition_id: petitionId,
       name: `Signer ${prefix} ${i}`,
       email,
-      email_key: email,
       postcode: 'SW1A 1AA',
       country: 'GB',
       public_name: 0,

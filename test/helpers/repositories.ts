@@ -6,6 +6,7 @@ import { PetitionsRepository } from '../../src/modules/petitions/petitions.repos
 import { SignaturesRepository, type NewSignature } from '../../src/modules/signatures/signatures.repository.ts';
 import { TeamsRepository } from '../../src/modules/teams/teams.repository.ts';
 import { UsersRepository } from '../../src/modules/users/users.repository.ts';
+import { signatureEmailKey } from '../../src/lib/email-keys.ts';
 
 /** Every repository over one database, wired as the application wires them. */
 export function repositoriesFor(db: Db) {
@@ -37,7 +38,7 @@ export function newSignature(petitionId: number, overrides: Partial<NewSignature
     petitionId,
     name: `Signer ${n}`,
     email: `Signer${n}@Example.net`,
-    emailKey: `signer${n}@example.net`,
+    emailKey: signatureEmailKey(`signer${n}@example.net`),
     postcode: 'SW1A 1AA',
     country: 'GB',
     publicName: false,

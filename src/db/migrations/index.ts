@@ -10,6 +10,8 @@ import * as m0008 from './0008_trust_and_safety.ts';
 import * as m0009 from './0009_languages.ts';
 import * as m0010 from './0010_consent_wordings.ts';
 import * as m0011 from './0011_contactable_index.ts';
+import * as m0012 from './0012_compact_signatures.ts';
+import * as m0013 from './0013_signature_email_hash.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009_languages': m0009,
   '0010_consent_wordings': m0010,
   '0011_contactable_index': m0011,
+  '0012_compact_signatures': m0012,
+  '0013_signature_email_hash': m0013,
 };

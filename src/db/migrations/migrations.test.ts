@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { after, before, it } from 'node:test';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
+import { signatureTimeColumn, signatureTimeIs, storedSignatureTimes } from '../dialect.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { migrations } from './index.ts';
 
 describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
@@ -66,6 +68,123 @@ describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
   });
 });
 
+describeEachDatabase('migration 0012 (compact signatures)', (kind) => {
+  let t: TestDatabase;
+  let migrator: Migrator;
+  before(async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await migrator.migrateTo('0011_contactable_index');
+    if (to.error) throw to.error;
+  });
+  after(() => t.cleanup());
+
+  it('keeps every time exactly, the ids and the order of ids, through the change and back', async () => {
+    const db = t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
+    const petition = await db
+      .insertInto('petitions')
+      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    // Milliseconds, whole seconds, the last millisecond of a year, before 1970: all must survive.
+    const times = ['2026-11-01T10:00:00.123Z', '2026-11-02T09:30:00.000Z', '2026-12-31T23:59:59.999Z', '1969-07-20T20:17:40.001Z'];
+    for (const [i, at] of times.entries()) {
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petition.id, name: `S${i}`, email: `s${i}@example.net`, email_key: `s${i}@example.net`, country: 'GB', status: i % 2 ? 'pending' : 'confirmed', created_at: at, confirmed_at: i % 2 ? null : times[(i + 1) % times.length], confirmation_requested_at: at, ip_hash: 'abcdefghijklmnopqrstuv' })
+        .execute();
+    }
+    // The highest id ever given was deleted: it must not be given again.
+    const last = await db.insertInto('signatures').values({ petition_id: petition.id, name: 'Gone', email: 'g@example.net', email_key: 'g@example.net', country: 'GB', status: 'pending', created_at: now, confirmation_requested_at: now }).returning('id').executeTakeFirstOrThrow();
+    await db.deleteFrom('signatures').where('id', '=', last.id).execute();
+    const before = await db.selectFrom('signatures').select(['id', 'created_at', 'confirmed_at', 'confirmation_requested_at']).orderBy('id').execute();
+    const asIso = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, created_at: new Date(r.created_at as string).toISOString(), confirmed_at: r.confirmed_at ? new Date(r.confirmed_at as string).toISOString() : null, confirmation_requested_at: new Date(r.confirmation_requested_at as string).toISOString() }));
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    const after = await db.selectFrom('signatures').select(['id', 'created_at', 'confirmed_at', 'confirmation_requested_at', 'ip_hash']).orderBy('id').execute();
+    assert.deepEqual(asIso(after.map(({ ip_hash: _, ...r }: Record<string, unknown>) => r)), asIso(before));
+    // Read back as the application reads them: ISO strings with milliseconds, as toISOString writes.
+    assert.deepEqual(
+      after.map((r: { created_at: string }) => r.created_at),
+      times,
+    );
+    assert.deepEqual(
+      after.map((r: { ip_hash: string }) => r.ip_hash),
+      times.map(() => 'abcdefghijk'),
+    );
+    const next = await db.insertInto('signatures').values({ petition_id: petition.id, name: 'New', email: 'n@example.net', email_key: 'n@example.net', country: 'GB', status: 'pending', ...storedSignatureTimes(kind, { created_at: now, confirmation_requested_at: now }) }).returning(['id', 'created_at']).executeTakeFirstOrThrow();
+    assert.ok(next.id > last.id, `id ${next.id} after ${last.id}`);
+    assert.equal(new Date(next.created_at).toISOString(), now);
+    await db.deleteFrom('signatures').where('id', '=', next.id).execute();
+
+    const down = await migrator.migrateTo('0011_contactable_index');
+    if (down.error) throw down.error;
+    const restored = await db.selectFrom('signatures').select(['id', 'created_at', 'confirmed_at', 'confirmation_requested_at']).orderBy('id').execute();
+    assert.deepEqual(asIso(restored), asIso(before));
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+  });
+});
+
+describeEachDatabase('migration 0013 (email hashes)', (kind) => {
+  let t: TestDatabase;
+  let migrator: Migrator;
+  before(async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await migrator.migrateTo('0012_compact_signatures');
+    if (to.error) throw to.error;
+  });
+  after(() => t.cleanup());
+
+  it('replaces each address kept twice by its hash, leaves erased signatures alone, and can go back', async () => {
+    const db = t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
+    const petition = await db
+      .insertInto('petitions')
+      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const emails = ['Ana.Lopez@Example.net', ' bo@example.net', ''];
+    for (const [i, email] of emails.entries()) {
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petition.id, name: `S${i}`, email, email_key: email ? email.trim().toLowerCase() : 'erased:3', country: 'GB', status: 'confirmed', ...storedSignatureTimes(kind, { created_at: now, confirmation_requested_at: now }) })
+        .execute();
+    }
+    const keys = async () => (await db.selectFrom('signatures').select('email_key').orderBy('id').execute()).map((r: { email_key: string }) => r.email_key);
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    assert.deepEqual(await keys(), [signatureEmailKey('ana.lopez@example.net'), signatureEmailKey('bo@example.net'), 'erased:3']);
+    assert.match((await keys())[0], /^[\w-]{16}$/);
+
+    const down = await migrator.migrateTo('0012_compact_signatures');
+    if (down.error) throw down.error;
+    assert.deepEqual(await keys(), ['ana.lopez@example.net', 'bo@example.net', 'erased:3']);
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+  });
+});
+
+/** How the database would run a query, with its parameters bound as the app runs it. */
+async function planOf(t: TestDatabase, compiled: CompiledQuery): Promise<string> {
+  const explain = (c: { executeQuery: Kysely<unknown>['executeQuery'] }, prefix: string) => c.executeQuery(CompiledQuery.raw(`${prefix} ${compiled.sql}`, [...compiled.parameters]));
+  return t.db.kind === 'sqlite'
+    ? (await explain(t.db.kysely, 'explain query plan')).rows.map((r) => (r as { detail: string }).detail).join('\n')
+    : // Without rows or statistics PostgreSQL scans the table whatever the indexes; forbid that to see which it can use.
+      await t.db.kysely.connection().execute(async (c) => {
+        await sql`set enable_seqscan = off`.execute(c);
+        const rows = (await explain(c, 'explain')).rows as { 'QUERY PLAN': string }[];
+        await sql`reset enable_seqscan`.execute(c);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+}
+
 describeEachDatabase('query plans', (kind) => {
   let t: TestDatabase;
   before(async () => {
@@ -75,19 +194,37 @@ describeEachDatabase('query plans', (kind) => {
 
   it('walks only the mailable signers, through their partial index, when mailing a petition', async () => {
     const { mailable } = await import('../../modules/signatures/signatures.repository.ts');
-    const compiled = t.db.kysely.selectFrom('signatures').select('id').where('petition_id', '=', 1).where(mailable).where('id', '<=', 1000).orderBy('id').limit(100).compile();
-    // With the parameters bound, as the app runs it.
-    const explain = (c: { executeQuery: Kysely<unknown>['executeQuery'] }, prefix: string) => c.executeQuery(CompiledQuery.raw(`${prefix} ${compiled.sql}`, [...compiled.parameters]));
-    const plan =
-      kind === 'sqlite'
-        ? (await explain(t.db.kysely, 'explain query plan')).rows.map((r) => (r as { detail: string }).detail).join('\n')
-        : // Without rows or statistics PostgreSQL scans the table whatever the indexes; forbid that to see which it can use.
-          await t.db.kysely.connection().execute(async (c) => {
-            await sql`set enable_seqscan = off`.execute(c);
-            const rows = (await explain(c, 'explain')).rows as { 'QUERY PLAN': string }[];
-            await sql`reset enable_seqscan`.execute(c);
-            return rows.map((r) => r['QUERY PLAN']).join('\n');
-          });
+    const plan = await planOf(t, t.db.kysely.selectFrom('signatures').select('id').where('petition_id', '=', 1).where(mailable).where('id', '<=', 1000).orderBy('id').limit(100).compile());
     assert.match(plan, /signatures_contactable/, plan);
+  });
+
+  it('finds the n-th confirmation through the partial index of confirmed signatures, in its order', async () => {
+    const { confirmedOnly } = await import('../../modules/signatures/signatures.repository.ts');
+    const compiled = t.db.kysely
+      .selectFrom('signatures')
+      .select('confirmed_at')
+      .where('petition_id', '=', 1)
+      .where(confirmedOnly)
+      .orderBy(sql.ref(signatureTimeColumn(kind, 'confirmed_at')))
+      .orderBy('id')
+      .offset(99)
+      .limit(1)
+      .compile();
+    const plan = await planOf(t, compiled);
+    assert.match(plan, /signatures_petition_confirmed/, plan);
+    if (kind === 'sqlite') assert.doesNotMatch(plan, /TEMP B-TREE FOR ORDER BY/, plan);
+  });
+
+  it('finds a time window of a petition’s signatures through the index by time', async () => {
+    const compiled = t.db.kysely
+      .selectFrom('signatures')
+      .select('id')
+      .where('petition_id', '=', 1)
+      .where(signatureTimeIs(kind, 'created_at', '>=', '2026-11-16T14:00:00.000Z'))
+      .where(signatureTimeIs(kind, 'created_at', '<', '2026-11-16T14:10:00.000Z'))
+      .compile();
+    const plan = await planOf(t, compiled);
+    assert.match(plan, /signatures_petition_created/, plan);
+    if (kind === 'sqlite') assert.match(plan, /created_ms>\? AND created_ms<\?/, plan);
   });
 });

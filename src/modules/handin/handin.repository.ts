@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { DeliveriesTable, Outcome, PaperBatchesTable, ResponsesTable } from '../../db/schema.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 export type PaperBatch = Selectable<PaperBatchesTable>;
 export type Delivery = Selectable<DeliveriesTable> & { photos: { uploadId: number; caption: string | null }[] };
@@ -56,16 +57,18 @@ export class HandinRepository {
   }
 
   /** Which of these addresses already signed online (for flagging duplicates in a paper import). */
-  async onlineEmails(petitionId: number, emailKeys: string[]): Promise<Set<string>> {
+  async onlineEmails(petitionId: number, emails: string[]): Promise<Set<string>> {
+    const byKey = new Map(emails.map((email) => [signatureEmailKey(email), email]));
+    const keys = [...byKey.keys()];
     const found = new Set<string>();
-    for (let i = 0; i < emailKeys.length; i += 500) {
+    for (let i = 0; i < keys.length; i += 500) {
       const rows = await this.db.kysely
         .selectFrom('signatures')
         .select('email_key')
         .where('petition_id', '=', petitionId)
-        .where('email_key', 'in', emailKeys.slice(i, i + 500))
+        .where('email_key', 'in', keys.slice(i, i + 500))
         .execute();
-      for (const r of rows) found.add(r.email_key);
+      for (const r of rows) found.add(byKey.get(r.email_key)!);
     }
     return found;
   }

@@ -1,4 +1,7 @@
 import type { Db } from '../../db/database.ts';
+import { sql } from 'kysely';
+import { signatureTimeColumn } from '../../db/dialect.ts';
+import { confirmedOnly } from '../signatures/signatures.repository.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { MilestoneKind } from '../../db/schema.ts';
 
@@ -70,8 +73,9 @@ export class MilestonesRepository {
       .selectFrom('signatures')
       .select('confirmed_at')
       .where('petition_id', '=', petitionId)
-      .where('status', '=', 'confirmed')
-      .orderBy('confirmed_at')
+      .where(confirmedOnly)
+      // The stored column, in the order of the partial index (see signatureTimeColumn).
+      .orderBy(sql.ref(signatureTimeColumn(this.db.kind, 'confirmed_at')))
       .orderBy('id')
       .offset(n - 1)
       .limit(1)

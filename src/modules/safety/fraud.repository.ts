@@ -1,6 +1,6 @@
 import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { counterShards, utcMinute } from '../../db/dialect.ts';
+import { counterShards, signatureTimeIs, utcMinute } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import { changeCounts } from '../signatures/signatures.repository.ts';
@@ -45,8 +45,8 @@ export class FraudRepository {
     let q = executor.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
     if (criteria.ipHash) q = q.where('ip_hash', '=', criteria.ipHash);
     if (criteria.domain) q = q.where('email_domain', '=', criteria.domain);
-    if (criteria.from) q = q.where('created_at', '>=', criteria.from);
-    if (criteria.to) q = q.where('created_at', '<', criteria.to);
+    if (criteria.from) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '>=', criteria.from));
+    if (criteria.to) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '<', criteria.to));
     if (criteria.ids) q = q.where('id', 'in', criteria.ids.length > 0 ? criteria.ids : [-1]);
     if (criteria.invalidationId) q = q.where('invalidation_id', '=', criteria.invalidationId);
     return q;
@@ -123,10 +123,10 @@ export class FraudRepository {
   }
 
   /** The most recent signatures' emails, postcodes and countries, for pattern checks done in code. */
-  async recentForPatterns(petitionId: number, limit: number): Promise<Pick<SignatureRow, 'id' | 'email_key' | 'email_domain' | 'postcode' | 'country' | 'status'>[]> {
+  async recentForPatterns(petitionId: number, limit: number): Promise<Pick<SignatureRow, 'id' | 'email' | 'email_domain' | 'postcode' | 'country' | 'status'>[]> {
     return this.db.kysely
       .selectFrom('signatures')
-      .select(['id', 'email_key', 'email_domain', 'postcode', 'country', 'status'])
+      .select(['id', 'email', 'email_domain', 'postcode', 'country', 'status'])
       .where('petition_id', '=', petitionId)
       .orderBy('id', 'desc')
       .limit(limit)

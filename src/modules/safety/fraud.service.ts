@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validationError } from '../../lib/errors.ts';
+import { emailKey } from '../../lib/email-keys.ts';
 import { AppError } from '../../lib/errors.ts';
 import { normaliseUkPostcode } from '../../lib/postcode.ts';
 import type { Clock } from '../../lib/time.ts';
@@ -198,18 +199,20 @@ export function describeCriteria(c: SignatureCriteria): Record<string, unknown> 
 }
 
 /** Groups addresses that differ only by digits ("anna.smith1@", "anna.smith2@"…) at one domain. */
-function numberedAddresses(rows: { email_key: string; email_domain: string | null }[]): FraudReport['sequences'] {
+function numberedAddresses(rows: { email: string; email_domain: string | null }[]): FraudReport['sequences'] {
   const groups = new Map<string, { stem: string; domain: string; emails: string[] }>();
   for (const r of rows) {
-    const at = r.email_key.lastIndexOf('@');
+    // Erased signatures have no address left.
+    const email = emailKey(r.email);
+    const at = email.lastIndexOf('@');
     if (at < 0) continue;
-    const local = r.email_key.slice(0, at);
+    const local = email.slice(0, at);
     if (!/\d/.test(local)) continue;
     const stem = local.replace(/[\d._+-]+/g, '');
-    const domain = r.email_domain ?? r.email_key.slice(at + 1);
+    const domain = r.email_domain ?? email.slice(at + 1);
     const key = `${stem}@${domain}`;
     const group = groups.get(key) ?? groups.set(key, { stem, domain, emails: [] }).get(key)!;
-    group.emails.push(r.email_key);
+    group.emails.push(email);
   }
   return [...groups.values()]
     .filter((g) => g.emails.length >= 5)

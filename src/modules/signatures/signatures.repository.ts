@@ -1,17 +1,25 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, rowChunks } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, rowChunks, signatureTimeIs, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
 import { confirmsSignatures } from '../petitions/petition-state.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 /**
  * Confirmed signers who agreed to hear from the campaign: the condition of the partial index
  * `signatures_contactable` (migration 0011), in one place so the mailing queries keep matching it.
  */
 export const mailable = sql<boolean>`signatures.contact_opt_in = 1 and signatures.status = 'confirmed'`;
+
+/**
+ * Confirmed signatures, in the literal form that lets both databases use the partial index in
+ * confirmation order (`signatures_petition_confirmed`, migration 0012): SQLite cannot match a
+ * bound parameter against an index's condition.
+ */
+export const confirmedOnly = sql<boolean>`signatures.status = 'confirmed'`;
 
 export interface ConsentWording {
   public_name: string | null;
@@ -100,9 +108,10 @@ export async function recordSignatureBatch(db: Kysely<Database>, batch: Signatur
         : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
     );
     wordings = await consentWordingIds(trx, batch.map((b) => b.signature.consent), knownWordings);
+    const kind = dialectOf(trx);
     const rows = batch.map(({ signature, now }) => {
       const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
-      return rowFor(signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
+      return rowFor(kind, signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
     });
     // In key order, so batches committed at once (PostgreSQL) take the unique index's locks in
     // the same order and cannot deadlock.
@@ -163,7 +172,7 @@ async function consentWordingIds(trx: Transaction<Database>, consents: ConsentWo
   return ids;
 }
 
-function rowFor(signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
+function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
   return {
     petition_id: signature.petitionId,
     name: signature.name,
@@ -183,8 +192,7 @@ function rowFor(signature: NewSignature, nowIso: string, areas: { constituency: 
     ward: areas?.ward ?? null,
     region: areas?.region ?? null,
     status: 'pending' as const,
-    created_at: nowIso,
-    confirmation_requested_at: nowIso,
+    ...storedSignatureTimes(kind, { created_at: nowIso, confirmation_requested_at: nowIso }),
   };
 }
 
@@ -192,7 +200,7 @@ function rowFor(signature: NewSignature, nowIso: string, areas: { constituency: 
 async function resend(trx: Transaction<Database>, signature: NewSignature, now: Date, resendBefore: string): Promise<number | null> {
   const resent = await trx
     .updateTable('signatures')
-    .set({ confirmation_requested_at: now.toISOString() })
+    .set(storedSignatureTimes(dialectOf(trx), { confirmation_requested_at: now.toISOString() }))
     .where('petition_id', '=', signature.petitionId)
     .where('email_key', '=', signature.emailKey)
     .where('status', '=', 'pending')
@@ -237,7 +245,7 @@ export async function confirmSignatureBatch(db: Kysely<Database>, shards: number
         ? []
         : await trx
             .updateTable('signatures')
-            .set({ status: 'confirmed', confirmed_at: confirmedAt })
+            .set({ status: 'confirmed', ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt }) })
             .where('id', 'in', [...wanted])
             .where('status', '=', 'pending')
             .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
@@ -334,10 +342,15 @@ export class SignaturesRepository {
    * Stores many signatures as they are (demo data, fixtures, benchmarks' preloads): confirmed
    * ones join the petition's count and its area and hourly counts, as if confirmed one by one.
    */
-  async insertMany(rows: Insertable<SignaturesTable>[]): Promise<void> {
+  async insertMany(rows: (Omit<Insertable<SignaturesTable>, 'email_key'> & { email_key?: string })[]): Promise<void> {
     await this.db.kysely.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 200) {
-        const chunk = rows.slice(i, i + 200).map((r) => ({ ...r, email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null) }));
+        const chunk = rows.slice(i, i + 200).map(({ created_at, confirmed_at, confirmation_requested_at, ...r }) => ({
+          ...r,
+          ...storedSignatureTimes(this.db.kind, { created_at, confirmed_at, confirmation_requested_at }),
+          email_key: r.email_key ?? signatureEmailKey(r.email),
+          email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null),
+        }));
         const inserted = await trx
           .insertInto('signatures')
           .values(chunk)
@@ -393,7 +406,13 @@ export class SignaturesRepository {
    * fraud review can still group them). Returns how many; call until it returns less than `limit`.
    */
   async dropIpAddresses(before: string, limit: number): Promise<number> {
-    const due = await this.db.kysely.selectFrom('signatures').select('id').where('ip', 'is not', null).where('created_at', '<', before).limit(limit).execute();
+    const due = await this.db.kysely
+      .selectFrom('signatures')
+      .select('id')
+      .where('ip', 'is not', null)
+      .where(signatureTimeIs(this.db.kind, 'created_at', '<', before))
+      .limit(limit)
+      .execute();
     if (due.length === 0) return 0;
     await this.db.kysely.updateTable('signatures').set({ ip: null }).where('id', 'in', due.map((r) => r.id)).execute();
     return due.length;
@@ -438,7 +457,7 @@ export class SignaturesRepository {
       .selectFrom('signatures')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('petition_id', '=', petitionId)
-      .where('status', '=', 'confirmed')
+      .where(confirmedOnly)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -2,7 +2,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
 import type { Petition, PetitionsService } from '../petitions/petitions.service.ts';
-import { emailKey } from '../users/users.service.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
 import { currentLanguage, t } from '../../i18n/i18n.ts';
@@ -113,7 +113,7 @@ export class SignaturesService {
           petitionId: petition.id,
           name: data.name,
           email: data.email,
-          emailKey: emailKey(data.email),
+          emailKey: signatureEmailKey(data.email),
           postcode: data.postcode,
           country: data.country,
           publicName: data.public_name,
@@ -169,7 +169,7 @@ export class SignaturesService {
 
   /** Everything held about one email address (a data-subject access request). */
   async exportPersonalData(email: string) {
-    const rows = await this.signatures.findByEmail(emailKey(email));
+    const rows = await this.signatures.findByEmail(signatureEmailKey(email));
     return rows.map((r) => ({
       petition: { slug: r.petition_slug, title: r.petition_title },
       name: r.name,
@@ -188,7 +188,7 @@ export class SignaturesService {
 
   /** Erases every signature given with an email address (a data-subject erasure request); counts follow. */
   async erasePersonalData(email: string): Promise<number> {
-    const rows = await this.signatures.findByEmail(emailKey(email));
+    const rows = await this.signatures.findByEmail(signatureEmailKey(email));
     for (const row of rows) await this.signatures.remove(row.id);
     return rows.length;
   }

@@ -7,6 +7,7 @@ import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { confirmationPath, mailsTo } from '../../../test/helpers/mail.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 describeEachDatabase('signers’ privacy and bots', (kind) => {
   let t: TestApp;
@@ -22,7 +23,7 @@ describeEachDatabase('signers’ privacy and bots', (kind) => {
   it('records the consent wording, and lets a signer remove their signature from the email link', async () => {
     const signer = signerInput({ public_name: true, contact_opt_in: false });
     await apiClient(t.app)('POST', `/api/v1/petitions/${petition.slug}/signatures`, signer);
-    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signer.email).executeTakeFirstOrThrow();
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(signer.email)).executeTakeFirstOrThrow();
     const [record] = await t.ctx.services.signatures.exportPersonalData(signer.email);
     const consent = record!.consent as { public_name: string | null; contact_opt_in: string | null; at: string };
     assert.equal(consent.public_name, 'Show my name publicly as a supporter');

@@ -6,6 +6,7 @@ import { anotherProcess, createTestApp, type TestApp } from '../../../test/helpe
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { LiveCounts } from './live-counts.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 /** Reads Server-Sent Events from a live URL; `next` waits for the next `count` event. */
 function openStream(url: string): Promise<{ response: IncomingMessage; next: (timeoutMs?: number) => Promise<number>; ended: Promise<void> }> {
@@ -71,7 +72,7 @@ describeEachDatabase('live counts over Server-Sent Events', (kind) => {
       const input = signerInput();
       const signed = await otherApp.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: input });
       assert.equal(signed.statusCode, 202);
-      const row = await other.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.email).executeTakeFirstOrThrow();
+      const row = await other.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(input.email)).executeTakeFirstOrThrow();
       const confirmed = await otherApp.inject({ method: 'GET', url: `/signatures/confirm?token=${other.services.signatures.confirmationTokens.sign(row.id)}` });
       assert.equal(confirmed.statusCode, 200);
       assert.equal(await stream.next(), 1, 'the confirmation on the other process arrives');

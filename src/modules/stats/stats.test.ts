@@ -7,6 +7,7 @@ import { textOf } from '../../../test/helpers/browser-session.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { ONS_AREA_KINDS } from './stats.repository.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/geo/', import.meta.url).pathname;
 
@@ -21,7 +22,7 @@ describeEachDatabase('where and when people signed', (kind) => {
   /** Signs and confirms through the service, as a signer following the email link would. */
   async function signAndConfirm(slug: string, input: Record<string, unknown>): Promise<number> {
     await t.ctx.services.signatures.recordSignature(slug, input);
-    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', String(input.email).toLowerCase()).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(String(input.email).toLowerCase())).orderBy('id', 'desc').executeTakeFirstOrThrow();
     await t.ctx.services.signatures.confirmSignature(t.ctx.services.signatures.confirmationTokens.sign(row.id));
     return row.id;
   }

@@ -9,6 +9,7 @@ import { createPetition, createUser, seedSignatures } from '../../../test/helper
 import { addresses, TestSmtpServer } from '../../../test/helpers/smtp.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
+import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 /** A header's raw value (mailparser folds List-* headers together, so read the lines). */
 function headerOf(mail: ParsedMail, key: string): string | undefined {
@@ -96,7 +97,7 @@ describeEachDatabase('updates emailed to signers', (kind) => {
     });
     assert.equal(res.statusCode, 200);
     assert.match(textOf(res.body), /You are unsubscribed/);
-    const row = await t.ctx.db.kysely.selectFrom('signatures').select(['contact_opt_in', 'unsubscribed_at']).where('email_key', '=', who).executeTakeFirstOrThrow();
+    const row = await t.ctx.db.kysely.selectFrom('signatures').select(['contact_opt_in', 'unsubscribed_at']).where('email_key', '=', signatureEmailKey(who)).executeTakeFirstOrThrow();
     assert.equal(row.contact_opt_in, 0);
     assert.ok(row.unsubscribed_at);
 

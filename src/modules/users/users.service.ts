@@ -1,4 +1,5 @@
 import { currentLanguage } from '../../i18n/i18n.ts';
+import { emailKey } from '../../lib/email-keys.ts';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/dialect.ts';
@@ -45,10 +46,6 @@ const NewUserSchema = z.object({
   password: Password,
 });
 
-/** Normalises an email address for lookup: trimmed, lower case. */
-export function emailKey(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 export function toUser(row: UserRow): User {
   return { id: row.id, email: row.email, name: row.name, role: row.role, emailConfirmed: row.email_confirmed_at !== null };
