@@ -161,11 +161,12 @@ export interface SignaturesTable {
   /** Lower-cased domain of the email address (kept after the address is erased, for fraud review). */
   email_domain: string | null;
   invalidation_id: number | null;
-  /** ONS area codes of a UK postcode, resolved when the signature was given (null if unknown). */
-  constituency: string | null;
-  local_authority: string | null;
-  ward: string | null;
-  region: string | null;
+  /**
+   * The ONS areas (constituency, council, ward, region) of a UK postcode, resolved when the
+   * signature was given: one of the few thousand distinct combinations in `area_sets` (null if
+   * unknown). Migration 0014; 2 bytes a signature instead of four 9-character codes.
+   */
+  area_set_id: number | null;
   /** The words of each consent the signer ticked, as shown to them (given at created_at); null once erased. */
   consent_wording_id: number | null;
   /** The language the signer signed in: their emails are in it. */
@@ -363,6 +364,19 @@ export interface GeoPostcodesTable {
   constituency: string | null;
   local_authority: string | null;
   ward: string | null;
+  /** The same four codes as a set in `area_sets`, which a signature from this postcode records. */
+  area_set_id: number | null;
+}
+
+/** A distinct combination of ONS area codes; never changed or deleted once used (signatures keep it). */
+export interface AreaSetsTable {
+  id: Generated<number>;
+  /** "constituency|local_authority|ward|region", with empty parts for unknown codes. */
+  key: string;
+  constituency: string | null;
+  local_authority: string | null;
+  ward: string | null;
+  region: string | null;
 }
 
 export type GeoAreaKind = 'constituency' | 'local_authority' | 'ward' | 'region' | 'country';
@@ -466,6 +480,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   geo_postcodes: GeoPostcodesTable;
+  area_sets: AreaSetsTable;
   geo_areas: GeoAreasTable;
   geo_boundaries: GeoBoundariesTable;
   tally_events: TallyEventsTable;

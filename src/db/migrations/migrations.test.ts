@@ -171,6 +171,61 @@ describeEachDatabase('migration 0013 (email hashes)', (kind) => {
   });
 });
 
+describeEachDatabase('migration 0014 (area sets)', (kind) => {
+  let t: TestDatabase;
+  let migrator: Migrator;
+  before(async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await migrator.migrateTo('0013_signature_email_hash');
+    if (to.error) throw to.error;
+  });
+  after(() => t.cleanup());
+
+  it('turns each signature’s four area codes into one shared set, also for postcodes, and back', async () => {
+    const db = t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
+    const petition = await db
+      .insertInto('petitions')
+      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const westminster = { constituency: 'E14001172', local_authority: 'E09000033', ward: 'E05013806', region: 'E12000007' };
+    const cardiff = { constituency: 'W07000050', local_authority: 'W06000015', ward: null, region: 'W92000004' };
+    const none = { constituency: null, local_authority: null, ward: null, region: null };
+    const areas = [westminster, cardiff, westminster, none];
+    for (const [i, codes] of areas.entries()) {
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petition.id, name: `S${i}`, email: `s${i}@example.net`, email_key: `k${i}`, country: 'GB', status: 'confirmed', ...codes, ...storedSignatureTimes(kind, { created_at: now, confirmation_requested_at: now }) })
+        .execute();
+    }
+    await db.insertInto('geo_postcodes').values({ postcode: 'SW1A 1AA', country: 'E92000001', ...westminster }).execute();
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    const sets = await db.selectFrom('area_sets').selectAll().orderBy('key').execute();
+    assert.equal(sets.length, 2, 'one row per distinct combination');
+    const rows = await db.selectFrom('signatures').leftJoin('area_sets as a', 'a.id', 'signatures.area_set_id').select(['signatures.area_set_id', 'a.constituency', 'a.local_authority', 'a.ward', 'a.region']).orderBy('signatures.id').execute();
+    assert.deepEqual(
+      rows.map(({ area_set_id: _, ...codes }: Record<string, unknown>) => codes),
+      areas,
+    );
+    assert.equal(rows[0].area_set_id, rows[2].area_set_id);
+    assert.equal(rows[3].area_set_id, null);
+    const postcode = await db.selectFrom('geo_postcodes').select('area_set_id').executeTakeFirstOrThrow();
+    assert.equal(postcode.area_set_id, rows[0].area_set_id);
+
+    const down = await migrator.migrateTo('0013_signature_email_hash');
+    if (down.error) throw down.error;
+    const restored = await db.selectFrom('signatures').select(['constituency', 'local_authority', 'ward', 'region']).orderBy('id').execute();
+    assert.deepEqual(restored, areas);
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+  });
+});
+
 /** How the database would run a query, with its parameters bound as the app runs it. */
 async function planOf(t: TestDatabase, compiled: CompiledQuery): Promise<string> {
   const explain = (c: { executeQuery: Kysely<unknown>['executeQuery'] }, prefix: string) => c.executeQuery(CompiledQuery.raw(`${prefix} ${compiled.sql}`, [...compiled.parameters]));

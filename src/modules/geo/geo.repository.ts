@@ -1,19 +1,25 @@
-import { type Insertable, sql } from 'kysely';
+import { type ExpressionBuilder, type Insertable, sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import type { GeoAreaKind, GeoPostcodesTable } from '../../db/schema.ts';
+import type { Database, GeoAreaKind, GeoPostcodesTable } from '../../db/schema.ts';
+import { areaSetIds, areaSetKey, type AreaCodes } from './area-sets.repository.ts';
 
 /** UK postcodes and the areas, names, populations and boundaries imported from ONS files. */
 export class GeoRepository {
   constructor(private readonly db: Db) {}
 
-  /** Adds or replaces postcodes (one batch, one transaction). */
-  async upsertPostcodes(rows: Insertable<GeoPostcodesTable>[]): Promise<void> {
+  /**
+   * Adds or replaces postcodes (one batch, one transaction), each with the set of areas that a
+   * signature from it will record (see area-sets.repository.ts).
+   */
+  async upsertPostcodes(rows: Omit<Insertable<GeoPostcodesTable>, 'area_set_id'>[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db.kysely.transaction().execute(async (trx) => {
+      const codes = (r: (typeof rows)[number]): AreaCodes => ({ constituency: r.constituency ?? null, local_authority: r.local_authority ?? null, ward: r.ward ?? null, region: r.region ?? null });
+      const ids = await areaSetIds(trx, rows.map(codes));
       for (let i = 0; i < rows.length; i += 1000) {
         await trx
           .insertInto('geo_postcodes')
-          .values(rows.slice(i, i + 1000))
+          .values(rows.slice(i, i + 1000).map((r) => ({ ...r, area_set_id: ids.get(areaSetKey(codes(r)) ?? '') ?? null })))
           .onConflict((oc) =>
             oc.column('postcode').doUpdateSet((eb) => ({
               country: eb.ref('excluded.country'),
@@ -21,6 +27,7 @@ export class GeoRepository {
               constituency: eb.ref('excluded.constituency'),
               local_authority: eb.ref('excluded.local_authority'),
               ward: eb.ref('excluded.ward'),
+              area_set_id: eb.ref('excluded.area_set_id'),
             })),
           )
           .execute();
@@ -87,27 +94,17 @@ export class GeoRepository {
    * petitions whose signatures changed (their area counts need a rebuild).
    */
   async fillSignatureAreas(): Promise<number[]> {
-    const unresolved = this.db.kysely
-      .selectFrom('signatures')
-      .where('country', '=', 'GB')
-      .where('constituency', 'is', null)
-      .where('local_authority', 'is', null)
-      .where('ward', 'is', null)
-      .where('region', 'is', null)
-      .where((eb) => eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode')));
+    const known = (eb: ExpressionBuilder<Database, 'signatures'>) =>
+      eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode').where('g.area_set_id', 'is not', null));
+    const unresolved = this.db.kysely.selectFrom('signatures').where('country', '=', 'GB').where('area_set_id', 'is', null).where(known);
     const petitions = await unresolved.select('petition_id').distinct().execute();
     if (petitions.length === 0) return [];
-    const area = (column: 'constituency' | 'local_authority' | 'ward' | 'region') =>
-      this.db.kysely.selectFrom('geo_postcodes as g').select(`g.${column}`).where('g.postcode', '=', sql.ref<string>('signatures.postcode'));
     await this.db.kysely
       .updateTable('signatures')
-      .set({ constituency: area('constituency'), local_authority: area('local_authority'), ward: area('ward'), region: area('region') })
+      .set({ area_set_id: this.db.kysely.selectFrom('geo_postcodes as g').select('g.area_set_id').where('g.postcode', '=', sql.ref<string>('signatures.postcode')) })
       .where('country', '=', 'GB')
-      .where('constituency', 'is', null)
-      .where('local_authority', 'is', null)
-      .where('ward', 'is', null)
-      .where('region', 'is', null)
-      .where((eb) => eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode')))
+      .where('area_set_id', 'is', null)
+      .where(known)
       .execute();
     return petitions.map((p) => p.petition_id);
   }

@@ -186,7 +186,7 @@ export class FraudRepository {
         .set({ status: 'invalidated', invalidation_id: created.id })
         .where('id', 'in', ids)
         .where('status', 'in', ['pending', 'confirmed'])
-        .returning(['id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
         .execute();
       // Confirmed signatures are the ones with a confirmation time (pending ones have none).
       const confirmed = changed.filter((r) => r.confirmed_at !== null);
@@ -213,7 +213,7 @@ export class FraudRepository {
         .set({ status: sql<'confirmed' | 'pending'>`case when confirmed_at is null then 'pending' else 'confirmed' end`, invalidation_id: null })
         .where('invalidation_id', '=', invalidationId)
         .where('status', '=', 'invalidated')
-        .returning(['id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
         .execute();
       await changeCounts(trx, this.shards, changed.filter((r) => r.confirmed_at !== null).map((r) => ({ ...r, petition_id: claimed.petition_id })), 1);
       await this.effects.write(trx, effects(claimed), now);

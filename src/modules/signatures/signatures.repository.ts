@@ -5,6 +5,7 @@ import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
 import { confirmsSignatures } from '../petitions/petition-state.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
+import { areaCodesOf, areaSetIds, areaSetKey, type AreaCodes } from '../geo/area-sets.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 
@@ -87,7 +88,8 @@ export async function changeCounts(trx: Transaction<Database>, shards: number, r
       .onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', n) })))
       .execute();
   }
-  const events = rows.map((r) => tallyEvent(r.petition_id, r, delta, r.confirmed_at!));
+  const areasOf = await areaCodesOf(trx, rows.map((r) => r.area_set_id));
+  const events = rows.map((r) => tallyEvent(r.petition_id, r, areasOf(r.area_set_id), delta, r.confirmed_at!));
   for (const chunk of rowChunks(dialectOf(trx), events, 200)) await trx.insertInto('tally_events').values(chunk).execute();
 }
 
@@ -105,13 +107,13 @@ export async function recordSignatureBatch(db: Kysely<Database>, batch: Signatur
     const areas = new Map(
       postcodes.length === 0
         ? []
-        : (await trx.selectFrom('geo_postcodes').select(['postcode', 'constituency', 'local_authority', 'ward', 'region']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r]),
+        : (await trx.selectFrom('geo_postcodes').select(['postcode', 'area_set_id']).where('postcode', 'in', postcodes).execute()).map((r) => [r.postcode, r.area_set_id]),
     );
     wordings = await consentWordingIds(trx, batch.map((b) => b.signature.consent), knownWordings);
     const kind = dialectOf(trx);
     const rows = batch.map(({ signature, now }) => {
-      const area = signature.country === 'GB' && signature.postcode ? areas.get(signature.postcode) : undefined;
-      return rowFor(kind, signature, now.toISOString(), area, wordings.get(wordingKey(signature.consent))!);
+      const areaSetId = signature.country === 'GB' && signature.postcode ? (areas.get(signature.postcode) ?? null) : null;
+      return rowFor(kind, signature, now.toISOString(), areaSetId, wordings.get(wordingKey(signature.consent))!);
     });
     // In key order, so batches committed at once (PostgreSQL) take the unique index's locks in
     // the same order and cannot deadlock.
@@ -172,7 +174,7 @@ async function consentWordingIds(trx: Transaction<Database>, consents: ConsentWo
   return ids;
 }
 
-function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, areas: { constituency: string | null; local_authority: string | null; ward: string | null; region: string | null } | undefined, consentWordingId: number) {
+function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, areaSetId: number | null, consentWordingId: number) {
   return {
     petition_id: signature.petitionId,
     name: signature.name,
@@ -187,10 +189,7 @@ function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, area
     ip_hash: signature.ipHash,
     email_domain: signature.emailDomain,
     language: signature.language,
-    constituency: areas?.constituency ?? null,
-    local_authority: areas?.local_authority ?? null,
-    ward: areas?.ward ?? null,
-    region: areas?.region ?? null,
+    area_set_id: areaSetId,
     status: 'pending' as const,
     ...storedSignatureTimes(kind, { created_at: nowIso, confirmation_requested_at: nowIso }),
   };
@@ -248,7 +247,7 @@ export async function confirmSignatureBatch(db: Kysely<Database>, shards: number
             .set({ status: 'confirmed', ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt }) })
             .where('id', 'in', [...wanted])
             .where('status', '=', 'pending')
-            .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+            .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
             .execute();
     const done = new Set(changed.map((r) => r.id));
     await changeCounts(trx, shards, changed, 1);
@@ -330,7 +329,7 @@ export class SignaturesRepository {
       const row = await trx
         .deleteFrom('signatures')
         .where('id', '=', signatureId)
-        .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
+        .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
         .executeTakeFirst();
       if (!row) return null;
       if (row.status === 'confirmed') await changeCounts(trx, this.shards, [row], -1);
@@ -341,21 +340,22 @@ export class SignaturesRepository {
   /**
    * Stores many signatures as they are (demo data, fixtures, benchmarks' preloads): confirmed
    * ones join the petition's count and its area and hourly counts, as if confirmed one by one.
+   * Rows may name their ONS areas (`constituency`…) instead of a set of them.
    */
-  async insertMany(rows: (Omit<Insertable<SignaturesTable>, 'email_key'> & { email_key?: string })[]): Promise<void> {
+  async insertMany(rows: (Omit<Insertable<SignaturesTable>, 'email_key'> & { email_key?: string } & Partial<AreaCodes>)[]): Promise<void> {
+    const codes = (r: Partial<AreaCodes>): AreaCodes => ({ constituency: r.constituency ?? null, local_authority: r.local_authority ?? null, ward: r.ward ?? null, region: r.region ?? null });
+    // Committed before any signature refers to them (see areaCodesOf).
+    const sets = await this.db.kysely.transaction().execute((trx) => areaSetIds(trx, rows.map(codes)));
     await this.db.kysely.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 200) {
-        const chunk = rows.slice(i, i + 200).map(({ created_at, confirmed_at, confirmation_requested_at, ...r }) => ({
+        const chunk = rows.slice(i, i + 200).map(({ created_at, confirmed_at, confirmation_requested_at, constituency, local_authority, ward, region, ...r }) => ({
           ...r,
           ...storedSignatureTimes(this.db.kind, { created_at, confirmed_at, confirmation_requested_at }),
           email_key: r.email_key ?? signatureEmailKey(r.email),
           email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null),
+          area_set_id: r.area_set_id ?? sets.get(areaSetKey(codes({ constituency, local_authority, ward, region })) ?? '') ?? null,
         }));
-        const inserted = await trx
-          .insertInto('signatures')
-          .values(chunk)
-          .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'constituency', 'local_authority', 'ward', 'region'])
-          .execute();
+        const inserted = await trx.insertInto('signatures').values(chunk).returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'area_set_id']).execute();
         await changeCounts(trx, this.shards, inserted.filter((r) => r.status === 'confirmed'), 1);
       }
     });

@@ -2,6 +2,7 @@ import { type Insertable, sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { lockAgainstWriters, postcodeDistrict, rowChunks, utcHour } from '../../db/dialect.ts';
 import type { SignatureRow, TallyEventsTable } from '../../db/schema.ts';
+import { areaCodesOf, type AreaCodes } from '../geo/area-sets.repository.ts';
 
 /** The ONS areas a UK signature is placed in, when the postcode directory has been imported. */
 export const ONS_AREA_KINDS = ['constituency', 'local_authority', 'ward', 'region'] as const;
@@ -11,7 +12,8 @@ export type OnsAreaKind = (typeof ONS_AREA_KINDS)[number];
 export const COUNTED_KINDS = ['country', 'postcode_district', ...ONS_AREA_KINDS] as const;
 export type CountedKind = (typeof COUNTED_KINDS)[number];
 
-export type TallySource = Pick<SignatureRow, 'country' | 'postcode' | OnsAreaKind>;
+/** What a count change needs of a signature: its country, postcode and set of ONS areas. */
+export type TallySource = Pick<SignatureRow, 'country' | 'postcode' | 'area_set_id'>;
 
 /** The district ("SW1A") of a stored UK postcode; the same rule as `postcodeDistrict` in SQL. */
 export function districtOf(country: string, postcode: string | null): string | null {
@@ -20,17 +22,17 @@ export function districtOf(country: string, postcode: string | null): string | n
 }
 
 /** The queued count change for one signature entering (+1) or leaving (−1) a petition's count. */
-export function tallyEvent(petitionId: number, signature: TallySource, delta: 1 | -1, confirmedAt: string): Insertable<TallyEventsTable> {
+export function tallyEvent(petitionId: number, signature: Pick<SignatureRow, 'country' | 'postcode'>, areas: AreaCodes, delta: 1 | -1, confirmedAt: string): Insertable<TallyEventsTable> {
   return {
     petition_id: petitionId,
     delta,
     hour: confirmedAt.slice(0, 13),
     country: signature.country,
     postcode_district: districtOf(signature.country, signature.postcode),
-    constituency: signature.constituency,
-    local_authority: signature.local_authority,
-    ward: signature.ward,
-    region: signature.region,
+    constituency: areas.constituency,
+    local_authority: areas.local_authority,
+    ward: areas.ward,
+    region: areas.region,
   };
 }
 
@@ -153,10 +155,9 @@ export class StatsRepository {
       await trx.deleteFrom('petition_area_counts').where('petition_id', '=', petitionId).execute();
       await trx.deleteFrom('petition_hourly_counts').where('petition_id', '=', petitionId).execute();
       const confirmed = trx.selectFrom('signatures').where('petition_id', '=', petitionId).where('status', '=', 'confirmed');
-      const groups: [string, ReturnType<typeof postcodeDistrict> | OnsAreaKind | 'country', boolean][] = [
+      const groups: [string, ReturnType<typeof postcodeDistrict> | 'country', boolean][] = [
         ['country', 'country', false],
         ['postcode_district', postcodeDistrict(kind, 'postcode'), true],
-        ...ONS_AREA_KINDS.map((k) => [k, k, false] as [string, OnsAreaKind, boolean]),
       ];
       for (const [areaKind, expression, ukOnly] of groups) {
         const code = typeof expression === 'string' ? sql.ref(expression) : expression;
@@ -167,6 +168,21 @@ export class StatsRepository {
         if (ukOnly) query = query.where('country', '=', 'GB').where('postcode', 'is not', null);
         await trx.insertInto('petition_area_counts').columns(['petition_id', 'kind', 'code', 'count']).expression(query).execute();
       }
+      // The ONS areas: signatures counted per set of areas once, then each set's areas summed.
+      const perSet = await confirmed.select(['area_set_id', (eb) => eb.fn.countAll<number>().as('n')]).where('area_set_id', 'is not', null).groupBy('area_set_id').execute();
+      const areasOf = await areaCodesOf(trx, perSet.map((r) => r.area_set_id));
+      const areaRows = new Map<string, { petition_id: number; kind: string; code: string; count: number }>();
+      for (const { area_set_id, n } of perSet) {
+        const areas = areasOf(area_set_id);
+        for (const areaKind of ONS_AREA_KINDS) {
+          const code = areas[areaKind];
+          if (code === null) continue;
+          const key = `${areaKind}\u0000${code}`;
+          const row = areaRows.get(key) ?? areaRows.set(key, { petition_id: petitionId, kind: areaKind, code, count: 0 }).get(key)!;
+          row.count += Number(n);
+        }
+      }
+      for (const chunk of rowChunks(kind, [...areaRows.values()], 200)) await trx.insertInto('petition_area_counts').values(chunk).execute();
       const hour = utcHour(kind, 'confirmed_at');
       await trx
         .insertInto('petition_hourly_counts')
