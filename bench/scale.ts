@@ -51,7 +51,7 @@ const PLACES = [
 const BATCH = 20_000;
 
 /** What the signing path writes for a confirmed signature, for signature number `i` (times as each database stores them). */
-function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number, start: number, consent: number[]) {
+function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number, start: number, consent: number[], areaSets: number[]) {
   const first = FIRST[i % FIRST.length]!;
   const last = LAST[(i >> 4) % LAST.length]!;
   const domain = DOMAINS[i % DOMAINS.length]!;
@@ -70,10 +70,7 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
     public_name: i % 3 === 0 ? 1 : 0,
     contact_opt_in: i % 4 === 0 ? 1 : 0,
     consent_wording_id: consent[(i % 3 === 0 ? 1 : 0) + (i % 4 === 0 ? 2 : 0)]!,
-    constituency: abroad ? null : place[1],
-    local_authority: abroad ? null : place[2],
-    ward: abroad ? null : place[3],
-    region: abroad ? null : place[4],
+    area_set_id: abroad ? null : areaSets[i % PLACES.length]!,
     status: 'confirmed',
     ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: created.toISOString(), confirmed_at: confirmed.toISOString() }),
     // Addresses are dropped after the fraud-review period; their keyed hashes stay.
@@ -93,7 +90,10 @@ function consentWordings(): string[] {
 /** Fills the petition with `count` confirmed signatures, straight into the database. */
 async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number, count: number): Promise<void> {
   const start = Date.parse('2026-10-01T08:00:00Z');
-  const columns = Object.keys(signatureRow(kind, 0, petitionId, start, [0, 0, 0, 0]));
+  const columns = Object.keys(signatureRow(kind, 0, petitionId, start, [0, 0, 0, 0], PLACES.map(() => 0)));
+  // Each place's set of areas, as a postcode import records them (see area-sets.repository.ts).
+  const upsertSet = 'insert into area_sets (key, constituency, local_authority, ward, region) values ($1, $2, $3, $4, $5) on conflict (key) do update set key = excluded.key returning id';
+  const setValues = PLACES.map((p) => [p.slice(1).join('|'), ...p.slice(1)]);
   const upsertWording = 'insert into consent_wordings (wording) values ($1) on conflict (wording) do update set wording = excluded.wording returning id';
   if (kind === 'sqlite') {
     const db = new BetterSqlite3(url.replace(/^sqlite:\/\//, ''));
@@ -101,9 +101,10 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -1000000');
     const consent = consentWordings().map((w) => Number((db.prepare(upsertWording.replace('$1', '?')).get(w) as { id: number }).id));
+    const areaSets = setValues.map((v) => Number((db.prepare(upsertSet.replace(/\$\d/g, '?')).get(...v) as { id: number }).id));
     const insert = db.prepare(`insert into signatures (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`);
     const batch = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) insert.run(signatureRow(kind, i, petitionId, start, consent));
+      for (let i = from; i < to; i++) insert.run(signatureRow(kind, i, petitionId, start, consent, areaSets));
     });
     for (let i = 0; i < count; i += BATCH) batch(i, Math.min(count, i + BATCH));
     db.prepare('insert into petition_counters (petition_id, shard, confirmed_count) values (?, 0, ?) on conflict (petition_id, shard) do update set confirmed_count = petition_counters.confirmed_count + excluded.confirmed_count').run(petitionId, count);
@@ -116,11 +117,13 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
   try {
     const consent: number[] = [];
     for (const w of consentWordings()) consent.push(Number((await client.query<{ id: string }>(upsertWording, [w])).rows[0]!.id));
+    const areaSets: number[] = [];
+    for (const v of setValues) areaSets.push(Number((await client.query<{ id: string }>(upsertSet, v)).rows[0]!.id));
     for (let i = 0; i < count; i += BATCH) {
-      const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => signatureRow(kind, i + k, petitionId, start, consent));
+      const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => signatureRow(kind, i + k, petitionId, start, consent, areaSets));
       // One statement per batch: arrays of each column, unnested on the server.
       const arrays = columns.map((c) => rows.map((r) => r[c as keyof typeof r]));
-      const types = columns.map((c) => (['petition_id', 'public_name', 'contact_opt_in', 'consent_wording_id'].includes(c) ? 'bigint[]' : c.endsWith('_at') ? 'timestamptz[]' : 'text[]'));
+      const types = columns.map((c) => (['petition_id', 'public_name', 'contact_opt_in', 'consent_wording_id', 'area_set_id'].includes(c) ? 'bigint[]' : c.endsWith('_at') ? 'timestamptz[]' : 'text[]'));
       await client.query(`insert into signatures (${columns.join(', ')}) select * from unnest(${types.map((t, k) => `$${k + 1}::${t}`).join(', ')})`, arrays);
     }
     await client.query('insert into petition_counters (petition_id, shard, confirmed_count) values ($1, 0, $2) on conflict (petition_id, shard) do update set confirmed_count = petition_counters.confirmed_count + excluded.confirmed_count', [petitionId, count]);
