@@ -72,11 +72,13 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
     consent_wording_id: consent[(i % 3 === 0 ? 1 : 0) + (i % 4 === 0 ? 2 : 0)]!,
     area_set_id: abroad ? null : areaSets[i % PLACES.length]!,
     status: 'confirmed',
-    ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: created.toISOString(), confirmed_at: confirmed.toISOString() }),
+    // As confirmation leaves it: the time of the last request is cleared.
+    ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: null, confirmed_at: confirmed.toISOString() }),
     // Addresses are dropped after the fraud-review period; their keyed hashes stay.
     ip: null,
     ip_hash: createHash('sha256').update(`ip-${i % 250_000}`).digest('base64url').slice(0, 11),
-    email_domain: domain,
+    // Read from the address while it is kept (written at erasure).
+    email_domain: null,
     language: i % 25 === 0 ? 'cy' : 'en',
   };
 }

@@ -250,6 +250,14 @@ export function emailDomain(kind: DialectKind, column: string): RawBuilder<strin
     : sql<string>`substr(${sql.ref(column)}, instr(${sql.ref(column)}, '@') + 1)`;
 }
 
+/**
+ * The lower-cased domain of a signer's address: from the address while it is kept, from
+ * `email_domain` once it is erased (migration 0015: the domain is not stored twice).
+ */
+export function signatureEmailDomain(kind: DialectKind): RawBuilder<string> {
+  return sql<string>`coalesce(signatures.email_domain, nullif(lower(${emailDomain(kind, 'signatures.email')}), ''))`;
+}
+
 /** A timestamp column truncated to its UTC minute ("2026-11-16T14:05"), as SQL for this database. */
 export function utcMinute(kind: DialectKind, column: string): RawBuilder<string> {
   return kind === 'postgres'

@@ -146,19 +146,22 @@ export interface SignaturesTable {
    */
   created_at: ColumnType<string, string | undefined, string>;
   confirmed_at: ColumnType<string | null, string | null | undefined, string | null>;
-  /** When a confirmation email was last queued: repeat sign-ups re-send at most once a minute. */
-  confirmation_requested_at: ColumnType<string, string | undefined, string>;
+  /** When a confirmation email was last queued, while pending: repeat sign-ups re-send at most once a minute. */
+  confirmation_requested_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** SQLite only: milliseconds since 1970 behind created_at, confirmed_at, confirmation_requested_at. */
   created_ms: ColumnType<number, number | undefined, number>;
   confirmed_ms: ColumnType<number | null, number | null | undefined, number | null>;
-  confirmation_requested_ms: ColumnType<number, number | undefined, number>;
+  confirmation_requested_ms: ColumnType<number | null, number | null | undefined, number | null>;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
   /** The signer's IP address: kept for fraud review, then dropped (IP_RETENTION_DAYS). */
   ip: string | null;
   /** Keyed hash of the IP address: groups signatures from one address after the address is dropped. */
   ip_hash: string | null;
-  /** Lower-cased domain of the email address (kept after the address is erased, for fraud review). */
+  /**
+   * Lower-cased domain of the email address, written when the address is erased (it is kept for
+   * fraud review); until then the address holds it (migration 0015; see signatureEmailDomain).
+   */
   email_domain: string | null;
   invalidation_id: number | null;
   /**

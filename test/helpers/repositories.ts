@@ -46,7 +46,6 @@ export function newSignature(petitionId: number, overrides: Partial<NewSignature
     consent: { public_name: null, contact_opt_in: null },
     ip: '203.0.113.9',
     ipHash: 'hash-of-203.0.113.9',
-    emailDomain: 'example.net',
     language: 'en',
     ...overrides,
   };

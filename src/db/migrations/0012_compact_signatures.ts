@@ -75,7 +75,7 @@ const SHARED = [
 async function rebuildSqlite(db: Kysely<any>, to: 'compact' | 'text'): Promise<void> {
   const compact = to === 'compact';
   const times = compact
-    ? `"created_ms" integer not null, "confirmed_ms" integer, "confirmation_requested_ms" integer not null,
+    ? `"created_ms" integer not null, "confirmed_ms" integer, "confirmation_requested_ms" integer,
        "created_at" text generated always as (${iso('created_ms')}) virtual,
        "confirmed_at" text generated always as (${iso('confirmed_ms')}) virtual,
        "confirmation_requested_at" text generated always as (${iso('confirmation_requested_ms')}) virtual`

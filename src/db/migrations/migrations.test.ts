@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { after, before, it } from 'node:test';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
-import { signatureTimeColumn, signatureTimeIs, storedSignatureTimes } from '../dialect.ts';
+import { signatureEmailDomain, signatureTimeColumn, signatureTimeIs, storedSignatureTimes } from '../dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { migrations } from './index.ts';
 
@@ -102,7 +102,7 @@ describeEachDatabase('migration 0012 (compact signatures)', (kind) => {
     const before = await db.selectFrom('signatures').select(['id', 'created_at', 'confirmed_at', 'confirmation_requested_at']).orderBy('id').execute();
     const asIso = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, created_at: new Date(r.created_at as string).toISOString(), confirmed_at: r.confirmed_at ? new Date(r.confirmed_at as string).toISOString() : null, confirmation_requested_at: new Date(r.confirmation_requested_at as string).toISOString() }));
 
-    const up = await migrator.migrateToLatest();
+    const up = await migrator.migrateTo('0012_compact_signatures');
     if (up.error) throw up.error;
     const after = await db.selectFrom('signatures').select(['id', 'created_at', 'confirmed_at', 'confirmation_requested_at', 'ip_hash']).orderBy('id').execute();
     assert.deepEqual(asIso(after.map(({ ip_hash: _, ...r }: Record<string, unknown>) => r)), asIso(before));
@@ -221,6 +221,68 @@ describeEachDatabase('migration 0014 (area sets)', (kind) => {
     if (down.error) throw down.error;
     const restored = await db.selectFrom('signatures').select(['constituency', 'local_authority', 'ward', 'region']).orderBy('id').execute();
     assert.deepEqual(restored, areas);
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+  });
+});
+
+describeEachDatabase('migration 0015 (domains from addresses, requests cleared)', (kind) => {
+  let t: TestDatabase;
+  let migrator: Migrator;
+  before(async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await migrator.migrateTo('0014_area_sets');
+    if (to.error) throw to.error;
+  });
+  after(() => t.cleanup());
+
+  it('keeps the domain only for erased signers and the last request only for pending ones, and can go back', async () => {
+    const db = t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
+    const petition = await db
+      .insertInto('petitions')
+      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const rows = [
+      { email: 'Ana@Example.NET', status: 'confirmed', email_domain: 'example.net' },
+      { email: 'bo@example.org', status: 'pending', email_domain: 'example.org' },
+      { email: '', status: 'confirmed', email_domain: 'erased.example' },
+    ];
+    for (const [i, row] of rows.entries()) {
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petition.id, name: `S${i}`, email_key: `k${i}`, country: 'GB', ...row, ...storedSignatureTimes(kind, { created_at: now, confirmation_requested_at: now }) })
+        .execute();
+    }
+    const read = async () => db.selectFrom('signatures').select(['email_domain', 'confirmation_requested_at', sql`${signatureEmailDomain(kind)}`.as('domain')]).orderBy('id').execute();
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    const after = await read();
+    assert.deepEqual(
+      after.map((r: { email_domain: string | null; domain: string }) => [r.email_domain, r.domain]),
+      [
+        [null, 'example.net'],
+        [null, 'example.org'],
+        ['erased.example', 'erased.example'],
+      ],
+    );
+    assert.deepEqual(
+      after.map((r: { confirmation_requested_at: string | null }) => r.confirmation_requested_at && new Date(r.confirmation_requested_at).toISOString()),
+      [null, now, null],
+    );
+
+    const down = await migrator.migrateTo('0014_area_sets');
+    if (down.error) throw down.error;
+    const restored = await read();
+    assert.deepEqual(
+      restored.map((r: { email_domain: string | null }) => r.email_domain),
+      ['example.net', 'example.org', 'erased.example'],
+    );
+    assert.ok(restored.every((r: { confirmation_requested_at: string | null }) => r.confirmation_requested_at !== null));
     const again = await migrator.migrateToLatest();
     if (again.error) throw again.error;
   });

@@ -1,6 +1,6 @@
 import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { counterShards, signatureTimeIs, utcMinute } from '../../db/dialect.ts';
+import { counterShards, signatureEmailDomain, signatureTimeIs, utcMinute } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import { changeCounts } from '../signatures/signatures.repository.ts';
@@ -44,7 +44,7 @@ export class FraudRepository {
   private matching(petitionId: number, criteria: SignatureCriteria, executor: Db['kysely'] | Transaction<Database> = this.db.kysely): SignatureQuery {
     let q = executor.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
     if (criteria.ipHash) q = q.where('ip_hash', '=', criteria.ipHash);
-    if (criteria.domain) q = q.where('email_domain', '=', criteria.domain);
+    if (criteria.domain) q = q.where(signatureEmailDomain(this.db.kind), '=', criteria.domain);
     if (criteria.from) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '>=', criteria.from));
     if (criteria.to) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '<', criteria.to));
     if (criteria.ids) q = q.where('id', 'in', criteria.ids.length > 0 ? criteria.ids : [-1]);
@@ -85,10 +85,11 @@ export class FraudRepository {
 
   /** Signatures grouped by IP hash or email domain, largest groups first. */
   async groups(petitionId: number, by: 'ip_hash' | 'email_domain', limit: number, minimum = 2): Promise<(GroupCount & { ip: string | null })[]> {
+    const key = by === 'ip_hash' ? sql<string | null>`signatures.ip_hash` : signatureEmailDomain(this.db.kind);
     const rows = await this.db.kysely
       .selectFrom('signatures')
       .select((eb) => [
-        eb.ref(by).as('key'),
+        key.as('key'),
         eb.fn.countAll<number>().as('count'),
         eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('confirmed'),
         eb.fn.min('created_at').as('first'),
@@ -96,8 +97,8 @@ export class FraudRepository {
         eb.fn.max('ip').as('ip'),
       ])
       .where('petition_id', '=', petitionId)
-      .where(by, 'is not', null)
-      .groupBy(by)
+      .where(key, 'is not', null)
+      .groupBy(key)
       .having((eb) => eb.fn.countAll(), '>=', minimum)
       .orderBy('count', 'desc')
       .orderBy('key')

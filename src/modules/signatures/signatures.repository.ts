@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, rowChunks, signatureTimeIs, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, emailDomain, rowChunks, signatureTimeIs, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -40,7 +40,6 @@ export interface NewSignature {
   consent: ConsentWording;
   ip: string | null;
   ipHash: string | null;
-  emailDomain: string;
   /** The language the signer used ('en' or 'cy'): their emails are in it. */
   language: string;
 }
@@ -187,7 +186,6 @@ function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, area
     consent_wording_id: consentWordingId,
     ip: signature.ip,
     ip_hash: signature.ipHash,
-    email_domain: signature.emailDomain,
     language: signature.language,
     area_set_id: areaSetId,
     status: 'pending' as const,
@@ -244,7 +242,8 @@ export async function confirmSignatureBatch(db: Kysely<Database>, shards: number
         ? []
         : await trx
             .updateTable('signatures')
-            .set({ status: 'confirmed', ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt }) })
+            // The time a confirmation was last sent matters only while pending: cleared, 6 bytes a signature.
+            .set({ status: 'confirmed', ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt, confirmation_requested_at: null }) })
             .where('id', 'in', [...wanted])
             .where('status', '=', 'pending')
             .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
@@ -352,7 +351,7 @@ export class SignaturesRepository {
           ...r,
           ...storedSignatureTimes(this.db.kind, { created_at, confirmed_at, confirmation_requested_at }),
           email_key: r.email_key ?? signatureEmailKey(r.email),
-          email_domain: r.email_domain ?? (r.email.includes('@') ? r.email.split('@').pop()!.toLowerCase() : null),
+          email_domain: r.email_domain ?? null,
           area_set_id: r.area_set_id ?? sets.get(areaSetKey(codes({ constituency, local_authority, ward, region })) ?? '') ?? null,
         }));
         const inserted = await trx.insertInto('signatures').values(chunk).returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'area_set_id']).execute();
@@ -389,6 +388,8 @@ export class SignaturesRepository {
             name: '',
             email: '',
             email_key: `erased:${row.id}`,
+            // The domain outlives the address, for fraud review (see signatureEmailDomain).
+            email_domain: sql<string>`lower(${emailDomain(this.db.kind, 'email')})`,
             postcode: row.country === 'GB' && row.postcode ? row.postcode.split(' ')[0]! : null,
             public_name: 0,
             contact_opt_in: 0,

@@ -120,7 +120,6 @@ export class SignaturesService {
           contactOptIn: data.contact_opt_in,
           ip: origin.ip,
           ipHash,
-          emailDomain: domain,
           language: currentLanguage(),
           consent: {
             public_name: data.public_name ? consent.public_name : null,
