@@ -173,22 +173,33 @@ export class FraudRepository {
    * marks them invalidated, subtracts the confirmed ones from the counter and queues their
    * tally changes (so area and hourly counts follow), and records the invalidation and its
    * audit line. The rows stay, so it can be reversed.
+   *
+   * The matching signatures are found before the transaction: a domain or an address's hash has
+   * no index of its own (migrations 0012, 0016), so the search reads the petition's signatures,
+   * which on SQLite must not hold the write lock that signing waits for. Signatures given while it
+   * reads are not included (a second invalidation takes them); the others are re-checked.
    */
   async invalidate(petitionId: number, criteria: SignatureCriteria, reason: string, actorId: number | null, now: Date, effects: (inv: { id: number; signatures: number; confirmed: number }) => Effects): Promise<Invalidation> {
+    const found = (await this.matching(petitionId, criteria).select('id').where('status', 'in', ['pending', 'confirmed']).execute()).map((r) => r.id);
     return this.db.kysely.transaction().execute(async (trx) => {
       const created = await trx
         .insertInto('invalidations')
         .values({ petition_id: petitionId, reason, criteria: JSON.stringify(criteria), signature_count: 0, confirmed_count: 0, created_by: actorId, created_at: now.toISOString() })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const ids = this.matching(petitionId, criteria, trx).select('id').where('status', 'in', ['pending', 'confirmed']);
-      const changed = await trx
-        .updateTable('signatures')
-        .set({ status: 'invalidated', invalidation_id: created.id })
-        .where('id', 'in', ids)
-        .where('status', 'in', ['pending', 'confirmed'])
-        .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
-        .execute();
+      const changed: { id: number; confirmed_at: string | null; country: string; postcode: string | null; area_set_id: number | null }[] = [];
+      for (let i = 0; i < found.length; i += 500) {
+        changed.push(
+          ...(await trx
+            .updateTable('signatures')
+            .set({ status: 'invalidated', invalidation_id: created.id })
+            .where('id', 'in', found.slice(i, i + 500))
+            .where('petition_id', '=', petitionId)
+            .where('status', 'in', ['pending', 'confirmed'])
+            .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
+            .execute()),
+        );
+      }
       // Confirmed signatures are the ones with a confirmation time (pending ones have none).
       const confirmed = changed.filter((r) => r.confirmed_at !== null);
       await changeCounts(trx, this.shards, confirmed.map((r) => ({ ...r, petition_id: petitionId })), -1);
