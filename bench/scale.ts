@@ -85,7 +85,7 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
 
 /** The four consent wordings the app records (neither, public name, contact, both), in English. */
 function consentWordings(): string[] {
-  const wording = consentWording();
+  const wording = consentWording('en');
   return [0, 1, 2, 3].map((k) => JSON.stringify({ public_name: k & 1 ? wording.public_name : null, contact_opt_in: k & 2 ? wording.contact_opt_in : null }));
 }
 

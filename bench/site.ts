@@ -5,7 +5,7 @@
 import type autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,11 @@ import { freePort } from '../test/helpers/server.ts';
 
 /**
  * The sites run the built JavaScript, as `npm start` does in production (scripts/build.js), not
- * the sources through tsx: that is what a deployment's speed and memory are.
+ * the sources through tsx: that is what a deployment's speed and memory are. BENCH_BIN runs
+ * another build instead (a copy of dist/ beside it, e.g. dist-b/cli.js), to compare two versions
+ * in alternating runs.
  */
-export const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 /** The V8 heap settings `npm start` runs with (package.json), so the bench measures the same memory. */
 export const PRODUCTION_NODE_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--max-[a-z-]+=\d+/g) ?? [];
 const build = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.js', import.meta.url))], { stdio: 'inherit' });

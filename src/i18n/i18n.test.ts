@@ -69,7 +69,7 @@ describe('the English and Welsh catalogs', () => {
       assert.equal(translateMessage('Use at most 254 characters'), 'Defnyddiwch 254 nod ar y mwyaf');
       assert.equal(translateMessage('A message nobody translated'), 'A message nobody translated');
     });
-    assert.equal(translateMessage('Enter your name'), 'Enter your name', 'English stays as written');
+    withLanguage('en', () => assert.equal(translateMessage('Enter your name'), 'Enter your name', 'English stays as written'));
   });
 
   it('have Welsh for every message the public forms can give', () => {
@@ -111,8 +111,12 @@ describe('choosing the language', () => {
       assert.equal(t('progress.signature_word', { count: 2 }), 'lofnod');
       assert.equal(t('petition.days_left', { count: 3, days: '3' }), '3 diwrnod ar ôl');
     });
-    assert.equal(formatDate('2026-11-15T12:00:00Z', 'Europe/London'), '15 November 2026');
-    assert.equal(t('progress.signature_word', { count: 1 }), 'signature');
+    withLanguage('en', () => {
+      assert.equal(formatDate('2026-11-15T12:00:00Z', 'Europe/London'), '15 November 2026');
+      assert.equal(t('progress.signature_word', { count: 1 }), 'signature');
+    });
+    assert.throws(() => t('progress.signature_word'), /outside withLanguage/, 'text needs a language in scope (under the test runner)');
+    assert.throws(() => withLanguage('en', async () => t('progress.signature_word')), /synchronous/);
   });
 });
 

@@ -1,7 +1,5 @@
-import { requestContext } from '@fastify/request-context';
 import { negotiate } from '@fastify/accept-negotiator';
 import i18next, { type TOptions } from 'i18next';
-import { AsyncLocalStorage } from 'node:async_hooks';
 // Imported rather than read from disk so that the built bundle (npm start) carries them.
 import cyMessages from './locales/cy.messages.json' with { type: 'json' };
 import cyCatalog from './locales/cy.json' with { type: 'json' };
@@ -52,22 +50,32 @@ void i18n.init({
   returnNull: false,
 });
 
-declare module '@fastify/request-context' {
-  interface RequestContextData {
-    language: Language;
-    /**
-     * Where the language came from: the visitor's choice (switch or cookie, never overridden), their
-     * browser (Accept-Language), or the site default (a petition's own language replaces it).
-     */
-    languageSource: LanguageSource;
-  }
-}
-
 export type LanguageSource = 'chosen' | 'browser' | 'default';
 
-/** Where the current request's language came from ('default' outside requests). */
+/**
+ * The language being written in now, set by {@link withLanguage} around synchronous work (a page's
+ * render, an email's composition). It is not carried across awaits: Node 20's AsyncLocalStorage
+ * put a promise hook on every promise in the process, which cost signing about a sixth of its
+ * rate (docs/performance.md), so a request's language travels explicitly (request.language, a
+ * service's `language` argument) and is made current only while something is produced in it.
+ */
+let scope: { language: Language; source: LanguageSource } | null = null;
+
+/**
+ * Under the test runner, reading the language outside any scope is a mistake in the code (it would
+ * silently be English for a Welsh reader), so it throws there; elsewhere it falls back to English.
+ */
+const STRICT = process.env.NODE_TEST_CONTEXT !== undefined || process.env.UNDERSIGN_STRICT_LANGUAGE === '1';
+
+function activeScope(): { language: Language; source: LanguageSource } {
+  if (scope) return scope;
+  if (STRICT) throw new Error('The current language was read outside withLanguage(): pass the language explicitly or produce the text inside withLanguage');
+  return { language: 'en', source: 'default' };
+}
+
+/** Where the language of the text being produced came from ('default' for email and jobs). */
 export function languageSource(): LanguageSource {
-  return requestContext.get('languageSource') ?? 'default';
+  return activeScope().source;
 }
 
 /** The first of the given values that is a language (a job's payload, an account's), else English. */
@@ -75,17 +83,25 @@ export function languageOf(...candidates: unknown[]): Language {
   return (candidates.find(isLanguage) as Language | undefined) ?? 'en';
 }
 
-/** Work done for one reader outside a request (an email to a signer) runs in that reader's language. */
-const languageOverride = new AsyncLocalStorage<Language>();
-
-/** The language of the page, email or message being produced now. */
+/** The language of the page, email or message being produced now (see {@link withLanguage}). */
 export function currentLanguage(): Language {
-  return languageOverride.getStore() ?? requestContext.get('language') ?? 'en';
+  return activeScope().language;
 }
 
-/** Runs `fn` with everything it produces (text, dates, numbers) in `language`. */
-export function withLanguage<T>(language: Language, fn: () => T): T {
-  return languageOverride.run(language, fn);
+/**
+ * Runs `fn` with everything it produces (text, dates, numbers) in `language`. `fn` must be
+ * synchronous: the language is current only until it returns.
+ */
+export function withLanguage<T>(language: Language, fn: () => T, source: LanguageSource = 'default'): T {
+  const previous = scope;
+  scope = { language, source };
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new Error('withLanguage() takes synchronous work only: the language would not follow an await');
+    return result;
+  } finally {
+    scope = previous;
+  }
 }
 
 /**
@@ -165,7 +181,13 @@ export function languageFromAcceptLanguage(header: string | undefined): Language
   return isLanguage(found) ? found : null;
 }
 
+/** A request's language and where it came from (set by the language plugin, see language.plugin.ts). */
+export interface RequestLanguage {
+  language: Language;
+  languageSource: LanguageSource;
+}
+
 /** Sets the language for the rest of the request (a petition's own language; see openInPetitionLanguage). */
-export function preferLanguage(language: Language): void {
-  requestContext.set('language', language);
+export function preferLanguage(request: RequestLanguage, language: Language): void {
+  request.language = language;
 }

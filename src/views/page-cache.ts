@@ -1,7 +1,7 @@
 import { negotiate } from '@fastify/accept-negotiator';
 import type { FastifyRequest } from 'fastify';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
-import { currentLanguage, languageSource, LANGUAGES, type LanguageSource } from '../i18n/i18n.ts';
+import { LANGUAGES, type LanguageSource, type RequestLanguage } from '../i18n/i18n.ts';
 /**
  * Rendered public pages kept for a moment, so a petition going viral costs one render per
  * interval rather than one per visitor. Each process keeps its own; entries are at most
@@ -155,8 +155,8 @@ const SOURCE_MARK: Record<LanguageSource, string> = { chosen: '', browser: '~', 
  * The cache key of a page in the visitor's language. How the language was picked is part of the
  * key: a petition page may open in the petition's own language unless the visitor chose one.
  */
-export function localisedPageKey(name: string): string {
-  return `${name}:${currentLanguage()}${SOURCE_MARK[languageSource()]}`;
+export function localisedPageKey(request: RequestLanguage, name: string): string {
+  return `${name}:${request.language}${SOURCE_MARK[request.languageSource]}`;
 }
 
 /** Every key {@link localisedPageKey} can give for a page, to forget them all after a change. */

@@ -1,16 +1,45 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { inRequestLanguage } from '../i18n/language.plugin.ts';
 import { acceptsGzip, PageTemplate } from './page-cache.ts';
 
+/**
+ * A page to render: a hono/jsx element (`<Page … />`, whose components run when it is rendered),
+ * or a function that builds one (see {@link lazyPage}). Either way its text is produced inside the
+ * request's language, which is current only while the page renders (see withLanguage).
+ */
+export type PageElement = object | (() => unknown);
+
+/**
+ * A page component with its props, called only when the page is rendered (a direct call such as
+ * `Page(props)` would run its text before the request's language is current).
+ */
+export function lazyPage<P>(component: (props: P) => unknown, props: P): () => unknown {
+  return () => component(props);
+}
+
+/** Renders an element (a page, an SVG image) to markup in the request's language. Components must be synchronous. */
+export function renderMarkup(request: FastifyRequest, element: PageElement): string {
+  return inRequestLanguage(request, () => {
+    const built = typeof element === 'function' ? element() : element;
+    const markup = (built as { toString(): string | Promise<string> }).toString();
+    if (typeof markup !== 'string') throw new Error('A component returned a promise: pages render synchronously, in the request’s language');
+    return markup;
+  });
+}
+
+function renderHtml(request: FastifyRequest, element: PageElement): string {
+  return `<!DOCTYPE html>${renderMarkup(request, element)}`;
+}
+
 /** Sends a hono/jsx element as an HTML page (hono/jsx escapes every interpolated value). */
-export async function sendPage(reply: FastifyReply, element: unknown, status = 200): Promise<FastifyReply> {
-  const html = await (element as { toString(): string | Promise<string> }).toString();
-  return reply.status(status).type('text/html; charset=utf-8').send(`<!DOCTYPE html>${html}`);
+export function sendPage(reply: FastifyReply, element: PageElement, status = 200): FastifyReply {
+  const html = renderHtml(reply.request, element);
+  return reply.status(status).type('text/html; charset=utf-8').send(html);
 }
 
 /** Renders a page once into a template with holes where each visitor's own values go. */
-export async function renderTemplate(element: unknown, holes: string[]): Promise<PageTemplate> {
-  const html = await (element as { toString(): string | Promise<string> }).toString();
-  return PageTemplate.split(`<!DOCTYPE html>${html}`, holes);
+export function renderTemplate(request: FastifyRequest, element: PageElement, holes: string[]): PageTemplate {
+  return PageTemplate.split(renderHtml(request, element), holes);
 }
 
 /** Sends a page template filled in for this visitor, gzip-compressed when the browser takes it. */

@@ -32,8 +32,9 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
     if (!user) return reply;
     const queue = await petitions.moderationQueue(user);
     const tz = ctx.config.timeZone;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Moderation queue">
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title="Moderation queue">
         <h1>Moderation queue</h1>
         <p>
           Submitted petitions, oldest first
@@ -88,8 +89,9 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
     const entries = await ctx.repositories.audit.list({ limit: AUDIT_PAGE_SIZE + 1, offset: (pageNumber - 1) * AUDIT_PAGE_SIZE });
     const more = entries.length > AUDIT_PAGE_SIZE;
     const time = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: ctx.config.timeZone });
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Audit log">
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title="Audit log">
         <p>
           <a href="/admin">← Moderation queue</a>
         </p>

@@ -5,7 +5,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, ErrorSummary, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { lazyPage, sendPage } from '../../views/render.ts';
 import { MIN_PASSWORD_LENGTH, type User } from '../users/users.service.ts';
 import { clearSessionCookie, requirePageUser, SESSION_COOKIE, setSessionCookie } from './auth.plugin.ts';
 
@@ -112,26 +112,30 @@ async function signIn(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
 
 export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
   const { users, auth } = ctx.services;
-  const message = async (request: FastifyRequest, reply: FastifyReply, title: string, lines: string[], link?: { href: string; label: string }, status = 200) =>
-    sendPage(reply, MessagePage({ ctx: await pageContext(ctx, request, reply), title, lines, link }), status);
+  /** A page of a title and a few lines, given as catalog keys (translated as the page renders). */
+  const message = async (request: FastifyRequest, reply: FastifyReply, titleKey: string, lineKeys: string[], link?: { href: string; labelKey: string }, status = 200) => {
+    const pageCtx = await pageContext(ctx, request, reply);
+    const label = link ? { href: link.href, label: link.labelKey } : undefined;
+    return sendPage(reply, () => MessagePage({ ctx: pageCtx, title: t(titleKey), lines: lineKeys.map((key) => t(key)), link: label && { href: label.href, label: t(label.label) } }), status);
+  };
 
   app.get('/login', async (request, reply) => {
     const { next } = request.query as { next?: string };
-    return sendPage(reply, LoginPage({ ctx: await pageContext(ctx, request, reply), email: '', next: safeNextPath(next) }));
+    return sendPage(reply, lazyPage(LoginPage, { ctx: await pageContext(ctx, request, reply), email: '', next: safeNextPath(next) }));
   });
 
   app.post('/login', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
     const email = stringField(request.body, 'email').trim();
     const password = stringField(request.body, 'password');
     const next = safeNextPath(stringField(request.body, 'next'));
-    const result = email && password ? await users.verifyCredentials(email, password) : ({ status: 'invalid' } as const);
+    const result = email && password ? await users.verifyCredentials(email, password, request.language) : ({ status: 'invalid' } as const);
     if (result.status === 'invalid') {
-      const page = LoginPage({ ctx: await pageContext(ctx, request, reply), email, next, error: 'The email address or password is not right' });
+      const page = lazyPage(LoginPage, { ctx: await pageContext(ctx, request, reply), email, next, error: 'The email address or password is not right' });
       return sendPage(reply, page, 401);
     }
     if (result.status === 'unconfirmed') {
       await users.resendConfirmation(result.user);
-      return message(request, reply, t('auth.confirm_first'), [t('auth.confirm_first_detail')], undefined, 403);
+      return message(request, reply, 'auth.confirm_first', ['auth.confirm_first_detail'], undefined, 403);
     }
     await signIn(ctx, request, reply, result.user);
     return reply.redirect(next, 303);
@@ -149,50 +153,50 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     if (!user) return reply;
     await auth.endAllSessions(user);
     clearSessionCookie(reply);
-    return message(request, reply, t('auth.signed_out_everywhere'), [t('auth.signed_out_everywhere_detail')], {
+    return message(request, reply, 'auth.signed_out_everywhere', ['auth.signed_out_everywhere_detail'], {
       href: '/login',
-      label: t('auth.sign_in_again'),
+      labelKey: 'auth.sign_in_again',
     });
   });
 
   app.get('/signup', async (request, reply) =>
-    sendPage(reply, SignUpPage({ ctx: await pageContext(ctx, request, reply), values: {}, errors: {} })),
+    sendPage(reply, lazyPage(SignUpPage, { ctx: await pageContext(ctx, request, reply), values: {}, errors: {} })),
   );
 
   app.post('/signup', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
     const values = { name: stringField(request.body, 'name'), email: stringField(request.body, 'email') };
     try {
-      await users.signUp({ ...values, password: stringField(request.body, 'password') });
+      await users.signUp({ ...values, password: stringField(request.body, 'password') }, request.language);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, SignUpPage({ ctx: await pageContext(ctx, request, reply), values, errors: err.fields }), 422);
+      return sendPage(reply, lazyPage(SignUpPage, { ctx: await pageContext(ctx, request, reply), values, errors: err.fields }), 422);
     }
-    return message(request, reply, t('signed.check_email'), [t('auth.check_email_signup'), t('auth.check_spam')]);
+    return message(request, reply, 'signed.check_email', ['auth.check_email_signup', 'auth.check_spam']);
   });
 
   app.get('/account/confirm', async (request, reply) => {
     const { token } = request.query as { token?: unknown };
     const user = await users.confirmEmail(typeof token === 'string' ? token : '');
     await signIn(ctx, request, reply, user);
-    return message(request, reply, t('auth.confirmed'), [t('auth.confirmed_detail')], {
+    return message(request, reply, 'auth.confirmed', ['auth.confirmed_detail'], {
       href: '/petitions/new',
-      label: t('layout.start_petition'),
+      labelKey: 'layout.start_petition',
     });
   });
 
   app.get('/password/forgot', async (request, reply) =>
-    sendPage(reply, ForgotPage({ ctx: await pageContext(ctx, request, reply), email: '' })),
+    sendPage(reply, lazyPage(ForgotPage, { ctx: await pageContext(ctx, request, reply), email: '' })),
   );
 
   app.post('/password/forgot', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
     const email = stringField(request.body, 'email');
     try {
-      await users.requestPasswordReset({ email });
+      await users.requestPasswordReset({ email }, request.language);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, ForgotPage({ ctx: await pageContext(ctx, request, reply), email, error: err.fields.email ?? err.message }), 422);
+      return sendPage(reply, lazyPage(ForgotPage, { ctx: await pageContext(ctx, request, reply), email, error: err.fields.email ?? err.message }), 422);
     }
-    return message(request, reply, t('signed.check_email'), [t('auth.check_email_reset')]);
+    return message(request, reply, 'signed.check_email', ['auth.check_email_reset']);
   });
 
   app.get('/password/reset', async (request, reply) => {
@@ -200,7 +204,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     const value = typeof token === 'string' ? token : '';
     await users.checkPasswordResetToken(value);
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
-    return sendPage(reply, ResetPage({ ctx: await pageContext(ctx, request, reply), token: value }));
+    return sendPage(reply, lazyPage(ResetPage, { ctx: await pageContext(ctx, request, reply), token: value }));
   });
 
   app.post('/password/reset', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
@@ -211,7 +215,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       return reply.redirect('/account', 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, ResetPage({ ctx: await pageContext(ctx, request, reply), token, error: err.fields.password ?? err.message }), 422);
+      return sendPage(reply, lazyPage(ResetPage, { ctx: await pageContext(ctx, request, reply), token, error: err.fields.password ?? err.message }), 422);
     }
   });
 }

@@ -12,8 +12,9 @@ import { sendPage } from '../../views/render.ts';
 export function registerDevMailPages(app: FastifyInstance, ctx: AppContext): void {
   app.get('/_dev/mail', async (request, reply) => {
     const mails = await ctx.devOutbox.list();
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title="Dev outbox">
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title="Dev outbox">
         <h1>Dev outbox</h1>
         <p>
           Emails the site would have sent. This page exists only in development, when <code>SMTP_URL</code> is not set.
@@ -53,8 +54,9 @@ export function registerDevMailPages(app: FastifyInstance, ctx: AppContext): voi
     const mail = await ctx.devOutbox.get(id);
     if (!mail) throw notFound('No such email in the dev outbox.');
     const links = [...mail.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={mail.subject}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={mail.subject}>
         <p>
           <a href="/_dev/mail">← Dev outbox</a>
         </p>

@@ -7,7 +7,7 @@ import { CsrfField, ErrorSummary, SelectField, TextArea, TextField } from '../..
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { formParts } from '../../views/forms.ts';
-import { sendPage } from '../../views/render.ts';
+import { lazyPage, sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
@@ -160,7 +160,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
   ) => {
     const { petition, endorsements: list } = await endorsements.teamList(user, slug);
     const view = await petitions.viewFor(slug, user);
-    const page = ManagePage({
+    const page = lazyPage(ManagePage, {
       ctx: await pageContext(ctx, request, reply),
       petition,
       endorsements: list,
@@ -199,7 +199,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
     const { slug } = request.params as { slug: string };
     const { fields } = formParts(request.body);
     try {
-      await endorsements.invite(user, slug, fields);
+      await endorsements.invite(user, slug, fields, request.language);
       return back(reply, slug);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
@@ -223,7 +223,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
   app.get('/endorse/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const { endorsement, petition } = await endorsements.invitationFor(token);
-    const page = EndorsePage({ ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: {}, errors: {} });
+    const page = lazyPage(EndorsePage, { ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: {}, errors: {} });
     return sendPage(reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store'), page);
   });
 
@@ -236,7 +236,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const { endorsement, petition } = await endorsements.invitationFor(token);
-      const page = EndorsePage({ ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: fields, errors: err.fields });
+      const page = lazyPage(EndorsePage, { ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: fields, errors: err.fields });
       return sendPage(reply, page, 422);
     }
   });

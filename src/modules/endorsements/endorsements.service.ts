@@ -1,4 +1,4 @@
-import { currentLanguage } from '../../i18n/i18n.ts';
+import type { Language } from '../../i18n/i18n.ts';
 import { AppError, validationError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import { TokenSigner } from '../../lib/tokens.ts';
@@ -102,7 +102,7 @@ export class EndorsementsService {
   }
 
   /** Invites someone by email to write their own statement of support. */
-  async invite(user: User, slug: string, input: unknown): Promise<Endorsement> {
+  async invite(user: User, slug: string, input: unknown, language: Language = 'en'): Promise<Endorsement> {
     const petition = await this.team(user, slug);
     const data = parse(InviteEndorserInput, input);
     const id = await this.endorsements.insert(
@@ -110,7 +110,7 @@ export class EndorsementsService {
       { kind: data.kind, name: data.name, role: data.role, organisation: data.organisation, quote: null, url: null, imageUploadId: null, invitedEmail: data.email },
       (endorsementId) => ({
         audit: [{ actorId: user.id, petitionId: petition.id, action: 'endorsement.invited', details: { id: endorsementId, email: data.email } }],
-        jobs: [{ kind: ENDORSER_INVITATION_JOB, payload: { endorsementId, language: currentLanguage() } }],
+        jobs: [{ kind: ENDORSER_INVITATION_JOB, payload: { endorsementId, language } }],
       }),
       this.clock(),
     );

@@ -5,7 +5,7 @@ import { Checkbox, CsrfField, ErrorSummary, formatDate, formatNumber, Paragraphs
 import { formParts } from '../../views/forms.ts';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { lazyPage, sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
@@ -309,7 +309,7 @@ export function registerHandinPages(app: FastifyInstance, ctx: AppContext): void
     const { petition, batches } = await handin.listPaper(user, slug);
     const view = await petitions.viewFor(slug, user);
     const { delivery } = await handin.publicRecord(petition);
-    const page = HandinPage({
+    const page = lazyPage(HandinPage, {
       ctx: await pageContext(ctx, request, reply),
       petition,
       batches,

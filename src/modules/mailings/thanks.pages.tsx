@@ -19,8 +19,9 @@ export function registerThanksPages(app: FastifyInstance, ctx: AppContext): void
     const sent = (await broadcasts.listForPetition(view.petition.id)).filter((b) => b.kind === 'thanks');
     const recipients = await ctx.repositories.signatures.countContactable(view.petition.id);
     const base = `/petitions/${encodeURIComponent(view.petition.slug)}`;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={`Thank your signers: ${view.petition.title}`}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={`Thank your signers: ${view.petition.title}`}>
         <p>
           <a href={base}>← {view.petition.title}</a>
         </p>

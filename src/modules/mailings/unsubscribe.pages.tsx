@@ -14,8 +14,9 @@ export function registerUnsubscribePages(app: FastifyInstance, ctx: AppContext):
   app.get('/unsubscribe/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const valid = ctx.services.broadcasts.unsubscribeTokens.verify(token) !== null;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('unsubscribe.title')}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('unsubscribe.title')}>
         <h1>{t('unsubscribe.heading')}</h1>
         {valid ? (
           <form method="post" action={`/unsubscribe/${encodeURIComponent(token)}`}>
@@ -35,8 +36,9 @@ export function registerUnsubscribePages(app: FastifyInstance, ctx: AppContext):
   app.post('/unsubscribe/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const petition = await ctx.services.broadcasts.unsubscribe(token);
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('unsubscribe.done_title')}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('unsubscribe.done_title')}>
         <h1>{petition ? t('unsubscribe.done') : t('unsubscribe.link_invalid')}</h1>
         {petition ? <p>{t('unsubscribe.done_detail', { title: petition.title })}</p> : <p>{t('unsubscribe.check_link')}</p>}
       </Layout>

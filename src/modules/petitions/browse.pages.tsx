@@ -4,11 +4,11 @@ import { AppError } from '../../lib/errors.ts';
 import { formatDate, formatNumber } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { lazyPage, sendPage } from '../../views/render.ts';
 import { timeLeft } from './petitions.pages.tsx';
 import { currentLanguage, t } from '../../i18n/i18n.ts';
 import { petitionText } from './petition-text.ts';
-import type { Petition, PetitionPage } from './petitions.service.ts';
+import { rejectionLabel, type Petition, type PetitionPage } from './petitions.service.ts';
 
 const FILTERS = ['open', 'closed', 'rejected', 'victories'] as const;
 const SORTS = ['popular', 'newest', 'closing'] as const;
@@ -38,7 +38,7 @@ const PetitionItem = (p: { petition: Petition; timeZone: string; now: Date }) =>
         — {t('browse.to', { target: petition.target.name })} · {signatures(petition.signatureCount)}
         {petition.state === 'open' && petition.deadline ? ` · ${timeLeft(petition.deadline, p.now)}` : ''}
         {petition.state === 'closed' && (petition.closedAt ?? petition.deadline) ? ` · ${t('browse.closed_on', { date: formatDate((petition.closedAt ?? petition.deadline)!, p.timeZone) })}` : ''}
-        {petition.state === 'rejected' && petition.rejection ? ` · ${petition.rejection.label}` : ''}
+        {petition.state === 'rejected' && petition.rejection ? ` · ${rejectionLabel(petition.rejection).label}` : ''}
         {petition.outcome?.result === 'won' ? ` · ${t('petition.victory')}` : ''}
       </span>
     </li>
@@ -157,7 +157,7 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
       petitions.siteSignatureTotal(),
     ]);
-    const page = HomePage({
+    const page = lazyPage(HomePage, {
       ctx: await pageContext(ctx, request, reply),
       popular: popular.petitions,
       recent: recent.petitions,
@@ -178,7 +178,7 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       result = await petitions.listPublic({});
     }
-    const page = ListPage({ ctx: await pageContext(ctx, request, reply), result, timeZone: ctx.config.timeZone, now: ctx.clock() });
+    const page = lazyPage(ListPage, { ctx: await pageContext(ctx, request, reply), result, timeZone: ctx.config.timeZone, now: ctx.clock() });
     return sendPage(reply, page);
   });
 }

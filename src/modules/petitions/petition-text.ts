@@ -1,4 +1,4 @@
-import { currentLanguage, isLanguage, languageSource, preferLanguage, type Language } from '../../i18n/i18n.ts';
+import { currentLanguage, isLanguage, preferLanguage, type Language, type RequestLanguage } from '../../i18n/i18n.ts';
 
 /** A petition's words in one language. */
 export interface PetitionText {
@@ -45,10 +45,9 @@ export function otherLanguage(language: Language): Language {
  * with no preference a petition opens in its own language; a browser's language is followed when
  * the petition has its text in it (a Welsh-only petition opens in Welsh for an English browser).
  */
-export function openInPetitionLanguage(petition: Bilingual): void {
-  const source = languageSource();
+export function openInPetitionLanguage(request: RequestLanguage, petition: Bilingual): void {
+  const { language, languageSource: source } = request;
   if (source === 'chosen') return;
-  const language = currentLanguage();
   if (source === 'browser' && (language === petition.language || petition.translation?.language === language)) return;
-  preferLanguage(petition.language);
+  preferLanguage(request, petition.language);
 }

@@ -4,7 +4,7 @@ import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { TeamsRepository } from '../teams/teams.repository.ts';
-import { MODERATION_NOTICE_JOB, type PetitionsService } from './petitions.service.ts';
+import { MODERATION_NOTICE_JOB, rejectionLabel, type PetitionsService } from './petitions.service.ts';
 
 export interface PetitionJobDeps {
   petitions: PetitionsService;
@@ -34,7 +34,7 @@ export function petitionJobHandlers(deps: PetitionJobDeps): Record<string, JobHa
                 ? [t('moderation_email.published', { title }), t('moderation_email.share', { url: localisedUrl(url) })]
                 : [
                     t('moderation_email.rejected', { title }),
-                    t('moderation_email.reason', { reason: petition.rejection?.label ?? t('moderation_email.no_reason') }),
+                    t('moderation_email.reason', { reason: (petition.rejection ? rejectionLabel(petition.rejection).label : t('moderation_email.no_reason')) }),
                     ...(petition.rejection?.details ? [t('moderation_email.details', { details: petition.rejection.details })] : []),
                     t('moderation_email.change', { url: localisedUrl(`${url}/edit`) }),
                   ],

@@ -9,14 +9,14 @@ import { pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from './petition-text.ts';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
+import { renderTemplate, lazyPage, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import { SignForm, type SignFormValues } from '../signatures/sign-form.tsx';
 import type { User } from '../users/users.service.ts';
 import type { PetitionAction } from './petition-policy.ts';
 import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type PetitionFormValues } from './petition-form.tsx';
-import type { Petition, PetitionView } from './petitions.service.ts';
+import { rejectionLabel, type Petition, type PetitionView } from './petitions.service.ts';
 import { UpdatesSection } from '../updates/updates.pages.tsx';
 import type { Endorsement } from '../endorsements/endorsements.repository.ts';
 import { nextGoal, type Milestone } from '../milestones/milestones.ts';
@@ -124,7 +124,7 @@ const StateBanner = (p: {
         <div class="banner banner-closed" role="status">
           <p>
             <strong>{t('petition.banner.rejected')}</strong>{' '}
-            {petition.rejection ? petition.rejection.labelLanguage === currentLanguage() ? petition.rejection.label : <span lang={petition.rejection.labelLanguage}>{petition.rejection.label}</span> : ''}.
+            {petition.rejection ? <RejectionLabel rejection={petition.rejection} /> : ''}.
           </p>
           {petition.rejection?.details ? <p>{petition.rejection.details}</p> : null}
           {p.may('edit') ? (
@@ -385,7 +385,7 @@ export async function renderPetitionPage(
 ): Promise<FastifyReply> {
   const petitions = ctx.services.petitions;
   const { petition } = view;
-  openInPetitionLanguage(petition);
+  openInPetitionLanguage(request, petition);
   if (petition.state === 'draft' || petition.state === 'pending' || petition.hidden) reply.header('x-robots-tag', 'noindex');
   if (view.actor) reply.header('cache-control', 'private, no-store');
   // Independent reads: on PostgreSQL they run side by side on the pool.
@@ -404,7 +404,7 @@ export async function renderPetitionPage(
   // A public page for a visitor who is not signed in is kept for a moment (see PublicPageCache),
   // with placeholders where each visitor's own tokens go.
   const cacheable = !!options.cacheAs && !view.actor && !challenge && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered') && !petition.hidden;
-  const page = PetitionPage({
+  const page = lazyPage(PetitionPage, {
     ctx: await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER } : {}),
     view,
     may: (action) => petitions.can(view, action),
@@ -428,7 +428,7 @@ export async function renderPetitionPage(
     options,
   });
   if (cacheable) {
-    const template = await renderTemplate(page, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
+    const template = renderTemplate(request, page, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
     ctx.services.pageCache.set(options.cacheAs!, template);
     return sendCachedPage(ctx, reply, template);
   }
@@ -535,8 +535,9 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
 
   app.get('/petitions/new', async (request, reply) => {
     if (!requirePageUser(request, reply)) return reply;
-    const page = FormPage({
-      ctx: await pageContext(ctx, request, reply),
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => FormPage({
+      ctx: pageCtx,
       title: t('layout.start_petition'),
       intro: ctx.config.moderation ? t('petition_form.intro_moderated') : t('petition_form.intro'),
       action: '/petitions',
@@ -556,8 +557,9 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
       return reply.redirect(path(petition), 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      const page = FormPage({
-        ctx: await pageContext(ctx, request, reply),
+      const pageCtx = await pageContext(ctx, request, reply);
+      const page = () => FormPage({
+        ctx: pageCtx,
         title: t('layout.start_petition'),
         intro: t('petition_form.check_fields'),
         action: '/petitions',
@@ -572,7 +574,7 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
   app.get('/petitions/:slug', async (request, reply) => {
     const { slug } = request.params as { slug: string };
     // Visitors who are not signed in all see the same page: serve it from the short-lived cache.
-    const key = localisedPageKey(slug);
+    const key = localisedPageKey(request, slug);
     const cached = request.user ? null : ctx.services.pageCache.get(key);
     if (cached instanceof PageTemplate) return sendCachedPage(ctx, reply, cached);
     return renderPetitionPage(ctx, request, reply, await petitions.viewFor(slug, request.user), { cacheAs: request.user ? undefined : key });
@@ -596,8 +598,9 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     if (!petitions.can(view, 'edit') && !petitions.can(view, 'moderate_edit')) {
       throw new AppError('forbidden', 'This petition can no longer be changed: people have signed this text. Moderators can correct mistakes.');
     }
-    const page = FormPage({
-      ctx: await pageContext(ctx, request, reply),
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => FormPage({
+      ctx: pageCtx,
       title: t('petition_form.edit_title', { title: petitionText(view.petition).title }),
       intro: petitions.can(view, 'edit') ? t('petition_form.intro_edit') : t('petition_form.intro_correct'),
       action: path(view.petition, '/edit'),
@@ -619,8 +622,9 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
       return reply.redirect(path(petition), 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      const page = FormPage({
-        ctx: await pageContext(ctx, request, reply),
+      const pageCtx = await pageContext(ctx, request, reply);
+      const page = () => FormPage({
+        ctx: pageCtx,
         title: t('petition_form.edit_petition'),
         intro: t('petition_form.check_fields'),
         action: `/petitions/${encodeURIComponent(slug)}/edit`,
@@ -649,7 +653,13 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     const user = requirePageUser(request, reply);
     if (!user) return reply;
     const mine = await petitions.listForMember(user);
-    const page = AccountPage({ ctx: await pageContext(ctx, request, reply), user, petitions: mine, timeZone: ctx.config.timeZone });
+    const page = lazyPage(AccountPage, { ctx: await pageContext(ctx, request, reply), user, petitions: mine, timeZone: ctx.config.timeZone });
     return sendPage(reply.header('cache-control', 'private, no-store'), page);
   });
 }
+
+/** Why a petition was rejected, in the reader's language where the site has the wording in it. */
+const RejectionLabel = ({ rejection }: { rejection: NonNullable<Petition['rejection']> }) => {
+  const { label, labelLanguage } = rejectionLabel(rejection);
+  return labelLanguage === currentLanguage() ? <>{label}</> : <span lang={labelLanguage}>{label}</span>;
+};

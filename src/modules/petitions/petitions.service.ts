@@ -38,8 +38,8 @@ export interface Petition {
   submittedAt: string | null;
   openedAt: string | null;
   closedAt: string | null;
-  /** `label` is in the reader's language where the site has the wording in it (`labelLanguage` says which). */
-  rejection: { reason: string; label: string; labelLanguage: Language; details: string | null; at: string } | null;
+  /** The reason's wording in English and, where the site has it, in Welsh (see rejectionLabel). */
+  rejection: { reason: string; labels: { en: string; cy: string | null }; details: string | null; at: string } | null;
   hidden: boolean;
   hiddenReason: string | null;
   /** Signatures collected on paper and recorded by the team. */
@@ -443,7 +443,7 @@ export class PetitionsService {
       submitted_at: petition.submittedAt,
       opened_at: petition.openedAt,
       closed_at: petition.closedAt ?? (petition.state === 'closed' ? petition.deadline : null),
-      rejection: petition.rejection ? { reason: petition.rejection.reason, label: petition.rejection.label, details: petition.rejection.details } : null,
+      rejection: petition.rejection ? { reason: petition.rejection.reason, label: petition.rejection.labels.en, details: petition.rejection.details } : null,
       hidden: petition.hidden,
       delivered_at: petition.deliveredAt,
       outcome: petition.outcome ? { result: petition.outcome.result, summary: petition.outcome.summary, recorded_at: petition.outcome.recordedAt } : null,
@@ -543,11 +543,9 @@ export class PetitionsService {
       : new Date(deadline).toISOString();
   }
 
-  /** A rejection reason's wording in the reader's language, or in English where the site has no Welsh for it. */
-  private rejectionLabel(code: string): { label: string; labelLanguage: Language } {
-    const welsh = currentLanguage() === 'cy' ? this.options.rejectionReasonsWelsh?.[code] : undefined;
-    if (welsh) return { label: welsh, labelLanguage: 'cy' };
-    return { label: this.options.rejectionReasons[code] ?? code, labelLanguage: 'en' };
+  /** A rejection reason's wording in each language the site has it in. */
+  private rejectionLabels(code: string): { en: string; cy: string | null } {
+    return { en: this.options.rejectionReasons[code] ?? code, cy: this.options.rejectionReasonsWelsh?.[code] ?? null };
   }
 
   private toPetition(row: PetitionWithCount): Petition {
@@ -574,7 +572,7 @@ export class PetitionsService {
         row.state === 'rejected' && row.rejection_reason
           ? {
               reason: row.rejection_reason,
-              ...this.rejectionLabel(row.rejection_reason),
+              labels: this.rejectionLabels(row.rejection_reason),
               details: row.rejection_details,
               at: row.rejected_at ?? row.updated_at,
             }
@@ -594,4 +592,10 @@ export function petitionNotFound(): AppError {
 
 function changedMeanwhile(): AppError {
   return new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
+}
+
+/** A rejection reason's wording in a language, or in English where the site has none in it (`labelLanguage` says which). */
+export function rejectionLabel(rejection: { labels: { en: string; cy: string | null } }, language: Language = currentLanguage()): { label: string; labelLanguage: Language } {
+  if (language === 'cy' && rejection.labels.cy) return { label: rejection.labels.cy, labelLanguage: 'cy' };
+  return { label: rejection.labels.en, labelLanguage: 'en' };
 }

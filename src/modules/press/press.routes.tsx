@@ -26,8 +26,9 @@ export function registerPressRoutes(app: FastifyInstance, ctx: AppContext): void
     if (!petitions.can(view, 'campaign')) throw new AppError('forbidden', 'Only the petition’s owners and editors can manage press links.');
     const links = await press.list(view.petition);
     const base = `/petitions/${encodeURIComponent(view.petition.slug)}`;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={`In the news: ${view.petition.title}`}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={`In the news: ${view.petition.title}`}>
         <p>
           <a href={base}>← {view.petition.title}</a>
         </p>

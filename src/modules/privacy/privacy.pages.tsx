@@ -9,8 +9,9 @@ import { sendPage } from '../../views/render.ts';
 export function registerPrivacyPage(app: FastifyInstance, ctx: AppContext): void {
   app.get('/privacy', async (request, reply) => {
     const site = ctx.config.siteName;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('layout.privacy')}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('layout.privacy')}>
         <h1>{t('privacy.heading')}</h1>
         <h2>{t('privacy.collect')}</h2>
         <ul>

@@ -1,3 +1,4 @@
+import { inRequestLanguage } from '../../i18n/language.plugin.ts';
 import { htmlLang, localisedUrl, t } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 import type { FastifyInstance } from 'fastify';
@@ -56,12 +57,12 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get('/petitions/:slug/card.svg', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
-    openInPetitionLanguage(petition);
+    openInPetitionLanguage(request, petition);
     return reply
       .type('image/svg+xml; charset=utf-8')
       .header('cache-control', 'public, max-age=300')
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(shareCardSvg(petition, ctx.config.siteName));
+      .send(inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName)));
   });
 
   app.get('/petitions/:slug/qr.svg', async (request, reply) => {
@@ -85,15 +86,15 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
   // The widget other sites put in an iframe: the count and a button that opens the petition.
   app.get('/petitions/:slug/embed', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
-    openInPetitionLanguage(petition);
-    const { title } = petitionText(petition);
-    const url = localisedUrl(petitions.urlFor(petition));
+    openInPetitionLanguage(request, petition);
+    const { title } = petitionText(petition, request.language);
+    const url = localisedUrl(petitions.urlFor(petition), request.language);
     const goal = petition.goal && petition.signatureCount >= petition.goal ? nextGoal(petition.signatureCount) : petition.goal;
     reply.removeHeader('x-frame-options');
     reply
       .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
       .header('cache-control', 'public, max-age=60');
-    const page = (
+    const page = () => (
       <html lang={htmlLang()}>
         <head>
           <meta charset="utf-8" />

@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
 import { countriesInCurrentLanguage } from '../../lib/countries.ts';
-import { t } from '../../i18n/i18n.ts';
+import { currentLanguage, t } from '../../i18n/i18n.ts';
 import type { FieldErrors } from '../../lib/errors.ts';
 import { Checkbox, CsrfField, ErrorSummary, SelectField, TextField } from '../../views/components.tsx';
 import { consentWording } from './signatures.schema.ts';
@@ -29,7 +29,7 @@ export const SignForm: FC<{
   challenge?: { challenge: string; bits: number } | null;
 }> = ({ slug, csrfToken, values, errors, supportToken, formStarted, challenge }) => {
   const labels = signFormLabels();
-  const consent = consentWording();
+  const consent = consentWording(currentLanguage());
   const countryOptions = countriesInCurrentLanguage().map((c) => ({ value: c.code, label: c.name }));
   return (
   <section class="sign" aria-labelledby="sign-title">

@@ -22,7 +22,7 @@ export function registerSignaturesApi(app: FastifyInstance, ctx: AppContext): vo
       config: { rateLimit: SIGN_RATE_LIMIT, anonymous: true, keepsPublicPage: true },
     },
     async (request, reply) => {
-      await ctx.services.signatures.recordSignature(request.params.slug, (request.body as unknown) ?? {}, { ip: request.ip });
+      await ctx.services.signatures.recordSignature(request.params.slug, (request.body as unknown) ?? {}, { ip: request.ip, language: request.language });
       return reply.status(202).send({ data: { status: 'pending_confirmation' as const } });
     },
   );

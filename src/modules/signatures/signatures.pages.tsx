@@ -5,7 +5,7 @@ import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
+import { renderTemplate, lazyPage, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -98,7 +98,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
       const values = formValues((request.body ?? {}) as Record<string, unknown>);
       try {
         // A bot is told "check your email" like everyone else, and nothing is recorded.
-        if (!signatures.looksAutomated(values, ctx.config.signMinSeconds)) await signatures.recordSignature(slug, values, { ip: request.ip });
+        if (!signatures.looksAutomated(values, ctx.config.signMinSeconds)) await signatures.recordSignature(slug, values, { ip: request.ip, language: request.language });
         const support = values.support_token ? `?support=${encodeURIComponent(values.support_token)}` : '';
         return reply.redirect(`/petitions/${encodeURIComponent(slug)}/signed${support}`, 303);
       } catch (err) {
@@ -129,16 +129,17 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const { support } = request.query as { support?: unknown };
     const supported = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
     const petition = supported ?? (await petitions.getForViewer(slug, null));
-    openInPetitionLanguage(petition);
-    return sendPage(reply.header('x-robots-tag', 'noindex'), CheckEmailPage({ ctx: await pageContext(ctx, request, reply), petition }));
+    openInPetitionLanguage(request, petition);
+    return sendPage(reply.header('x-robots-tag', 'noindex'), lazyPage(CheckEmailPage, { ctx: await pageContext(ctx, request, reply), petition }));
   });
 
   app.get('/signatures/remove', async (request, reply) => {
     const { token } = request.query as { token?: unknown };
     const value = typeof token === 'string' ? token : '';
     const valid = signatures.removalTokens.verify(value) !== null;
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('remove.title')}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('remove.title')}>
         <h1>{t('remove.title')}</h1>
         {valid ? (
           <form method="post" action="/signatures/remove">
@@ -160,8 +161,9 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
   app.post('/signatures/remove', { config: { csrf: true } }, async (request, reply) => {
     const token = (request.body as { token?: unknown } | undefined)?.token;
     const petition = await signatures.removeSignature(typeof token === 'string' ? token : '');
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('remove.done_title')}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('remove.done_title')}>
         <h1>{t('remove.done_heading')}</h1>
         <p>{t('remove.done', { title: petitionText(petition).title })}</p>
       </Layout>
@@ -175,15 +177,15 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     reply.header('x-robots-tag', 'noindex').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const accepted = result.status !== 'petition_closed';
     const status = accepted ? 200 : 409;
-    const render = async (context: PageContext) => ConfirmedPage({ ctx: context, petition: result.petition, url: petitions.urlFor(result.petition), accepted });
-    if (request.user) return sendPage(reply, await render(await pageContext(ctx, request, reply)), status);
+    const render = (context: PageContext) => lazyPage(ConfirmedPage, { ctx: context, petition: result.petition, url: petitions.urlFor(result.petition), accepted });
+    if (request.user) return sendPage(reply, render(await pageContext(ctx, request, reply)), status);
     // Everyone confirming for one petition in the same moment sees the same page but for their
     // link (in the language switch): one render per interval, like the public petition page.
-    const key = localisedPageKey(`confirmed:${result.petition.id}:${result.status}`);
+    const key = localisedPageKey(request, `confirmed:${result.petition.id}:${result.status}`);
     let template = ctx.services.pageCache.get(key);
     if (!(template instanceof PageTemplate)) {
       const context = { ...(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER })), path: `/signatures/confirm?token=${TOKEN_PLACEHOLDER}` };
-      template = await renderTemplate(await render(context), [TOKEN_PLACEHOLDER, CSRF_PLACEHOLDER]);
+      template = renderTemplate(request, render(context), [TOKEN_PLACEHOLDER, CSRF_PLACEHOLDER]);
       ctx.services.pageCache.set(key, template);
     }
     return sendTemplate(reply, template, {

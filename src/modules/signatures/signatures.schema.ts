@@ -1,6 +1,6 @@
 import { withExample } from '../openapi/examples.ts';
 import { z } from 'zod';
-import { currentLanguage, t } from '../../i18n/i18n.ts';
+import { t, withLanguage, type Language } from '../../i18n/i18n.ts';
 import { isCountryCode } from '../../lib/countries.ts';
 import { validationError, type FieldErrors } from '../../lib/errors.ts';
 import { normaliseUkPostcode, UK_POSTCODE_COUNTRIES } from '../../lib/postcode.ts';
@@ -9,11 +9,13 @@ import { fieldErrorsFrom } from '../petitions/petitions.service.ts';
 
 const consentWordings = new Map<string, { public_name: string; contact_opt_in: string }>();
 
-/** The words of each consent, as the signing form shows them in the current language; recorded with every signature. */
-export function consentWording(): { public_name: string; contact_opt_in: string } {
-  const language = currentLanguage();
+/** The words of each consent, as the signing form shows them in a language; recorded with every signature. */
+export function consentWording(language: Language): { public_name: string; contact_opt_in: string } {
   let wording = consentWordings.get(language);
-  if (!wording) consentWordings.set(language, (wording = { public_name: t('sign.consent_public_name'), contact_opt_in: t('sign.consent_contact') }));
+  if (!wording) {
+    wording = withLanguage(language, () => ({ public_name: t('sign.consent_public_name'), contact_opt_in: t('sign.consent_contact') }));
+    consentWordings.set(language, wording);
+  }
   return wording;
 }
 

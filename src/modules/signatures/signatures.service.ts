@@ -5,7 +5,7 @@ import type { Petition, PetitionsService } from '../petitions/petitions.service.
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
-import { currentLanguage, t } from '../../i18n/i18n.ts';
+import { t, withLanguage, type Language } from '../../i18n/i18n.ts';
 import { consentWording, parseSignInput } from './signatures.schema.ts';
 import type { SignaturesRepository } from './signatures.repository.ts';
 import { GroupCommitFull } from '../../db/group-commit.ts';
@@ -73,9 +73,10 @@ export class SignaturesService {
 
   /**
    * Records a signature pending email confirmation. The outcome is the same whether or not the
-   * address signed before, so the response reveals nothing about who has signed.
+   * address signed before, so the response reveals nothing about who has signed. `origin.language`
+   * is the signer's: their confirmation email and the consent wording they saw are in it.
    */
-  async recordSignature(slug: string, input: unknown, origin: { ip: string | null } = { ip: null }): Promise<void> {
+  async recordSignature(slug: string, input: unknown, origin: { ip: string | null; language: Language } = { ip: null, language: 'en' }): Promise<void> {
     // Read before the fields are checked, so that a petition that is not open says so first; a
     // token longer than any issued is refused with the other fields below.
     const given = (input as { support_token?: unknown } | null)?.support_token;
@@ -101,12 +102,12 @@ export class SignaturesService {
           ? `Many people have signed this petition from your network in the last hour, so signatures from it are paused for a while. Please try again in ${wait}, or from another connection such as mobile data.`
           : // Written in the signer's language here: the domain is not a number, so the message
             // could not be matched to a translation afterwards (see translateMessage).
-            t('sign.limit_domain', { count: minutes, domain }),
+            withLanguage(origin.language, () => t('sign.limit_domain', { count: minutes, domain })),
         { retryAfterSeconds: verdict.retryAfterSeconds },
       );
     }
     const now = this.clock();
-    const consent = consentWording();
+    const consent = consentWording(origin.language);
     const { queued } = await unlessFull(
       this.signatures.recordSignature(
         {
@@ -120,7 +121,7 @@ export class SignaturesService {
           contactOptIn: data.contact_opt_in,
           ip: origin.ip,
           ipHash,
-          language: currentLanguage(),
+          language: origin.language,
           consent: {
             public_name: data.public_name ? consent.public_name : null,
             contact_opt_in: data.contact_opt_in ? consent.contact_opt_in : null,

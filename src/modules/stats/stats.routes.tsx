@@ -11,7 +11,7 @@ import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { renderMarkup, sendPage } from '../../views/render.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -116,7 +116,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get('/petitions/:slug/stats', async (request, reply) => {
     const petition = await petitions.getForViewer((request.params as { slug: string }).slug, request.user);
-    openInPetitionLanguage(petition);
+    openInPetitionLanguage(request, petition);
     const query = StatsPageQuery.parse(request.query);
     const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
     const kinds = AREA_KINDS.filter((k) => s.by_area[k].length > 0);
@@ -129,8 +129,9 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
       const params = new URLSearchParams({ map: kind, measure, ...(query.resolution ? { resolution: query.resolution } : {}), ...changes });
       return `${statsPath(petition, '/stats')}?${params}`;
     };
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={t('stats.page_title', { title: petitionText(petition).title })}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={t('stats.page_title', { title: petitionText(petition).title })}>
         <p>
           <a href={statsPath(petition)}>← {petitionText(petition).title}</a>
         </p>
@@ -246,7 +247,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
     if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
     const measure: MapMeasure = query.measure === 'per_100k' ? 'per_100k' : 'count';
-    const svg = await (<ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />).toString();
+    const svg = renderMarkup(request, <ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />);
     return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').send(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`);
   });
 

@@ -4,7 +4,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, ErrorSummary, formatDate, SelectField, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { lazyPage, sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { User } from '../users/users.service.ts';
 import type { Team } from './teams.service.ts';
@@ -162,7 +162,7 @@ export function registerTeamPages(app: FastifyInstance, ctx: AppContext): void {
   ) => {
     const team = await teams.getTeam(user, slug);
     const view = await ctx.services.petitions.viewFor(slug, user);
-    const page = TeamPage({
+    const page = lazyPage(TeamPage, {
       ctx: await pageContext(ctx, request, reply),
       team,
       manage: ctx.services.petitions.can(view, 'manage_team'),
@@ -206,7 +206,7 @@ export function registerTeamPages(app: FastifyInstance, ctx: AppContext): void {
   app.get('/invitations/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const { invitation, petition } = await teams.invitationForToken(token);
-    const page = InvitationPage({
+    const page = lazyPage(InvitationPage, {
       ctx: await pageContext(ctx, request, reply),
       title: petition.title,
       role: invitation.role,

@@ -1,4 +1,4 @@
-import { currentLanguage } from '../../i18n/i18n.ts';
+import type { Language } from '../../i18n/i18n.ts';
 import { emailKey } from '../../lib/email-keys.ts';
 import argon2 from 'argon2';
 import { z } from 'zod';
@@ -89,15 +89,15 @@ export class UsersService {
    * an account (a new one gets a confirmation link, an existing one a note with a reset link), so
    * the form cannot be used to find out who has an account.
    */
-  async signUp(input: unknown): Promise<void> {
+  async signUp(input: unknown, language: Language = 'en'): Promise<void> {
     const data = await this.parseNewUser(input);
     const now = this.clock();
     const existing = await this.users.findByEmail(data.email);
     if (existing) {
-      await this.users.enqueue({ jobs: [{ kind: ACCOUNT_EXISTS_JOB, payload: { userId: existing.id, language: currentLanguage() } }] }, now);
+      await this.users.enqueue({ jobs: [{ kind: ACCOUNT_EXISTS_JOB, payload: { userId: existing.id, language } }] }, now);
     } else {
       try {
-        await this.insertUser({ ...data, role: 'campaigner', emailConfirmedAt: null, language: currentLanguage() }, now, (id) => ({
+        await this.insertUser({ ...data, role: 'campaigner', emailConfirmedAt: null, language }, now, (id) => ({
           jobs: [{ kind: ACCOUNT_CONFIRMATION_JOB, payload: { userId: id } }],
         }));
       } catch (err) {
@@ -125,12 +125,12 @@ export class UsersService {
   }
 
   /** Emails a reset link if the address has an account; says nothing either way. */
-  async requestPasswordReset(input: unknown): Promise<void> {
+  async requestPasswordReset(input: unknown, language: Language = 'en'): Promise<void> {
     const parsed = z.object({ email: Email }).safeParse(input);
     if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
     const row = await this.users.findByEmail(parsed.data.email);
     if (!row) return;
-    await this.users.enqueue({ jobs: [{ kind: PASSWORD_RESET_JOB, payload: { userId: row.id, language: currentLanguage() } }] }, this.clock());
+    await this.users.enqueue({ jobs: [{ kind: PASSWORD_RESET_JOB, payload: { userId: row.id, language } }] }, this.clock());
     this.onJobQueued();
   }
 
@@ -164,7 +164,7 @@ export class UsersService {
   }
 
   /** Checks an email and password (same timing whether or not the account exists). */
-  async verifyCredentials(email: string, password: string): Promise<CredentialsResult> {
+  async verifyCredentials(email: string, password: string, language: Language = 'en'): Promise<CredentialsResult> {
     const row = await this.users.findByEmail(emailKey(email));
     if (!row) {
       this.dummyHash ??= argon2.hash('not a real password', { type: argon2.argon2id });
@@ -174,7 +174,7 @@ export class UsersService {
     const ok = await argon2.verify(row.password_hash, password).catch(() => false);
     if (!ok) return { status: 'invalid' };
     // Emails to a campaigner follow the language they last signed in with.
-    await this.users.setLanguage(row.id, currentLanguage());
+    await this.users.setLanguage(row.id, language);
     const user = toUser(row);
     return user.emailConfirmed ? { status: 'ok', user } : { status: 'unconfirmed', user };
   }

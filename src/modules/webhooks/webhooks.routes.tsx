@@ -68,8 +68,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
   const show = async (request: FastifyRequest, reply: FastifyReply, user: User, slug: string | null, extra: { values?: Record<string, string>; errors?: FieldErrors; secret?: string; status?: number } = {}) => {
     const list = await webhooks.list(user, slug);
     const base = webhooksBase(slug);
-    const page = (
-      <Layout ctx={await pageContext(ctx, request, reply)} title={slug ? 'Webhooks' : 'Site-wide webhooks'}>
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title={slug ? 'Webhooks' : 'Site-wide webhooks'}>
         <p>{slug ? <a href={`/petitions/${encodeURIComponent(slug)}`}>← Back to the petition</a> : <a href="/admin">← Moderation</a>}</p>
         <h1>{slug ? 'Webhooks' : 'Site-wide webhooks'}</h1>
         <p>
