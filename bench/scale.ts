@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { consentWording } from '../src/modules/signatures/signatures.schema.ts';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { storedSignatureTimes } from '../src/db/dialect.ts';
+import { storedSignatureStatus, storedSignatureTimes } from '../src/db/dialect.ts';
 import { signatureEmailKey } from '../src/lib/email-keys.ts';
 import { BIN, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
@@ -71,7 +71,7 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
     contact_opt_in: i % 4 === 0 ? 1 : 0,
     consent_wording_id: consent[(i % 3 === 0 ? 1 : 0) + (i % 4 === 0 ? 2 : 0)]!,
     area_set_id: abroad ? null : areaSets[i % PLACES.length]!,
-    status: 'confirmed',
+    ...storedSignatureStatus(kind, 'confirmed'),
     // As confirmation leaves it: the time of the last request is cleared.
     ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: null, confirmed_at: confirmed.toISOString() }),
     // Addresses are dropped after the fraud-review period; their keyed hashes stay.
@@ -125,7 +125,7 @@ async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number
       const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => signatureRow(kind, i + k, petitionId, start, consent, areaSets));
       // One statement per batch: arrays of each column, unnested on the server.
       const arrays = columns.map((c) => rows.map((r) => r[c as keyof typeof r]));
-      const types = columns.map((c) => (['petition_id', 'public_name', 'contact_opt_in', 'consent_wording_id', 'area_set_id'].includes(c) ? 'bigint[]' : c.endsWith('_at') ? 'timestamptz[]' : 'text[]'));
+      const types = columns.map((c) => (['petition_id', 'public_name', 'contact_opt_in', 'consent_wording_id', 'area_set_id', 'status_code'].includes(c) ? 'bigint[]' : c.endsWith('_at') ? 'timestamptz[]' : 'text[]'));
       await client.query(`insert into signatures (${columns.join(', ')}) select * from unnest(${types.map((t, k) => `$${k + 1}::${t}`).join(', ')})`, arrays);
     }
     await client.query('insert into petition_counters (petition_id, shard, confirmed_count) values ($1, 0, $2) on conflict (petition_id, shard) do update set confirmed_count = petition_counters.confirmed_count + excluded.confirmed_count', [petitionId, count]);

@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseLocation } from '../config.ts';
+import type { SignatureStatus } from './schema.ts';
 
 // The PostgreSQL driver loads only when a PostgreSQL database is used (about 15 MB a process
 // that runs on SQLite does not need).
@@ -217,6 +218,24 @@ export function storedSignatureTimes(kind: DialectKind, times: Partial<Record<Si
     if (iso !== undefined) stored[signatureTimeColumn(kind, column)] = storedSignatureTime(kind, iso);
   }
   return stored;
+}
+
+const SIGNATURE_STATUS_CODES: Record<SignatureStatus, number> = { pending: 0, confirmed: 1, invalidated: 2 };
+
+/**
+ * A signature status to write (insert values or update set). PostgreSQL: `{ status }`. SQLite:
+ * `{ status_code }`, the small integer behind its virtual `status` column (migration 0017), which
+ * reads and compares as the word.
+ */
+export function storedSignatureStatus(kind: DialectKind, status: SignatureStatus): { status: SignatureStatus } | { status_code: number } {
+  return kind === 'sqlite' ? { status_code: SIGNATURE_STATUS_CODES[status] } : { status };
+}
+
+/** The status to write back when an invalidation is reverted: confirmed if the signature had been confirmed, else pending. */
+export function statusBeforeInvalidation(kind: DialectKind): { status: RawBuilder<SignatureStatus> } | { status_code: RawBuilder<number> } {
+  return kind === 'sqlite'
+    ? { status_code: sql<number>`case when confirmed_ms is null then 0 else 1 end` }
+    : { status: sql<SignatureStatus>`case when confirmed_at is null then 'pending' else 'confirmed' end` };
 }
 
 /** The UTC calendar day ("2026-11-16") of a timestamp column, as SQL for this database. */

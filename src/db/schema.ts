@@ -138,7 +138,13 @@ export interface SignaturesTable {
   country: string;
   public_name: number;
   contact_opt_in: number;
-  status: SignatureStatus;
+  /**
+   * On SQLite a virtual column computed from `status_code` (migration 0017): written only through
+   * `storedSignatureStatus` in dialect.ts.
+   */
+  status: ColumnType<SignatureStatus, SignatureStatus | undefined, SignatureStatus>;
+  /** SQLite only: the status as 0 pending, 1 confirmed, 2 invalidated. */
+  status_code: ColumnType<number, number | undefined, number>;
   /*
    * The three times read as ISO strings on both databases. On SQLite they are virtual columns
    * computed from the `_ms` integers below (migration 0012), so they are written only through

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { after, before, it } from 'node:test';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
-import { signatureEmailDomain, signatureTimeColumn, signatureTimeIs, storedSignatureTimes } from '../dialect.ts';
+import { signatureEmailDomain, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes } from '../dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { migrations } from './index.ts';
 
@@ -287,6 +287,65 @@ describeEachDatabase('migration 0015 (domains from addresses, requests cleared)'
     if (again.error) throw again.error;
   });
 });
+
+describeEachDatabase('migration 0017 (signature status code)', (kind) => {
+  let t: TestDatabase;
+  let migrator: Migrator;
+  before(async () => {
+    t = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await migrator.migrateTo('0016_no_ip_index');
+    if (to.error) throw to.error;
+  });
+  after(() => t.cleanup());
+
+  it('keeps every status, reads and filters by it as before, and can go back', async () => {
+    const db = t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    const petitionId = await openPetitionRow(db, now);
+    const statuses = ['confirmed', 'pending', 'invalidated', 'confirmed'] as const;
+    for (const [i, status] of statuses.entries()) {
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petitionId, name: `S${i}`, email: `s${i}@example.net`, email_key: `k${i}`, country: 'GB', contact_opt_in: 1, status, ...storedSignatureTimes(kind, { created_at: now, confirmed_at: status === 'pending' ? null : now }) })
+        .execute();
+    }
+    const read = async () => (await db.selectFrom('signatures').select('status').orderBy('id').execute()).map((r: { status: string }) => r.status);
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    assert.deepEqual(await read(), [...statuses]);
+    const confirmed = db.selectFrom('signatures').select((eb: any) => eb.fn.countAll().as('n')).where('petition_id', '=', petitionId).where('status', '=', 'confirmed');
+    assert.equal(Number((await confirmed.executeTakeFirstOrThrow()).n), 2);
+    if (kind === 'sqlite') {
+      // The code is what is stored; the word is computed, and the partial indexes on it still serve.
+      assert.deepEqual((await db.selectFrom('signatures').select('status_code').orderBy('id').execute()).map((r: { status_code: number }) => r.status_code), [1, 0, 2, 1]);
+      assert.match(await planOf(t, confirmed.compile()), /signatures_petition_confirmed|signatures_contactable/);
+      await db.insertInto('signatures').values({ petition_id: petitionId, name: 'New', email: 'n@example.net', email_key: 'k-new', country: 'GB', ...storedSignatureStatus(kind, 'pending'), ...storedSignatureTimes(kind, { created_at: now }) }).execute();
+      await db.updateTable('signatures').set(storedSignatureStatus(kind, 'confirmed')).where('email_key', '=', 'k-new').execute();
+      assert.deepEqual(await read(), [...statuses, 'confirmed']);
+      await db.deleteFrom('signatures').where('email_key', '=', 'k-new').execute();
+    }
+
+    const down = await migrator.migrateTo('0016_no_ip_index');
+    if (down.error) throw down.error;
+    assert.deepEqual(await read(), [...statuses]);
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+    assert.deepEqual(await read(), [...statuses]);
+  });
+});
+
+/** A campaigner and an open petition, as the tables stand at any migration since 0009; returns the petition's id. */
+async function openPetitionRow(db: Kysely<any>, now: string): Promise<number> {
+  const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
+  const petition = await db
+    .insertInto('petitions')
+    .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return petition.id as number;
+}
 
 /** How the database would run a query, with its parameters bound as the app runs it. */
 async function planOf(t: TestDatabase, compiled: CompiledQuery): Promise<string> {

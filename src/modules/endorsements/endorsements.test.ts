@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { storedSignatureTimes } from '../../db/dialect.ts';
+import { storedSignatureStatus, storedSignatureTimes } from '../../db/dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { apiClient } from '../../../test/helpers/api.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
@@ -127,7 +127,7 @@ describeEachDatabase('endorsements, press and sharing', (kind) => {
   it('thanks every opted-in signer with a message from the team', async () => {
     const signer = await t.ctx.db.kysely
       .insertInto('signatures')
-      .values({ petition_id: petition.id, name: 'Ana', email: 'ana@example.net', email_key: signatureEmailKey('ana@example.net'), country: 'GB', postcode: 'E1 6AN', public_name: 0, contact_opt_in: 1, status: 'confirmed', ...storedSignatureTimes(t.ctx.db.kind, { created_at: new Date().toISOString(), confirmed_at: new Date().toISOString(), confirmation_requested_at: new Date().toISOString() }) })
+      .values({ petition_id: petition.id, name: 'Ana', email: 'ana@example.net', email_key: signatureEmailKey('ana@example.net'), country: 'GB', postcode: 'E1 6AN', public_name: 0, contact_opt_in: 1, ...storedSignatureStatus(t.ctx.db.kind, 'confirmed'), ...storedSignatureTimes(t.ctx.db.kind, { created_at: new Date().toISOString(), confirmed_at: new Date().toISOString(), confirmation_requested_at: new Date().toISOString() }) })
       .returning('id')
       .executeTakeFirstOrThrow();
     assert.ok(signer.id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { storedSignatureTimes } from '../../db/dialect.ts';
+import { storedSignatureStatus, storedSignatureTimes } from '../../db/dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { apiClient } from '../../../test/helpers/api.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
@@ -37,9 +37,9 @@ describeEachDatabase('hand-in pack, exports and outcome', (kind) => {
     const now = new Date().toISOString();
     await t.ctx.db.kysely
       .insertInto('signatures')
-      .values(SIGNERS.map((s) => ({ ...s, petition_id: petition.id, email_key: signatureEmailKey(s.email), contact_opt_in: 1, status: 'confirmed', ...storedSignatureTimes(t.ctx.db.kind, { created_at: now, confirmed_at: now, confirmation_requested_at: now }) })))
+      .values(SIGNERS.map((s) => ({ ...s, petition_id: petition.id, email_key: signatureEmailKey(s.email), contact_opt_in: 1, ...storedSignatureStatus(t.ctx.db.kind, 'confirmed'), ...storedSignatureTimes(t.ctx.db.kind, { created_at: now, confirmed_at: now, confirmation_requested_at: now }) })))
       .execute();
-    await t.ctx.db.kysely.insertInto('signatures').values({ name: 'Pending Person', email: 'pending@example.net', email_key: signatureEmailKey('pending@example.net'), postcode: 'N1 9GU', country: 'GB', public_name: 1, petition_id: petition.id, contact_opt_in: 0, status: 'pending', ...storedSignatureTimes(t.ctx.db.kind, { created_at: now, confirmation_requested_at: now }) }).execute();
+    await t.ctx.db.kysely.insertInto('signatures').values({ name: 'Pending Person', email: 'pending@example.net', email_key: signatureEmailKey('pending@example.net'), postcode: 'N1 9GU', country: 'GB', public_name: 1, petition_id: petition.id, contact_opt_in: 0, ...storedSignatureStatus(t.ctx.db.kind, 'pending'), ...storedSignatureTimes(t.ctx.db.kind, { created_at: now, confirmation_requested_at: now }) }).execute();
     await t.ctx.db.kysely.insertInto('petition_counters').values({ petition_id: petition.id, shard: 0, confirmed_count: SIGNERS.length }).execute();
     ownerApi = apiClient(t.app, await t.ctx.services.auth.createApiToken(owner));
     await ownerApi('POST', `/api/v1/petitions/${petition.slug}/endorsements`, { kind: 'organisation', name: 'Anti-Slavery International', quote: 'We support this.' });

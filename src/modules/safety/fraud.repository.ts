@@ -1,6 +1,6 @@
 import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { counterShards, signatureEmailDomain, signatureTimeIs, utcMinute } from '../../db/dialect.ts';
+import { counterShards, signatureEmailDomain, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus, utcMinute } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import { changeCounts } from '../signatures/signatures.repository.ts';
@@ -192,7 +192,7 @@ export class FraudRepository {
         changed.push(
           ...(await trx
             .updateTable('signatures')
-            .set({ status: 'invalidated', invalidation_id: created.id })
+            .set({ ...storedSignatureStatus(this.db.kind, 'invalidated'), invalidation_id: created.id })
             .where('id', 'in', found.slice(i, i + 500))
             .where('petition_id', '=', petitionId)
             .where('status', 'in', ['pending', 'confirmed'])
@@ -222,7 +222,7 @@ export class FraudRepository {
       if (!claimed) return null;
       const changed = await trx
         .updateTable('signatures')
-        .set({ status: sql<'confirmed' | 'pending'>`case when confirmed_at is null then 'pending' else 'confirmed' end`, invalidation_id: null })
+        .set({ ...statusBeforeInvalidation(this.db.kind), invalidation_id: null })
         .where('invalidation_id', '=', invalidationId)
         .where('status', '=', 'invalidated')
         .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])

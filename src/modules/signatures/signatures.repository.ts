@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, emailDomain, rowChunks, signatureTimeIs, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, emailDomain, rowChunks, signatureTimeIs, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -188,7 +188,7 @@ function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, area
     ip_hash: signature.ipHash,
     language: signature.language,
     area_set_id: areaSetId,
-    status: 'pending' as const,
+    ...storedSignatureStatus(kind, 'pending'),
     ...storedSignatureTimes(kind, { created_at: nowIso, confirmation_requested_at: nowIso }),
   };
 }
@@ -243,7 +243,7 @@ export async function confirmSignatureBatch(db: Kysely<Database>, shards: number
         : await trx
             .updateTable('signatures')
             // The time a confirmation was last sent matters only while pending: cleared, 6 bytes a signature.
-            .set({ status: 'confirmed', ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt, confirmation_requested_at: null }) })
+            .set({ ...storedSignatureStatus(dialectOf(trx), 'confirmed'), ...storedSignatureTimes(dialectOf(trx), { confirmed_at: confirmedAt, confirmation_requested_at: null }) })
             .where('id', 'in', [...wanted])
             .where('status', '=', 'pending')
             .returning(['id', 'petition_id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
@@ -347,8 +347,9 @@ export class SignaturesRepository {
     const sets = await this.db.kysely.transaction().execute((trx) => areaSetIds(trx, rows.map(codes)));
     await this.db.kysely.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 200) {
-        const chunk = rows.slice(i, i + 200).map(({ created_at, confirmed_at, confirmation_requested_at, constituency, local_authority, ward, region, ...r }) => ({
+        const chunk = rows.slice(i, i + 200).map(({ status, created_at, confirmed_at, confirmation_requested_at, constituency, local_authority, ward, region, ...r }) => ({
           ...r,
+          ...storedSignatureStatus(this.db.kind, status ?? 'pending'),
           ...storedSignatureTimes(this.db.kind, { created_at, confirmed_at, confirmation_requested_at }),
           email_key: r.email_key ?? signatureEmailKey(r.email),
           email_domain: r.email_domain ?? null,
