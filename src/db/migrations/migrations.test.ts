@@ -20,12 +20,7 @@ describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
   it('turns each signature’s consent record into a shared wording and back, losing nothing', async () => {
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
-    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    const petition = await db
-      .insertInto('petitions')
-      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const petition = { id: await openPetitionRow(db, now) };
     const records = [
       { public_name: 'Show my name publicly as a supporter', contact_opt_in: null },
       { public_name: null, contact_opt_in: 'Email me about this campaign' },
@@ -82,12 +77,7 @@ describeEachDatabase('migration 0012 (compact signatures)', (kind) => {
   it('keeps every time exactly, the ids and the order of ids, through the change and back', async () => {
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
-    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    const petition = await db
-      .insertInto('petitions')
-      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const petition = { id: await openPetitionRow(db, now) };
     // Milliseconds, whole seconds, the last millisecond of a year, before 1970: all must survive.
     const times = ['2026-11-01T10:00:00.123Z', '2026-11-02T09:30:00.000Z', '2026-12-31T23:59:59.999Z', '1969-07-20T20:17:40.001Z'];
     for (const [i, at] of times.entries()) {
@@ -143,12 +133,7 @@ describeEachDatabase('migration 0013 (email hashes)', (kind) => {
   it('replaces each address kept twice by its hash, leaves erased signatures alone, and can go back', async () => {
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
-    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    const petition = await db
-      .insertInto('petitions')
-      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const petition = { id: await openPetitionRow(db, now) };
     const emails = ['Ana.Lopez@Example.net', ' bo@example.net', ''];
     for (const [i, email] of emails.entries()) {
       await db
@@ -185,12 +170,7 @@ describeEachDatabase('migration 0014 (area sets)', (kind) => {
   it('turns each signature’s four area codes into one shared set, also for postcodes, and back', async () => {
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
-    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    const petition = await db
-      .insertInto('petitions')
-      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const petition = { id: await openPetitionRow(db, now) };
     const westminster = { constituency: 'E14001172', local_authority: 'E09000033', ward: 'E05013806', region: 'E12000007' };
     const cardiff = { constituency: 'W07000050', local_authority: 'W06000015', ward: null, region: 'W92000004' };
     const none = { constituency: null, local_authority: null, ward: null, region: null };
@@ -240,12 +220,7 @@ describeEachDatabase('migration 0015 (domains from addresses, requests cleared)'
   it('keeps the domain only for erased signers and the last request only for pending ones, and can go back', async () => {
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
-    const owner = await db.insertInto('users').values({ email: 'o@example.org', name: 'O', password_hash: 'x', role: 'campaigner', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    const petition = await db
-      .insertInto('petitions')
-      .values({ slug: 'p', title: 'Keep the unit open', action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const petition = { id: await openPetitionRow(db, now) };
     const rows = [
       { email: 'Ana@Example.NET', status: 'confirmed', email_domain: 'example.net' },
       { email: 'bo@example.org', status: 'pending', email_domain: 'example.org' },
