@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { dialectOf, rowChunks } from '../db/dialect.ts';
+import { batchConcurrency, dialectOf, rowChunks } from '../db/dialect.ts';
+import { GroupCommit } from '../db/group-commit.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 
 export interface NewJob {
@@ -30,9 +31,24 @@ export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, 
   }
 }
 
+/** How a run ended, written back to the job's row (see JobsRepository.recordOutcome). */
+type JobOutcome =
+  | { kind: 'done'; id: number; now: Date }
+  | { kind: 'failed'; job: JobRow; error: string; now: Date; retryAt: Date }
+  | { kind: 'rescheduled'; job: JobRow; runAt: Date };
+
 /** The outbox table. Jobs are enqueued inside the caller's transaction so they commit with the change. */
 export class JobsRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * The outcomes of jobs that finish at about the same moment (a round's emails) are written in
+   * one transaction: on SQLite each write transaction is an fsync and a turn of the one write
+   * lock, which the signing batches also need. Each caller still waits for its own commit.
+   */
+  private readonly outcomes: GroupCommit<JobOutcome, void>;
+
+  constructor(private readonly db: Db) {
+    this.outcomes = new GroupCommit((batch) => this.writeOutcomes(batch), { maxBatch: 200, concurrency: batchConcurrency(db.kind) });
+  }
 
   /** Adds a job; pass the open transaction so the job commits (or not) with the data it is about. */
   enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: Date): Promise<void> {
@@ -74,37 +90,58 @@ export class JobsRepository {
     });
   }
 
-  async markDone(id: number, now: Date): Promise<void> {
-    await this.db.kysely
-      .updateTable('jobs')
-      .set({ state: 'done', finished_at: now.toISOString(), locked_until: null, last_error: null })
-      .where('id', '=', id)
-      .execute();
+  /** Marks a job done. */
+  markDone(id: number, now: Date): Promise<void> {
+    return this.outcomes.submit({ kind: 'done', id, now });
   }
 
   /** Records a failure: the job runs again at `retryAt`, or is given up (`dead`) when it has no attempts left. */
-  async markFailed(job: JobRow, error: string, now: Date, retryAt: Date): Promise<void> {
-    const dead = job.attempts >= job.max_attempts;
-    await this.db.kysely
-      .updateTable('jobs')
-      .set({
-        state: dead ? 'dead' : 'pending',
-        run_at: dead ? job.run_at : retryAt.toISOString(),
-        locked_until: null,
-        last_error: error.slice(0, 2000),
-        finished_at: dead ? now.toISOString() : null,
-      })
-      .where('id', '=', job.id)
-      .execute();
+  markFailed(job: JobRow, error: string, now: Date, retryAt: Date): Promise<void> {
+    return this.outcomes.submit({ kind: 'failed', job, error, now, retryAt });
   }
 
   /** Puts a job back in the queue for `runAt` without counting the run as an attempt. */
-  async reschedule(job: JobRow, runAt: Date): Promise<void> {
-    await this.db.kysely
-      .updateTable('jobs')
-      .set((eb) => ({ state: 'pending', run_at: runAt.toISOString(), locked_until: null, attempts: eb('attempts', '-', 1) }))
-      .where('id', '=', job.id)
-      .execute();
+  reschedule(job: JobRow, runAt: Date): Promise<void> {
+    return this.outcomes.submit({ kind: 'rescheduled', job, runAt });
+  }
+
+  private async writeOutcomes(batch: JobOutcome[]): Promise<void[]> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      // Jobs finished at once mostly share one outcome and one time: those go in one statement.
+      const done = new Map<string, number[]>();
+      for (const outcome of batch) {
+        if (outcome.kind === 'done') {
+          const at = outcome.now.toISOString();
+          done.set(at, [...(done.get(at) ?? []), outcome.id]);
+        } else if (outcome.kind === 'failed') {
+          const { job, error, now, retryAt } = outcome;
+          const dead = job.attempts >= job.max_attempts;
+          await trx
+            .updateTable('jobs')
+            .set({
+              state: dead ? 'dead' : 'pending',
+              run_at: dead ? job.run_at : retryAt.toISOString(),
+              locked_until: null,
+              last_error: error.slice(0, 2000),
+              finished_at: dead ? now.toISOString() : null,
+            })
+            .where('id', '=', job.id)
+            .execute();
+        } else {
+          await trx
+            .updateTable('jobs')
+            .set((eb) => ({ state: 'pending', run_at: outcome.runAt.toISOString(), locked_until: null, attempts: eb('attempts', '-', 1) }))
+            .where('id', '=', outcome.job.id)
+            .execute();
+        }
+      }
+      for (const [at, ids] of done) {
+        for (const chunk of rowChunks(dialectOf(trx), ids, 500)) {
+          await trx.updateTable('jobs').set({ state: 'done', finished_at: at, locked_until: null, last_error: null }).where('id', 'in', chunk).execute();
+        }
+      }
+    });
+    return batch.map(() => undefined);
   }
 
   async countByState(): Promise<Record<string, number>> {

@@ -94,6 +94,28 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     assert.equal(ids.length, 50);
   });
 
+  it('writes the outcomes of a round together, each one right (done, failed, given up, put back)', async () => {
+    for (let i = 0; i < 30; i++) await jobs.enqueue(t.db.kysely, { kind: i % 3 === 0 ? 'flaky' : 'fine', payload: { i } }, now);
+    await jobs.enqueue(t.db.kysely, { kind: 'slices', payload: {} }, now);
+    await jobs.enqueue(t.db.kysely, { kind: 'hopeless', payload: {}, maxAttempts: 1 }, now);
+    const slices = Object.assign(new Error('more to do'), { retryInMs: 0 });
+    const w = new JobWorker({
+      jobs,
+      log,
+      clock,
+      batchSize: 40,
+      handlers: { fine: async () => {}, flaky: async () => Promise.reject(new Error('smtp down')), slices: async () => Promise.reject(slices), hopeless: async () => Promise.reject(new Error('no')) },
+    });
+    assert.equal(await w.runOnce(), 32);
+    const rows = await t.db.kysely.selectFrom('jobs').select(['kind', 'state', 'attempts', 'last_error', 'finished_at']).execute();
+    const byKind = (k: string) => rows.filter((r) => r.kind === k);
+    assert.ok(byKind('fine').every((r) => r.state === 'done' && r.finished_at === now.toISOString() && r.attempts === 1));
+    assert.equal(byKind('fine').length, 20);
+    assert.ok(byKind('flaky').every((r) => r.state === 'pending' && r.last_error === 'smtp down' && r.attempts === 1));
+    assert.deepEqual(byKind('slices').map((r) => [r.state, r.attempts]), [['pending', 0]]);
+    assert.deepEqual(byKind('hopeless').map((r) => [r.state, r.last_error]), [['dead', 'no']]);
+  });
+
   it('a job for an unknown kind fails instead of vanishing', async () => {
     await jobs.enqueue(t.db.kysely, { kind: 'nobody-handles-this', payload: {} }, now);
     await worker({}).runOnce();
