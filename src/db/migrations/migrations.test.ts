@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { after, before, it } from 'node:test';
-import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
+import { describeEachDatabase, openTestDatabase, type DatabaseKind, type TestDatabase } from '../../../test/helpers/db.ts';
 import { signatureEmailDomain, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes } from '../dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { migrations } from './index.ts';
 
 describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0009_languages');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0009_languages');
 
   it('turns each signature’s consent record into a shared wording and back, losing nothing', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petition = { id: await openPetitionRow(db, now) };
@@ -64,17 +57,10 @@ describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
 });
 
 describeEachDatabase('migration 0012 (compact signatures)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0011_contactable_index');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0011_contactable_index');
 
   it('keeps every time exactly, the ids and the order of ids, through the change and back', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petition = { id: await openPetitionRow(db, now) };
@@ -120,17 +106,10 @@ describeEachDatabase('migration 0012 (compact signatures)', (kind) => {
 });
 
 describeEachDatabase('migration 0013 (email hashes)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0012_compact_signatures');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0012_compact_signatures');
 
   it('replaces each address kept twice by its hash, leaves erased signatures alone, and can go back', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petition = { id: await openPetitionRow(db, now) };
@@ -157,17 +136,10 @@ describeEachDatabase('migration 0013 (email hashes)', (kind) => {
 });
 
 describeEachDatabase('migration 0014 (area sets)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0013_signature_email_hash');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0013_signature_email_hash');
 
   it('turns each signature’s four area codes into one shared set, also for postcodes, and back', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petition = { id: await openPetitionRow(db, now) };
@@ -207,17 +179,10 @@ describeEachDatabase('migration 0014 (area sets)', (kind) => {
 });
 
 describeEachDatabase('migration 0015 (domains from addresses, requests cleared)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0014_area_sets');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0014_area_sets');
 
   it('keeps the domain only for erased signers and the last request only for pending ones, and can go back', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petition = { id: await openPetitionRow(db, now) };
@@ -264,17 +229,10 @@ describeEachDatabase('migration 0015 (domains from addresses, requests cleared)'
 });
 
 describeEachDatabase('migration 0017 (signature status code)', (kind) => {
-  let t: TestDatabase;
-  let migrator: Migrator;
-  before(async () => {
-    t = await openTestDatabase(kind, { migrate: false });
-    migrator = new Migrator({ db: t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
-    const to = await migrator.migrateTo('0016_no_ip_index');
-    if (to.error) throw to.error;
-  });
-  after(() => t.cleanup());
+  const at = databaseAt(kind, '0016_no_ip_index');
 
   it('keeps every status, reads and filters by it as before, and can go back', async () => {
+    const { t, migrator } = at;
     const db = t.db.kysely as any;
     const now = '2026-11-01T10:00:00.000Z';
     const petitionId = await openPetitionRow(db, now);
@@ -310,6 +268,19 @@ describeEachDatabase('migration 0017 (signature status code)', (kind) => {
     assert.deepEqual(await read(), [...statuses]);
   });
 });
+
+/** A test database migrated up to `migration` and no further, for the tests of the describe block that calls it. */
+function databaseAt(kind: DatabaseKind, migration: string): { t: TestDatabase; migrator: Migrator } {
+  const at = {} as { t: TestDatabase; migrator: Migrator };
+  before(async () => {
+    at.t = await openTestDatabase(kind, { migrate: false });
+    at.migrator = new Migrator({ db: at.t.db.kysely, provider: { getMigrations: async () => migrations as Record<string, Migration> } });
+    const to = await at.migrator.migrateTo(migration);
+    if (to.error) throw to.error;
+  });
+  after(() => at.t.cleanup());
+  return at;
+}
 
 /** A campaigner and an open petition, as the tables stand at any migration since 0009; returns the petition's id. */
 async function openPetitionRow(db: Kysely<any>, now: string): Promise<number> {
