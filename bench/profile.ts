@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|confirm|page|json|invalid|page-while-signing`,
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|confirm|page|json|invalid|page-while-signing`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
@@ -17,7 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
 // PROFILE_DB=postgres profiles on a fresh PostgreSQL database (TEST_DATABASE_URL's server).
 const database = process.env.PROFILE_DB === 'postgres' ? await freshDatabase('postgres', dir) : null;
 const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`);
-const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+// sign-with-worker: the job worker in the web process, as `npm start` runs it (confirmation emails go to the bench's SMTP address).
+const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
 const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
@@ -42,7 +43,7 @@ if (scenario === 'confirm') {
     load({ connections: STEADY_SIGNERS, overallRate: 2000, requests: [signingRequest(slug, signerBody('steady'))] }),
   ]);
   console.log(`page-while-signing: ${Math.round(page.requests.average)} req/s (p99 ${page.latency.p99} ms), signing ${Math.round(signing.requests.average)} req/s`);
-} else if (scenario === 'sign') {
+} else if (scenario === 'sign' || scenario === 'sign-with-worker') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);
 } else {
