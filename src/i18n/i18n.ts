@@ -55,11 +55,11 @@ export type LanguageSource = 'chosen' | 'browser' | 'default';
 /**
  * The language being written in now, set by {@link withLanguage} around synchronous work (a page's
  * render, an email's composition). It is not carried across awaits: Node 20's AsyncLocalStorage
- * put a promise hook on every promise in the process, which cost signing about a sixth of its
+ * put a promise hook on every promise in the process, which cost signing about a tenth of its
  * rate (docs/performance.md), so a request's language travels explicitly (request.language, a
  * service's `language` argument) and is made current only while something is produced in it.
  */
-let scope: { language: Language; source: LanguageSource } | null = null;
+let scope: Language | null = null;
 
 /**
  * Under the test runner, reading the language outside any scope is a mistake in the code (it would
@@ -67,16 +67,6 @@ let scope: { language: Language; source: LanguageSource } | null = null;
  */
 const STRICT = process.env.NODE_TEST_CONTEXT !== undefined || process.env.UNDERSIGN_STRICT_LANGUAGE === '1';
 
-function activeScope(): { language: Language; source: LanguageSource } {
-  if (scope) return scope;
-  if (STRICT) throw new Error('The current language was read outside withLanguage(): pass the language explicitly or produce the text inside withLanguage');
-  return { language: 'en', source: 'default' };
-}
-
-/** Where the language of the text being produced came from ('default' for email and jobs). */
-export function languageSource(): LanguageSource {
-  return activeScope().source;
-}
 
 /** The first of the given values that is a language (a job's payload, an account's), else English. */
 export function languageOf(...candidates: unknown[]): Language {
@@ -85,16 +75,18 @@ export function languageOf(...candidates: unknown[]): Language {
 
 /** The language of the page, email or message being produced now (see {@link withLanguage}). */
 export function currentLanguage(): Language {
-  return activeScope().language;
+  if (scope) return scope;
+  if (STRICT) throw new Error('The current language was read outside withLanguage(): pass the language explicitly or produce the text inside withLanguage');
+  return 'en';
 }
 
 /**
  * Runs `fn` with everything it produces (text, dates, numbers) in `language`. `fn` must be
  * synchronous: the language is current only until it returns.
  */
-export function withLanguage<T>(language: Language, fn: () => T, source: LanguageSource = 'default'): T {
+export function withLanguage<T>(language: Language, fn: () => T): T {
   const previous = scope;
-  scope = { language, source };
+  scope = language;
   try {
     const result = fn();
     if (result instanceof Promise) throw new Error('withLanguage() takes synchronous work only: the language would not follow an await');

@@ -58,5 +58,5 @@ export async function registerLanguage(app: FastifyInstance, options: { secure: 
 
 /** Runs synchronous work (a page's render) in a request's language. */
 export function inRequestLanguage<T>(request: FastifyRequest, fn: () => T): T {
-  return withLanguage(request.language, fn, request.languageSource);
+  return withLanguage(request.language, fn);
 }

@@ -31,7 +31,7 @@ export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, 
   }
 }
 
-/** How a run ended, written back to the job's row (see JobsRepository.recordOutcome). */
+/** How a run ended, written back to the job's row (see JobsRepository.writeOutcomes). */
 type JobOutcome =
   | { kind: 'done'; id: number; now: Date }
   | { kind: 'failed'; job: JobRow; error: string; now: Date; retryAt: Date }
@@ -112,7 +112,9 @@ export class JobsRepository {
       for (const outcome of batch) {
         if (outcome.kind === 'done') {
           const at = outcome.now.toISOString();
-          done.set(at, [...(done.get(at) ?? []), outcome.id]);
+          const ids = done.get(at);
+          if (ids) ids.push(outcome.id);
+          else done.set(at, [outcome.id]);
         } else if (outcome.kind === 'failed') {
           const { job, error, now, retryAt } = outcome;
           const dead = job.attempts >= job.max_attempts;

@@ -115,8 +115,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
   /** A page of a title and a few lines, given as catalog keys (translated as the page renders). */
   const message = async (request: FastifyRequest, reply: FastifyReply, titleKey: string, lineKeys: string[], link?: { href: string; labelKey: string }, status = 200) => {
     const pageCtx = await pageContext(ctx, request, reply);
-    const label = link ? { href: link.href, label: link.labelKey } : undefined;
-    return sendPage(reply, () => MessagePage({ ctx: pageCtx, title: t(titleKey), lines: lineKeys.map((key) => t(key)), link: label && { href: label.href, label: t(label.label) } }), status);
+    return sendPage(reply, () => MessagePage({ ctx: pageCtx, title: t(titleKey), lines: lineKeys.map((key) => t(key)), link: link && { href: link.href, label: t(link.labelKey) } }), status);
   };
 
   app.get('/login', async (request, reply) => {

@@ -7,8 +7,8 @@ import { pageContext } from '../../views/pages.tsx';
 import { lazyPage, sendPage } from '../../views/render.ts';
 import { timeLeft } from './petitions.pages.tsx';
 import { currentLanguage, t } from '../../i18n/i18n.ts';
-import { petitionText } from './petition-text.ts';
-import { rejectionLabel, type Petition, type PetitionPage } from './petitions.service.ts';
+import { petitionText, rejectionLabel } from './petition-text.ts';
+import type { Petition, PetitionPage } from './petitions.service.ts';
 
 const FILTERS = ['open', 'closed', 'rejected', 'victories'] as const;
 const SORTS = ['popular', 'newest', 'closing'] as const;

@@ -51,3 +51,9 @@ export function openInPetitionLanguage(request: RequestLanguage, petition: Bilin
   if (source === 'browser' && (language === petition.language || petition.translation?.language === language)) return;
   preferLanguage(request, petition.language);
 }
+
+/** A rejection reason's wording in a language, or in English where the site has none in it (`labelLanguage` says which). */
+export function rejectionLabel(rejection: { labels: { en: string; cy: string | null } }, language: Language = currentLanguage()): { label: string; labelLanguage: Language } {
+  if (language === 'cy' && rejection.labels.cy) return { label: rejection.labels.cy, labelLanguage: 'cy' };
+  return { label: rejection.labels.en, labelLanguage: 'en' };
+}

@@ -1,10 +1,10 @@
 import { languageOf, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
-import { petitionText } from './petition-text.ts';
+import { petitionText, rejectionLabel } from './petition-text.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import { composeEmail, truncate } from '../../mail/compose.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { TeamsRepository } from '../teams/teams.repository.ts';
-import { MODERATION_NOTICE_JOB, rejectionLabel, type PetitionsService } from './petitions.service.ts';
+import { MODERATION_NOTICE_JOB, type PetitionsService } from './petitions.service.ts';
 
 export interface PetitionJobDeps {
   petitions: PetitionsService;

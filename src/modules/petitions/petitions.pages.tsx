@@ -7,7 +7,7 @@ import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, Signature
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
-import { openInPetitionLanguage, petitionText } from './petition-text.ts';
+import { openInPetitionLanguage, petitionText, rejectionLabel } from './petition-text.ts';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { renderTemplate, lazyPage, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
@@ -16,7 +16,7 @@ import { SignForm, type SignFormValues } from '../signatures/sign-form.tsx';
 import type { User } from '../users/users.service.ts';
 import type { PetitionAction } from './petition-policy.ts';
 import { formValuesOf, PetitionForm, petitionInputFromForm, typedValues, type PetitionFormValues } from './petition-form.tsx';
-import { rejectionLabel, type Petition, type PetitionView } from './petitions.service.ts';
+import type { Petition, PetitionView } from './petitions.service.ts';
 import { UpdatesSection } from '../updates/updates.pages.tsx';
 import type { Endorsement } from '../endorsements/endorsements.repository.ts';
 import { nextGoal, type Milestone } from '../milestones/milestones.ts';

@@ -11,7 +11,7 @@ import { webhookEvent } from '../webhooks/events.ts';
 import { authorize, can, isModerator, type Actor, type PetitionAction } from './petition-policy.ts';
 import { assertTransition, effectiveState, type PetitionState } from './petition-state.ts';
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
-import { currentLanguage, isLanguage, type Language } from '../../i18n/i18n.ts';
+import { isLanguage, type Language } from '../../i18n/i18n.ts';
 import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
 import { CreatePetitionInput, HideInput, ListPetitionsQuery, RejectInput, type PetitionOutput } from './petitions.schema.ts';
 
@@ -592,10 +592,4 @@ export function petitionNotFound(): AppError {
 
 function changedMeanwhile(): AppError {
   return new AppError('invalid_state_transition', 'The petition changed meanwhile; reload and try again.');
-}
-
-/** A rejection reason's wording in a language, or in English where the site has none in it (`labelLanguage` says which). */
-export function rejectionLabel(rejection: { labels: { en: string; cy: string | null } }, language: Language = currentLanguage()): { label: string; labelLanguage: Language } {
-  if (language === 'cy' && rejection.labels.cy) return { label: rejection.labels.cy, labelLanguage: 'cy' };
-  return { label: rejection.labels.en, labelLanguage: 'en' };
 }
