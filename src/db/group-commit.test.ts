@@ -70,6 +70,20 @@ describe('group commit', () => {
     assert.deepEqual(await Promise.all(accepted), [10, 20]);
   });
 
+  it('counts items being committed against the waiting limit, and frees their places after the commit', async () => {
+    const r = recorder();
+    const commit = new GroupCommit(r.run, { maxWaiting: 2, concurrency: 3 });
+    const accepted = [commit.submit(1), commit.submit(2)];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(r.batches, [[1, 2]], 'both are being committed, none waits for a batch');
+    await assert.rejects(commit.submit(3), GroupCommitFull, 'a free batch slot does not make room: two items are still unanswered');
+    await r.commitAll();
+    assert.deepEqual(await Promise.all(accepted), [10, 20]);
+    const later = commit.submit(4);
+    await r.commitAll();
+    assert.equal(await later, 40);
+  });
+
   it('retries a failed batch item by item, so one bad item fails alone', async () => {
     const r = recorder();
     const commit = new GroupCommit(r.run);

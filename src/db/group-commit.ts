@@ -9,6 +9,8 @@ export class GroupCommit<Item, Result> {
   private queue: { item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }[] = [];
   /** Batch loops running or about to start (at most `options.concurrency`). */
   private loops = 0;
+  /** Items in batches being committed now. */
+  private committing = 0;
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   private readonly concurrency: number;
@@ -20,7 +22,7 @@ export class GroupCommit<Item, Result> {
       /** The most items in one transaction. */
       maxBatch?: number;
       /**
-       * The most items that may wait for a batch. Past it, `submit` refuses at once
+       * The most items that may wait for a batch or its commit. Past it, `submit` refuses at once
        * (GroupCommitFull) so the caller can answer "busy, try again" instead of keeping a crowd
        * waiting without end.
        */
@@ -39,7 +41,7 @@ export class GroupCommit<Item, Result> {
   }
 
   submit(item: Item): Promise<Result> {
-    if (this.queue.length >= this.maxWaiting) return Promise.reject(new GroupCommitFull());
+    if (this.queue.length + this.committing >= this.maxWaiting) return Promise.reject(new GroupCommitFull());
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.loops < this.concurrency) {
@@ -56,15 +58,15 @@ export class GroupCommit<Item, Result> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        this.committing += batch.length;
         try {
           const results = await this.runBatch(batch.map((b) => b.item));
           batch.forEach((b, i) => b.resolve(results[i]!));
         } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-          for (const b of batch) await this.runBatch([b.item]).then(([r]) => b.resolve(r!), b.reject);
+          if (batch.length === 1) batch[0]!.reject(err);
+          else for (const b of batch) await this.runBatch([b.item]).then(([r]) => b.resolve(r!), b.reject);
+        } finally {
+          this.committing -= batch.length;
         }
       }
     } finally {
