@@ -55,21 +55,25 @@ server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await database?.dispose();
 
-const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+// One profile per thread: the web thread's, and the SQLite writer thread's where it ran.
+const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size);
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number } };
-const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
-const time = new Map<number, number>();
-profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-const total = [...time.values()].reduce((a, b) => a + b, 0);
-const byFunction = new Map<string, number>();
-const byPackage = new Map<string, number>();
-for (const node of profile.nodes) {
-  const t = time.get(node.id) ?? 0;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const where = url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
-  byFunction.set(`${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`, (byFunction.get(`${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`) ?? 0) + t);
-  const owner = url.includes('node_modules/') ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.startsWith('node:') ? `node:${url.slice(5).split('/')[0]}` : url ? 'undersign' : functionName;
-  byPackage.set(owner, (byPackage.get(owner) ?? 0) + t);
+for (const file of files) {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+  const time = new Map<number, number>();
+  profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...time.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map<string, number>();
+  const byPackage = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const t = time.get(node.id) ?? 0;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
+    const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + t);
+    const owner = url.includes('node_modules/') ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.startsWith('node:') ? `node:${url.slice(5).split('/')[0]}` : url ? 'undersign' : functionName;
+    byPackage.set(owner, (byPackage.get(owner) ?? 0) + t);
+  }
+  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
+  console.log(`${file}\n== self time by function\n${top(byFunction, Number(process.env.TOP ?? 40))}\n== by package\n${top(byPackage, 20)}`);
 }
-const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
-console.log(`${file}\n== self time by function\n${top(byFunction, Number(process.env.TOP ?? 40))}\n== by package\n${top(byPackage, 20)}`);

@@ -29,7 +29,7 @@ export interface BenchSite {
   /** An admin's API token. */
   token: string;
   /** Starts `undersign serve` (with its job worker when asked). */
-  serve(options?: { worker?: boolean; stdio?: StdioOptions; nodeArgs?: string[] }): ChildProcess;
+  serve(options?: { worker?: boolean; stdio?: StdioOptions; nodeArgs?: string[]; bin?: string }): ChildProcess;
   /** Resolves once the site answers /healthz. */
   waitUntilUp(): Promise<void>;
   /** Creates and opens a petition through the API; returns its slug. */
@@ -50,7 +50,7 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'):
   return {
     base,
     token,
-    serve: ({ worker = false, stdio = 'ignore', nodeArgs = PRODUCTION_NODE_FLAGS } = {}) => spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
+    serve: ({ worker = false, stdio = 'ignore', nodeArgs = PRODUCTION_NODE_FLAGS, bin = BIN } = {}) => spawn(process.execPath, [...nodeArgs, bin, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
     waitUntilUp: async () => {
       for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
     },
