@@ -122,11 +122,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: true },
   });
   await app.register(fastifyFormbody);
-  // Forms with an image: fields and the file arrive in request.body, checked like any other form.
-  await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 30, fieldSize: 100_000 },
-  });
   if (config.rateLimit) {
     await app.register(fastifyRateLimit, {
       global: false,
@@ -207,15 +202,24 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPetitionPages(app, ctx);
   registerSignaturePages(app, ctx);
   registerTeamPages(app, ctx);
-  registerUpdatePages(app, ctx);
+  // Forms with a file (an image, a CSV of paper signatures): fields and the file arrive in
+  // request.body, checked like any other form. Only these pages take multipart bodies, so only
+  // their requests pay for the plugin's per-request hook.
+  await app.register(async (withUploads) => {
+    await withUploads.register(fastifyMultipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 30, fieldSize: 100_000 },
+    });
+    registerUpdatePages(withUploads, ctx);
+    registerEndorsementPages(withUploads, ctx);
+    registerPressRoutes(withUploads, ctx);
+    registerThanksPages(withUploads, ctx);
+    registerHandinPages(withUploads, ctx);
+  });
   registerUpdateFeeds(app, ctx);
   registerUnsubscribePages(app, ctx);
   registerUploadRoutes(app, ctx);
-  registerEndorsementPages(app, ctx);
-  registerPressRoutes(app, ctx);
   registerSharingRoutes(app, ctx);
-  registerThanksPages(app, ctx);
-  registerHandinPages(app, ctx);
   registerPrivacyPage(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
