@@ -49,7 +49,7 @@ import { registerFraudRoutes } from './modules/safety/fraud.routes.tsx';
 import { ErrorPage, pageContext } from './views/pages.tsx';
 import { registerLanguage } from './i18n/language.plugin.ts';
 import { allLocalisedPageKeys } from './views/page-cache.ts';
-import { lazyPage, sendPage } from './views/render.ts';
+import { sendPage } from './views/render.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -304,7 +304,7 @@ async function handleError(ctx: AppContext, error: unknown, request: FastifyRequ
     return reply.status(appError.status).type('application/json; charset=utf-8').send(appError.toJSON());
   }
   const page = await pageContext(ctx, request, reply);
-  return sendPage(reply, lazyPage(ErrorPage, { ctx: page, error: appError }), appError.status);
+  return sendPage(reply, () => ErrorPage({ ctx: page, error: appError }), appError.status);
 }
 
 /** The headers helmet sets for these options, captured once (they do not depend on the request). */

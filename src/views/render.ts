@@ -3,19 +3,14 @@ import { inRequestLanguage } from '../i18n/language.plugin.ts';
 import { acceptsGzip, PageTemplate } from './page-cache.ts';
 
 /**
- * A page to render: a hono/jsx element (`<Page … />`, whose components run when it is rendered),
- * or a function that builds one (see {@link lazyPage}). Either way its text is produced inside the
- * request's language, which is current only while the page renders (see withLanguage).
+ * A page to render: a hono/jsx element (`<Page … />`: hono calls a component only when the
+ * element is rendered), or a function that builds one (`() => <Layout …>…</Layout>`, for markup
+ * written inline, whose `t()` calls would otherwise run at once in the route handler). Either way
+ * its text is produced inside the request's language, which is current only while the page
+ * renders (see withLanguage). Calling a component directly (`Page(props)`) outside such a
+ * function would run its text too early.
  */
 export type PageElement = object | (() => unknown);
-
-/**
- * A page component with its props, called only when the page is rendered (a direct call such as
- * `Page(props)` would run its text before the request's language is current).
- */
-export function lazyPage<P>(component: (props: P) => unknown, props: P): () => unknown {
-  return () => component(props);
-}
 
 /** Renders an element (a page, an SVG image) to markup in the request's language. Components must be synchronous. */
 export function renderMarkup(request: FastifyRequest, element: PageElement): string {

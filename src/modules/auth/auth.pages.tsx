@@ -5,7 +5,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, ErrorSummary, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { MIN_PASSWORD_LENGTH, type User } from '../users/users.service.ts';
 import { clearSessionCookie, requirePageUser, SESSION_COOKIE, setSessionCookie } from './auth.plugin.ts';
 
@@ -120,7 +120,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/login', async (request, reply) => {
     const { next } = request.query as { next?: string };
-    return sendPage(reply, lazyPage(LoginPage, { ctx: await pageContext(ctx, request, reply), email: '', next: safeNextPath(next) }));
+    return sendPage(reply, <LoginPage ctx={await pageContext(ctx, request, reply)} email="" next={safeNextPath(next)} />);
   });
 
   app.post('/login', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
@@ -129,7 +129,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     const next = safeNextPath(stringField(request.body, 'next'));
     const result = email && password ? await users.verifyCredentials(email, password, request.language) : ({ status: 'invalid' } as const);
     if (result.status === 'invalid') {
-      const page = lazyPage(LoginPage, { ctx: await pageContext(ctx, request, reply), email, next, error: 'The email address or password is not right' });
+      const page = <LoginPage ctx={await pageContext(ctx, request, reply)} email={email} next={next} error="The email address or password is not right" />;
       return sendPage(reply, page, 401);
     }
     if (result.status === 'unconfirmed') {
@@ -159,7 +159,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/signup', async (request, reply) =>
-    sendPage(reply, lazyPage(SignUpPage, { ctx: await pageContext(ctx, request, reply), values: {}, errors: {} })),
+    sendPage(reply, <SignUpPage ctx={await pageContext(ctx, request, reply)} values={{}} errors={{}} />),
   );
 
   app.post('/signup', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
@@ -168,7 +168,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       await users.signUp({ ...values, password: stringField(request.body, 'password') }, request.language);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, lazyPage(SignUpPage, { ctx: await pageContext(ctx, request, reply), values, errors: err.fields }), 422);
+      return sendPage(reply, <SignUpPage ctx={await pageContext(ctx, request, reply)} values={values} errors={err.fields} />, 422);
     }
     return message(request, reply, 'signed.check_email', ['auth.check_email_signup', 'auth.check_spam']);
   });
@@ -184,7 +184,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/password/forgot', async (request, reply) =>
-    sendPage(reply, lazyPage(ForgotPage, { ctx: await pageContext(ctx, request, reply), email: '' })),
+    sendPage(reply, <ForgotPage ctx={await pageContext(ctx, request, reply)} email="" />),
   );
 
   app.post('/password/forgot', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
@@ -193,7 +193,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       await users.requestPasswordReset({ email }, request.language);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, lazyPage(ForgotPage, { ctx: await pageContext(ctx, request, reply), email, error: err.fields.email ?? err.message }), 422);
+      return sendPage(reply, <ForgotPage ctx={await pageContext(ctx, request, reply)} email={email} error={err.fields.email ?? err.message} />, 422);
     }
     return message(request, reply, 'signed.check_email', ['auth.check_email_reset']);
   });
@@ -203,7 +203,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
     const value = typeof token === 'string' ? token : '';
     await users.checkPasswordResetToken(value);
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
-    return sendPage(reply, lazyPage(ResetPage, { ctx: await pageContext(ctx, request, reply), token: value }));
+    return sendPage(reply, <ResetPage ctx={await pageContext(ctx, request, reply)} token={value} />);
   });
 
   app.post('/password/reset', { config: { csrf: true, rateLimit: ACCOUNT_RATE_LIMIT } }, async (request, reply) => {
@@ -214,7 +214,7 @@ export function registerAuthPages(app: FastifyInstance, ctx: AppContext): void {
       return reply.redirect('/account', 303);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(reply, lazyPage(ResetPage, { ctx: await pageContext(ctx, request, reply), token, error: err.fields.password ?? err.message }), 422);
+      return sendPage(reply, <ResetPage ctx={await pageContext(ctx, request, reply)} token={token} error={err.fields.password ?? err.message} />, 422);
     }
   });
 }

@@ -7,7 +7,7 @@ import { CsrfField, ErrorSummary, SelectField, TextArea, TextField } from '../..
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { formParts } from '../../views/forms.ts';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
@@ -160,14 +160,16 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
   ) => {
     const { petition, endorsements: list } = await endorsements.teamList(user, slug);
     const view = await petitions.viewFor(slug, user);
-    const page = lazyPage(ManagePage, {
-      ctx: await pageContext(ctx, request, reply),
-      petition,
-      endorsements: list,
-      canVerify: petitions.can(view, 'verify_endorsement'),
-      add: forms.add ?? { values: {}, errors: {} },
-      invite: forms.invite ?? { values: {}, errors: {} },
-    });
+    const page = (
+      <ManagePage
+        ctx={await pageContext(ctx, request, reply)}
+        petition={petition}
+        endorsements={list}
+        canVerify={petitions.can(view, 'verify_endorsement')}
+        add={forms.add ?? { values: {}, errors: {} }}
+        invite={forms.invite ?? { values: {}, errors: {} }}
+      />
+    );
     return sendPage(reply.header('cache-control', 'private, no-store'), page, forms.status ?? 200);
   };
 
@@ -223,7 +225,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
   app.get('/endorse/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const { endorsement, petition } = await endorsements.invitationFor(token);
-    const page = lazyPage(EndorsePage, { ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: {}, errors: {} });
+    const page = <EndorsePage ctx={await pageContext(ctx, request, reply)} petition={petition} endorsement={endorsement} token={token} values={{}} errors={{}} />;
     return sendPage(reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store'), page);
   });
 
@@ -236,7 +238,7 @@ export function registerEndorsementPages(app: FastifyInstance, ctx: AppContext):
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const { endorsement, petition } = await endorsements.invitationFor(token);
-      const page = lazyPage(EndorsePage, { ctx: await pageContext(ctx, request, reply), petition, endorsement, token, values: fields, errors: err.fields });
+      const page = <EndorsePage ctx={await pageContext(ctx, request, reply)} petition={petition} endorsement={endorsement} token={token} values={fields} errors={err.fields} />;
       return sendPage(reply, page, 422);
     }
   });

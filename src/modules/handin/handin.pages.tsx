@@ -5,7 +5,7 @@ import { Checkbox, CsrfField, ErrorSummary, formatDate, formatNumber, Paragraphs
 import { formParts } from '../../views/forms.ts';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
@@ -309,16 +309,18 @@ export function registerHandinPages(app: FastifyInstance, ctx: AppContext): void
     const { petition, batches } = await handin.listPaper(user, slug);
     const view = await petitions.viewFor(slug, user);
     const { delivery } = await handin.publicRecord(petition);
-    const page = lazyPage(HandinPage, {
-      ctx: await pageContext(ctx, request, reply),
-      petition,
-      batches,
-      delivery,
-      canRecord: petitions.can(view, 'record_handin'),
-      canExport: petitions.can(view, 'export'),
-      timeZone: ctx.config.timeZone,
-      forms,
-    });
+    const page = (
+      <HandinPage
+        ctx={await pageContext(ctx, request, reply)}
+        petition={petition}
+        batches={batches}
+        delivery={delivery}
+        canRecord={petitions.can(view, 'record_handin')}
+        canExport={petitions.can(view, 'export')}
+        timeZone={ctx.config.timeZone}
+        forms={forms}
+      />
+    );
     return sendPage(reply.header('cache-control', 'private, no-store'), page, status);
   };
 

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.ts';
 import { formatDate, formatNumber } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { timeLeft } from './petitions.pages.tsx';
 import { currentLanguage, t } from '../../i18n/i18n.ts';
 import { petitionText, rejectionLabel } from './petition-text.ts';
@@ -157,15 +157,17 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
       petitions.siteSignatureTotal(),
     ]);
-    const page = lazyPage(HomePage, {
-      ctx: await pageContext(ctx, request, reply),
-      popular: popular.petitions,
-      recent: recent.petitions,
-      closed: closed.petitions,
-      total,
-      timeZone: ctx.config.timeZone,
-      now: ctx.clock(),
-    });
+    const page = (
+      <HomePage
+        ctx={await pageContext(ctx, request, reply)}
+        popular={popular.petitions}
+        recent={recent.petitions}
+        closed={closed.petitions}
+        total={total}
+        timeZone={ctx.config.timeZone}
+        now={ctx.clock()}
+      />
+    );
     return sendPage(reply, page);
   });
 
@@ -178,7 +180,7 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       result = await petitions.listPublic({});
     }
-    const page = lazyPage(ListPage, { ctx: await pageContext(ctx, request, reply), result, timeZone: ctx.config.timeZone, now: ctx.clock() });
+    const page = <ListPage ctx={await pageContext(ctx, request, reply)} result={result} timeZone={ctx.config.timeZone} now={ctx.clock()} />;
     return sendPage(reply, page);
   });
 }

@@ -9,7 +9,7 @@ import { pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText, rejectionLabel } from './petition-text.ts';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { renderTemplate, lazyPage, sendPage, sendTemplate } from '../../views/render.ts';
+import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import { SignForm, type SignFormValues } from '../signatures/sign-form.tsx';
@@ -404,29 +404,31 @@ export async function renderPetitionPage(
   // A public page for a visitor who is not signed in is kept for a moment (see PublicPageCache),
   // with placeholders where each visitor's own tokens go.
   const cacheable = !!options.cacheAs && !view.actor && !challenge && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered') && !petition.hidden;
-  const page = lazyPage(PetitionPage, {
-    ctx: await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER } : {}),
-    view,
-    may: (action) => petitions.can(view, action),
-    url: petitions.urlFor(petition),
-    timeZone: ctx.config.timeZone,
-    now: ctx.clock(),
-    acceptsSignatures: !petition.hidden && (petitions.acceptsSignatures(petition) || (!!options.supportToken && petitions.collectsSupporters(petition))),
-    moderation: ctx.config.moderation,
-    reasons: ctx.config.rejectionReasons,
-    supporters: {
-      required: ctx.config.supportersRequired,
-      url: petitions.can(view, 'view_team') && petitions.collectsSupporters(petition) ? petitions.supporterUrl(petition) : null,
-      visitor: !!options.supportToken,
-    },
-    updates,
-    thresholds: { response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold },
-    formStarted: cacheable ? FORM_STARTED_PLACEHOLDER : ctx.services.signatures.formStartedToken(),
-    challenge,
-    campaign: { endorsements, press, milestones, handin },
-    where: stats ? { stats, kind: whereKind, map: (mapKinds as string[]).includes(whereKind) } : null,
-    options,
-  });
+  const page = (
+    <PetitionPage
+      ctx={await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER } : {})}
+      view={view}
+      may={(action) => petitions.can(view, action)}
+      url={petitions.urlFor(petition)}
+      timeZone={ctx.config.timeZone}
+      now={ctx.clock()}
+      acceptsSignatures={!petition.hidden && (petitions.acceptsSignatures(petition) || (!!options.supportToken && petitions.collectsSupporters(petition)))}
+      moderation={ctx.config.moderation}
+      reasons={ctx.config.rejectionReasons}
+      supporters={{
+        required: ctx.config.supportersRequired,
+        url: petitions.can(view, 'view_team') && petitions.collectsSupporters(petition) ? petitions.supporterUrl(petition) : null,
+        visitor: !!options.supportToken,
+      }}
+      updates={updates}
+      thresholds={{ response: ctx.config.responseThreshold, debate: ctx.config.debateThreshold }}
+      formStarted={cacheable ? FORM_STARTED_PLACEHOLDER : ctx.services.signatures.formStartedToken()}
+      challenge={challenge}
+      campaign={{ endorsements, press, milestones, handin }}
+      where={stats ? { stats, kind: whereKind, map: (mapKinds as string[]).includes(whereKind) } : null}
+      options={options}
+    />
+  );
   if (cacheable) {
     const template = renderTemplate(request, page, [CSRF_PLACEHOLDER, FORM_STARTED_PLACEHOLDER]);
     ctx.services.pageCache.set(options.cacheAs!, template);
@@ -653,7 +655,7 @@ export function registerPetitionPages(app: FastifyInstance, ctx: AppContext): vo
     const user = requirePageUser(request, reply);
     if (!user) return reply;
     const mine = await petitions.listForMember(user);
-    const page = lazyPage(AccountPage, { ctx: await pageContext(ctx, request, reply), user, petitions: mine, timeZone: ctx.config.timeZone });
+    const page = <AccountPage ctx={await pageContext(ctx, request, reply)} user={user} petitions={mine} timeZone={ctx.config.timeZone} />;
     return sendPage(reply.header('cache-control', 'private, no-store'), page);
   });
 }

@@ -5,7 +5,7 @@ import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { renderTemplate, lazyPage, sendPage, sendTemplate } from '../../views/render.ts';
+import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -130,7 +130,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const supported = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
     const petition = supported ?? (await petitions.getForViewer(slug, null));
     openInPetitionLanguage(request, petition);
-    return sendPage(reply.header('x-robots-tag', 'noindex'), lazyPage(CheckEmailPage, { ctx: await pageContext(ctx, request, reply), petition }));
+    return sendPage(reply.header('x-robots-tag', 'noindex'), <CheckEmailPage ctx={await pageContext(ctx, request, reply)} petition={petition} />);
   });
 
   app.get('/signatures/remove', async (request, reply) => {
@@ -177,7 +177,7 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     reply.header('x-robots-tag', 'noindex').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const accepted = result.status !== 'petition_closed';
     const status = accepted ? 200 : 409;
-    const render = (context: PageContext) => lazyPage(ConfirmedPage, { ctx: context, petition: result.petition, url: petitions.urlFor(result.petition), accepted });
+    const render = (context: PageContext) => <ConfirmedPage ctx={context} petition={result.petition} url={petitions.urlFor(result.petition)} accepted={accepted} />;
     if (request.user) return sendPage(reply, render(await pageContext(ctx, request, reply)), status);
     // Everyone confirming for one petition in the same moment sees the same page but for their
     // link (in the language switch): one render per interval, like the public petition page.

@@ -4,7 +4,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, ErrorSummary, formatDate, SelectField, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { User } from '../users/users.service.ts';
 import type { Team } from './teams.service.ts';
@@ -162,16 +162,18 @@ export function registerTeamPages(app: FastifyInstance, ctx: AppContext): void {
   ) => {
     const team = await teams.getTeam(user, slug);
     const view = await ctx.services.petitions.viewFor(slug, user);
-    const page = lazyPage(TeamPage, {
-      ctx: await pageContext(ctx, request, reply),
-      team,
-      manage: ctx.services.petitions.can(view, 'manage_team'),
-      user,
-      timeZone: ctx.config.timeZone,
-      values: extra.values ?? {},
-      errors: extra.errors ?? {},
-      notice: extra.notice,
-    });
+    const page = (
+      <TeamPage
+        ctx={await pageContext(ctx, request, reply)}
+        team={team}
+        manage={ctx.services.petitions.can(view, 'manage_team')}
+        user={user}
+        timeZone={ctx.config.timeZone}
+        values={extra.values ?? {}}
+        errors={extra.errors ?? {}}
+        notice={extra.notice}
+      />
+    );
     return sendPage(reply.header('cache-control', 'private, no-store'), page, extra.status ?? 200);
   };
 
@@ -206,14 +208,16 @@ export function registerTeamPages(app: FastifyInstance, ctx: AppContext): void {
   app.get('/invitations/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
     const { invitation, petition } = await teams.invitationForToken(token);
-    const page = lazyPage(InvitationPage, {
-      ctx: await pageContext(ctx, request, reply),
-      title: petition.title,
-      role: invitation.role,
-      email: invitation.email,
-      token,
-      signedInAs: request.user?.email ?? null,
-    });
+    const page = (
+      <InvitationPage
+        ctx={await pageContext(ctx, request, reply)}
+        title={petition.title}
+        role={invitation.role}
+        email={invitation.email}
+        token={token}
+        signedInAs={request.user?.email ?? null}
+      />
+    );
     return sendPage(reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store'), page);
   });
 

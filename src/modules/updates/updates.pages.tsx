@@ -7,7 +7,7 @@ import { Checkbox, CsrfField, ErrorSummary, formatDate, formatNumber, TextArea, 
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { formParts } from '../../views/forms.ts';
-import { lazyPage, sendPage } from '../../views/render.ts';
+import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { UpdateWithEmail } from './updates.service.ts';
@@ -166,15 +166,17 @@ export function registerUpdatePages(app: FastifyInstance, ctx: AppContext): void
     options: { id?: number; values: Record<string, string>; errors: FieldErrors; status?: number },
   ) => {
     const editing = options.id !== undefined;
-    const page = lazyPage(UpdateForm, {
-      ctx: await pageContext(ctx, request, reply),
-      petition,
-      action: editing ? `${base(petition)}/updates/${options.id}/edit` : `${base(petition)}/updates`,
-      title: editing ? 'Edit update' : 'Post an update',
-      values: options.values,
-      errors: options.errors,
-      recipients: editing ? null : await recipientsOf(petition),
-    });
+    const page = (
+      <UpdateForm
+        ctx={await pageContext(ctx, request, reply)}
+        petition={petition}
+        action={editing ? `${base(petition)}/updates/${options.id}/edit` : `${base(petition)}/updates`}
+        title={editing ? 'Edit update' : 'Post an update'}
+        values={options.values}
+        errors={options.errors}
+        recipients={editing ? null : await recipientsOf(petition)}
+      />
+    );
     return sendPage(reply.header('cache-control', 'private, no-store'), page, options.status ?? 200);
   };
 
@@ -209,7 +211,7 @@ export function registerUpdatePages(app: FastifyInstance, ctx: AppContext): void
     const { petition, update } = await updates.get(slug, Number(id) || 0, request.user);
     const view = await petitions.viewFor(slug, request.user);
     const url = `${petitions.urlFor(petition)}/updates/${update.id}`;
-    const page = lazyPage(UpdatePage, { ctx: await pageContext(ctx, request, reply), petition, update, canEdit: petitions.can(view, 'campaign'), timeZone: ctx.config.timeZone, url });
+    const page = <UpdatePage ctx={await pageContext(ctx, request, reply)} petition={petition} update={update} canEdit={petitions.can(view, 'campaign')} timeZone={ctx.config.timeZone} url={url} />;
     return sendPage(reply, page);
   });
 
