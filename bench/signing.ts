@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
-import { freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
+import { cpuMs, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -115,15 +115,24 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     await site.waitUntilUp();
     const slug = await site.openPetition('Benchmark petition for signing');
     const rss = () => rssMb(server.pid);
+    // The server's CPU over a run (see cpuMs), from `since`.
+    let since = cpuMs(server.pid);
+    const cpu = () => {
+      const used = cpuMs(server.pid) - since;
+      since = cpuMs(server.pid);
+      return used;
+    };
 
     const sign = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('signer'))] });
-    rows.push(summarise('sign (POST, distinct emails)', sign, rss()));
+    const signCpu = cpu();
+    rows.push(summarise('sign (POST, distinct emails)', sign, rss(), signCpu));
 
     const signer = new TokenSigner(SECRET, 'signature-confirmation');
     // Each pending signature confirmed once (a repeated link is cheaper: it changes nothing), but
     // for the last 2,000, left for the staleness measurement below.
     const ids = (await database.query<{ id: number }>("select id from signatures where status = 'pending' order by id")).map((r) => Number(r.id)).slice(0, -2000);
     let next = 0;
+    cpu();
     const confirm = await autocannon({
       url: base,
       connections: CONNECTIONS,
@@ -131,13 +140,13 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       maxOverallRequests: ids.length,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++]!)}` }) }],
     });
-    rows.push(summarise('confirm (GET link)', confirm, rss()));
+    rows.push(summarise('confirm (GET link)', confirm, rss(), cpu()));
 
     // Pages are asked for as browsers ask (every browser takes gzip).
     const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER });
-    rows.push(summarise('petition page (HTML)', page, rss()));
+    rows.push(summarise('petition page (HTML)', page, rss(), cpu()));
     const json = await autocannon({ url: `${base}/api/v1/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
-    rows.push(summarise('petition JSON', json, rss()));
+    rows.push(summarise('petition JSON', json, rss(), cpu()));
 
     // Reads while signing runs at a steady 2,000/s, and how stale the public count gets meanwhile.
     for (const [label, path] of [
@@ -177,12 +186,13 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     // answer (accepted, or 503 with Retry-After once MAX_WAITING_SIGNATURES wait), never a
     // timeout, a reset or another 5xx.
     const crowdErrors = new Map<string, number>();
+    cpu();
     const crowd = await new Promise<autocannon.Result>((resolve, reject) => {
       const run = autocannon({ url: base, connections: CROWD, duration: SECONDS, timeout: 30, requests: [signingRequest(slug, signerBody('crowd'))] }, (err, result) => (err ? reject(err) : resolve(result)));
       // Which errors, if any: resets, refused connections, timeouts.
       run.on('reqError', (err: NodeJS.ErrnoException) => crowdErrors.set(err.code ?? err.message, (crowdErrors.get(err.code ?? err.message) ?? 0) + 1));
     });
-    rows.push(summarise(`above capacity: ${CROWD.toLocaleString('en-GB')} signers at once`, crowd, rss()));
+    rows.push(summarise(`above capacity: ${CROWD.toLocaleString('en-GB')} signers at once`, crowd, rss(), cpu()));
     const otherFailures = Object.keys(crowd.statusCodeStats ?? {}).filter((code) => !code.startsWith('2') && code !== '503');
     if (crowd.errors + crowd.timeouts > 0 || otherFailures.length > 0) {
       const kinds = [...crowdErrors].map(([code, n]) => `${n} ${code}`).join(', ');
@@ -196,8 +206,9 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     await new Promise((r) => server.once('exit', r));
     server = site.serve({ worker: true, stdio: ['ignore', 'ignore', 'inherit'] });
     await site.waitUntilUp();
+    since = cpuMs(server.pid);
     const withWorker = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('worker'))] });
-    rows.push(summarise('sign, job worker in the process (as npm start)', withWorker, rss()));
+    rows.push(summarise('sign, job worker in the process (as npm start)', withWorker, rss(), cpu()));
     // Back to the web process alone: its worker would go on sending the backlog of emails, and
     // take CPU from the ceiling measured below.
     server.kill('SIGTERM');
@@ -222,14 +233,21 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         await new Promise((r) => setTimeout(r, 100));
       }
       let m = 0;
+      const bareCpu = cpuMs(bare.pid);
       const ceiling = await autocannon({
         url: `http://127.0.0.1:${barePort}`,
         connections: CONNECTIONS,
         duration: SECONDS,
         requests: [{ method: 'POST', path: '/sign', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: JSON.stringify({ name: `Signer ${m}`, email: `bare${m++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }) }) }],
       });
-      rows.push(summarise('bare Fastify POST (ceiling)', ceiling));
+      const ceilingCpu = cpuMs(bare.pid) - bareCpu;
+      rows.push(summarise('bare Fastify POST (ceiling)', ceiling, undefined, ceilingCpu));
       console.error(`ceiling ratio: signing ran at ${Math.round((100 * sign.requests.average) / ceiling.requests.average)} % of a bare Fastify POST handler (target ≥ 30 %)`);
+      if (signCpu && ceilingCpu) {
+        const perSignature = (signCpu * 1000) / sign.requests.total;
+        const perBare = (ceilingCpu * 1000) / ceiling.requests.total;
+        console.error(`server CPU: ${Math.round(perSignature)} µs a signature, ${Math.round(perBare)} µs a bare request (${Math.round((100 * perBare) / perSignature)} %)`);
+      }
     } finally {
       bare.kill('SIGTERM');
     }

@@ -90,6 +90,21 @@ export function rssMb(pid: number | undefined): number {
   return Number(spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim()) / 1024;
 }
 
+/**
+ * The CPU time a process has used so far (user and system, all its threads), in ms; 0 where
+ * /proc is missing. Over a run, divided by its requests, it gives the server's CPU a request: a
+ * cost that depends less than req/s on how the load generator and the server share the cores.
+ */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (USER_HZ, 100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export type Row = Record<string, string | number>;
 
 /**
@@ -117,7 +132,8 @@ export function stealPercent(from: Date | number, to: Date | number): number | '
   return Math.round((100 * (last.steal - first.steal)) / (last.total - first.total));
 }
 
-export function summarise(name: string, r: autocannon.Result, rssMb?: number): Row {
+/** A table row for one run; `serverCpuMs` (see cpuMs) adds the server's CPU a request. */
+export function summarise(name: string, r: autocannon.Result, rssMb?: number, serverCpuMs?: number): Row {
   return {
     scenario: name,
     'req/s': Math.round(r.requests.average),
@@ -127,6 +143,7 @@ export function summarise(name: string, r: autocannon.Result, rssMb?: number): R
     'non-2xx': r.non2xx ? `${r.non2xx} (${Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${(v as { count: number }).count}`).join(', ')})` : 0,
     errors: r.errors + r.timeouts,
     ...(rssMb ? { 'server RSS MB': Math.round(rssMb) } : {}),
+    ...(serverCpuMs && r.requests.total ? { 'server CPU µs/req': Math.round((serverCpuMs * 1000) / r.requests.total) } : {}),
     'host steal %': stealPercent(r.start, r.finish),
   };
 }
