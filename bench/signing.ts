@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
-import { cpuMs, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
+import { cpuMs, freshDatabase, prepareBenchSite, rssMb, startSmtpSink, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -103,13 +103,41 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
   }
 }
 
+/**
+ * As `npm start` runs it: the job worker in the web process, sending each confirmation email to a
+ * local SMTP server that accepts it, while signing goes on beside it. On a database of its own, so
+ * the worker starts with an empty queue instead of the other runs' backlog.
+ */
+async function signWithWorker(kind: 'sqlite' | 'postgres', smtp: Awaited<ReturnType<typeof startSmtpSink>>): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'undersign-worker-'));
+  const database = await freshDatabase(kind, dir);
+  const site = await prepareBenchSite(database.url, 'error', smtp.url);
+  const server = site.serve({ worker: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await site.waitUntilUp();
+    const slug = await site.openPetition('Benchmark petition with its worker');
+    const cpuBefore = cpuMs(server.pid);
+    const mailedBefore = smtp.received();
+    const run = await autocannon({ url: site.base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('worker'))] });
+    const mailed = smtp.received() - mailedBefore;
+    return { ...summarise('sign, job worker in the process (as npm start)', run, rssMb(server.pid), cpuMs(server.pid) - cpuBefore), 'emails sent/s': Math.round(mailed / SECONDS) };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    await database.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-bench-'));
   const database = await freshDatabase(kind, dir);
-  const site = await prepareBenchSite(database.url);
+  // Where the confirmation emails go when the job worker runs in the web process (its row below).
+  const smtp = await startSmtpSink();
+  const site = await prepareBenchSite(database.url, 'error', smtp.url);
   const { base } = site;
   // The web process alone (no worker): the benchmark measures the request path, not email sending.
-  let server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
   const rows: Row[] = [];
   try {
     await site.waitUntilUp();
@@ -200,21 +228,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       process.exitCode = 1;
     }
 
-    // As `npm start` runs it: the job worker in the web process, sending each confirmation email
-    // (here to a closed SMTP port, so it fails and retries) while signing goes on beside it.
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    server = site.serve({ worker: true, stdio: ['ignore', 'ignore', 'inherit'] });
-    await site.waitUntilUp();
-    since = cpuMs(server.pid);
-    const withWorker = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('worker'))] });
-    rows.push(summarise('sign, job worker in the process (as npm start)', withWorker, rss(), cpu()));
-    // Back to the web process alone: its worker would go on sending the backlog of emails, and
-    // take CPU from the ceiling measured below.
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
-    await site.waitUntilUp();
+    rows.push(await signWithWorker(kind, smtp));
 
     // The live answer (anonymous reads may be up to PAGE_CACHE_MS old).
     const shown = await site.liveCount(slug);
@@ -255,6 +269,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
+    await smtp.stop();
     await database.dispose();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { freePort } from '../test/helpers/server.ts';
 
 /**
@@ -38,11 +40,14 @@ export interface BenchSite {
   liveCount(slug: string): Promise<number>;
 }
 
-/** Migrates a fresh database, creates an admin with a token, and says how to start the site on it. */
-export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'): Promise<BenchSite> {
+/**
+ * Migrates a fresh database, creates an admin with a token, and says how to start the site on it.
+ * Email goes to `smtpUrl` (by default a closed port: every send fails and is retried later).
+ */
+export async function prepareBenchSite(databaseUrl: string, logLevel = 'error', smtpUrl = 'smtp://127.0.0.1:9'): Promise<BenchSite> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, SMTP_URL: 'smtp://127.0.0.1:9', RATE_LIMIT: 'off', LOG_LEVEL: logLevel, PORT: String(port), BASE_URL: base };
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, SMTP_URL: smtpUrl, RATE_LIMIT: 'off', LOG_LEVEL: logLevel, PORT: String(port), BASE_URL: base };
   const cli = (args: string[], input = '') => spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
   cli(['migrate']);
   cli(['user', 'create', '--email', 'bench@example.org', '--name', 'Bench', '--admin', '--password-stdin'], 'bench password 123');
@@ -64,6 +69,30 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error'):
     liveCount: async (slug) =>
       ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count,
   };
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 that accepts every message and keeps only a count (a mail relay
+ * stand-in: the worker's sends succeed, and nothing is parsed on this side).
+ */
+export async function startSmtpSink(): Promise<{ url: string; received: () => number; stop: () => Promise<void> }> {
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData: (stream, _session, callback) => {
+      stream.resume();
+      stream.on('end', () => {
+        received++;
+        callback();
+      });
+    },
+  });
+  server.on('error', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return { url: `smtp://127.0.0.1:${port}`, received: () => received, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** Signing through the JSON API, each request with the body `bodyFor(n)` for n = 0, 1, 2… */
