@@ -2,18 +2,18 @@
  * The SQLite writer thread. better-sqlite3 runs every statement synchronously, so on the web
  * process's own thread a signing batch (its inserts and the commit's fsync) stops every other
  * request for as long as it runs: about 60 µs of each signature's 170 in the signing benchmark.
- * Here the hot-path batches (signing and confirming, see src/sqlite-writer.ts) run on a second
- * connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
+ * Here the hot-path batches (signing and confirming, and the job worker's claims and outcomes,
+ * which run as often as emails go out; see src/sqlite-writer.ts) run on a second connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
  * web thread goes on reading requests and pages. Callers still hear back only after the commit.
  *
  * Only for a database file: an in-memory database cannot be shared between connections, so
- * there the batches run on the caller's connection as before (the tests' default).
+ * there the batches run on the caller's connection as before.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** The batch functions the thread runs, by name (registered in src/sqlite-writer.ts). */
-export type WriterTask = 'signatures.record' | 'signatures.confirm';
+/** The write functions the thread runs, by name (registered in src/sqlite-writer.ts). */
+export type WriterTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes';
 
 /** What the thread answers for one task. */
 export type WriterReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { batchConcurrency, dialectOf, rowChunks } from '../db/dialect.ts';
+import { batchConcurrency, dialectOf, rowChunks, type DialectKind } from '../db/dialect.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 
@@ -31,11 +31,87 @@ export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, 
   }
 }
 
-/** How a run ended, written back to the job's row (see JobsRepository.writeOutcomes). */
-type JobOutcome =
+/** How a run ended, written back to the job's row (see writeJobOutcomes). Plain data, so that it can cross to the SQLite writer thread. */
+export type JobOutcome =
   | { kind: 'done'; id: number; now: Date }
   | { kind: 'failed'; job: JobRow; error: string; now: Date; retryAt: Date }
   | { kind: 'rescheduled'; job: JobRow; runAt: Date };
+
+/**
+ * Claims up to `limit` due jobs: pending ones whose time has come, and running ones whose lock
+ * expired (their worker died). On PostgreSQL concurrent workers skip each other's rows (FOR
+ * UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic. Runs on the web
+ * thread's connection or on the SQLite writer thread's (src/sqlite-writer.ts).
+ */
+export async function claimDueJobs(db: Kysely<Database>, kind: DialectKind, now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
+  const nowIso = now.toISOString();
+  const lockedUntil = new Date(now.getTime() + lockMs).toISOString();
+  return db.transaction().execute(async (trx) => {
+    // Two searches, each along the (state, run_at) index, rather than one with OR: with tens of
+    // thousands of jobs waiting, the OR collected and sorted every due row (4.5 ms a claim on
+    // SQLite, inside the write lock) to return twenty.
+    const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(q: Q): Q => (kind === 'postgres' ? q.forUpdate().skipLocked() : q);
+    // Jobs of a worker that died first (a handful at most), so a backlog cannot hold them back.
+    const expired = await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'running').where('locked_until', '<', nowIso).orderBy('locked_until').limit(limit)).execute();
+    const pending =
+      expired.length < limit
+        ? await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'pending').where('run_at', '<=', nowIso).orderBy('run_at').limit(limit - expired.length)).execute()
+        : [];
+    const ids = [...expired, ...pending].map((r) => r.id);
+    if (ids.length === 0) return [];
+    return trx
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', ids)
+      .returningAll()
+      .execute();
+  });
+}
+
+/**
+ * Writes the outcomes of jobs that finished together in one transaction. Runs on either
+ * connection, like claimDueJobs.
+ */
+export async function writeJobOutcomes(db: Kysely<Database>, batch: JobOutcome[]): Promise<void[]> {
+  await db.transaction().execute(async (trx) => {
+    // Jobs finished at once mostly share one outcome and one time: those go in one statement.
+    const done = new Map<string, number[]>();
+    for (const outcome of batch) {
+      if (outcome.kind === 'done') {
+        const at = outcome.now.toISOString();
+        const ids = done.get(at);
+        if (ids) ids.push(outcome.id);
+        else done.set(at, [outcome.id]);
+      } else if (outcome.kind === 'failed') {
+        const { job, error, now, retryAt } = outcome;
+        const dead = job.attempts >= job.max_attempts;
+        await trx
+          .updateTable('jobs')
+          .set({
+            state: dead ? 'dead' : 'pending',
+            run_at: dead ? job.run_at : retryAt.toISOString(),
+            locked_until: null,
+            last_error: error.slice(0, 2000),
+            finished_at: dead ? now.toISOString() : null,
+          })
+          .where('id', '=', job.id)
+          .execute();
+      } else {
+        await trx
+          .updateTable('jobs')
+          .set((eb) => ({ state: 'pending', run_at: outcome.runAt.toISOString(), locked_until: null, attempts: eb('attempts', '-', 1) }))
+          .where('id', '=', outcome.job.id)
+          .execute();
+      }
+    }
+    for (const [at, ids] of done) {
+      for (const chunk of rowChunks(dialectOf(trx), ids, 500)) {
+        await trx.updateTable('jobs').set({ state: 'done', finished_at: at, locked_until: null, last_error: null }).where('id', 'in', chunk).execute();
+      }
+    }
+  });
+  return batch.map(() => undefined);
+}
 
 /** The outbox table. Jobs are enqueued inside the caller's transaction so they commit with the change. */
 export class JobsRepository {
@@ -47,7 +123,11 @@ export class JobsRepository {
   private readonly outcomes: GroupCommit<JobOutcome, void>;
 
   constructor(private readonly db: Db) {
-    this.outcomes = new GroupCommit((batch) => this.writeOutcomes(batch), { maxBatch: 200, concurrency: batchConcurrency(db.kind) });
+    const writer = db.writer;
+    this.outcomes = new GroupCommit(
+      writer ? (batch) => writer.run<void[]>('jobs.outcomes', batch) : (batch) => writeJobOutcomes(db.kysely, batch),
+      { maxBatch: 200, concurrency: batchConcurrency(db.kind) },
+    );
   }
 
   /** Adds a job; pass the open transaction so the job commits (or not) with the data it is about. */
@@ -65,29 +145,11 @@ export class JobsRepository {
    * ones whose lock expired (their worker died). On PostgreSQL concurrent workers skip each
    * other's rows (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic.
    */
-  async claimDue(now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
-    const nowIso = now.toISOString();
-    const lockedUntil = new Date(now.getTime() + lockMs).toISOString();
-    return this.db.kysely.transaction().execute(async (trx) => {
-      // Two searches, each along the (state, run_at) index, rather than one with OR: with tens of
-      // thousands of jobs waiting, the OR collected and sorted every due row (4.5 ms a claim on
-      // SQLite, inside the write lock) to return twenty.
-      const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(q: Q): Q => (this.db.kind === 'postgres' ? q.forUpdate().skipLocked() : q);
-      // Jobs of a worker that died first (a handful at most), so a backlog cannot hold them back.
-      const expired = await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'running').where('locked_until', '<', nowIso).orderBy('locked_until').limit(limit)).execute();
-      const pending =
-        expired.length < limit
-          ? await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'pending').where('run_at', '<=', nowIso).orderBy('run_at').limit(limit - expired.length)).execute()
-          : [];
-      const ids = [...expired, ...pending].map((r) => r.id);
-      if (ids.length === 0) return [];
-      return trx
-        .updateTable('jobs')
-        .set((eb) => ({ state: 'running', locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', ids)
-        .returningAll()
-        .execute();
-    });
+  claimDue(now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
+    const writer = this.db.writer;
+    // On a SQLite file the claim is a write: it goes to the writer thread, queued with the signing
+    // batches, instead of waiting for the write lock and its fsync on the web thread.
+    return writer ? writer.run<JobRow[]>('jobs.claim', { now, lockMs, limit }) : claimDueJobs(this.db.kysely, this.db.kind, now, lockMs, limit);
   }
 
   /** Marks a job done. */
@@ -103,47 +165,6 @@ export class JobsRepository {
   /** Puts a job back in the queue for `runAt` without counting the run as an attempt. */
   reschedule(job: JobRow, runAt: Date): Promise<void> {
     return this.outcomes.submit({ kind: 'rescheduled', job, runAt });
-  }
-
-  private async writeOutcomes(batch: JobOutcome[]): Promise<void[]> {
-    await this.db.kysely.transaction().execute(async (trx) => {
-      // Jobs finished at once mostly share one outcome and one time: those go in one statement.
-      const done = new Map<string, number[]>();
-      for (const outcome of batch) {
-        if (outcome.kind === 'done') {
-          const at = outcome.now.toISOString();
-          const ids = done.get(at);
-          if (ids) ids.push(outcome.id);
-          else done.set(at, [outcome.id]);
-        } else if (outcome.kind === 'failed') {
-          const { job, error, now, retryAt } = outcome;
-          const dead = job.attempts >= job.max_attempts;
-          await trx
-            .updateTable('jobs')
-            .set({
-              state: dead ? 'dead' : 'pending',
-              run_at: dead ? job.run_at : retryAt.toISOString(),
-              locked_until: null,
-              last_error: error.slice(0, 2000),
-              finished_at: dead ? now.toISOString() : null,
-            })
-            .where('id', '=', job.id)
-            .execute();
-        } else {
-          await trx
-            .updateTable('jobs')
-            .set((eb) => ({ state: 'pending', run_at: outcome.runAt.toISOString(), locked_until: null, attempts: eb('attempts', '-', 1) }))
-            .where('id', '=', outcome.job.id)
-            .execute();
-        }
-      }
-      for (const [at, ids] of done) {
-        for (const chunk of rowChunks(dialectOf(trx), ids, 500)) {
-          await trx.updateTable('jobs').set({ state: 'done', finished_at: at, locked_until: null, last_error: null }).where('id', 'in', chunk).execute();
-        }
-      }
-    });
-    return batch.map(() => undefined);
   }
 
   async countByState(): Promise<Record<string, number>> {
