@@ -118,7 +118,8 @@ export class JobsRepository {
   /**
    * The outcomes of jobs that finish at about the same moment (a round's emails) are written in
    * one transaction: on SQLite each write transaction is an fsync and a turn of the one write
-   * lock, which the signing batches also need. Each caller still waits for its own commit.
+   * lock, which the signing batches also need (on a SQLite file they go to the writer thread,
+   * like the claims). Each caller still waits for its own commit.
    */
   private readonly outcomes: GroupCommit<JobOutcome, void>;
 
