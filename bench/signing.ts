@@ -146,8 +146,9 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     // The server's CPU over a run (see cpuMs), from `since`.
     let since = cpuMs(server.pid);
     const cpu = () => {
-      const used = cpuMs(server.pid) - since;
-      since = cpuMs(server.pid);
+      const until = cpuMs(server.pid);
+      const used = until - since;
+      since = until;
       return used;
     };
 

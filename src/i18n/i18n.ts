@@ -67,7 +67,6 @@ let scope: Language | null = null;
  */
 const STRICT = process.env.NODE_TEST_CONTEXT !== undefined || process.env.UNDERSIGN_STRICT_LANGUAGE === '1';
 
-
 /** The first of the given values that is a language (a job's payload, an account's), else English. */
 export function languageOf(...candidates: unknown[]): Language {
   return (candidates.find(isLanguage) as Language | undefined) ?? 'en';
@@ -177,9 +176,4 @@ export function languageFromAcceptLanguage(header: string | undefined): Language
 export interface RequestLanguage {
   language: Language;
   languageSource: LanguageSource;
-}
-
-/** Sets the language for the rest of the request (a petition's own language; see openInPetitionLanguage). */
-export function preferLanguage(request: RequestLanguage, language: Language): void {
-  request.language = language;
 }

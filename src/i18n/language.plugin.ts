@@ -18,7 +18,7 @@ declare module 'fastify' {
 
 /**
  * Picks each request's language: `?lang=` (the language switch; remembered in a cookie), then the
- * cookie, then a petition's own default (see preferLanguage), then Accept-Language, then English.
+ * cookie, then a petition's own default (see openInPetitionLanguage), then Accept-Language, then English.
  */
 export async function registerLanguage(app: FastifyInstance, options: { secure: boolean; defaultLanguage: Language }): Promise<void> {
   app.decorateRequest('language', options.defaultLanguage);

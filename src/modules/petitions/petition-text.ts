@@ -1,4 +1,4 @@
-import { currentLanguage, isLanguage, preferLanguage, type Language, type RequestLanguage } from '../../i18n/i18n.ts';
+import { currentLanguage, isLanguage, type Language, type RequestLanguage } from '../../i18n/i18n.ts';
 
 /** A petition's words in one language. */
 export interface PetitionText {
@@ -49,7 +49,8 @@ export function openInPetitionLanguage(request: RequestLanguage, petition: Bilin
   const { language, languageSource: source } = request;
   if (source === 'chosen') return;
   if (source === 'browser' && (language === petition.language || petition.translation?.language === language)) return;
-  preferLanguage(request, petition.language);
+  // For the rest of the request: its page and Content-Language follow.
+  request.language = petition.language;
 }
 
 /** A rejection reason's wording in a language, or in English where the site has none in it (`labelLanguage` says which). */
