@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|confirm|page|json|invalid|page-while-signing`,
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
@@ -10,15 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, STEADY_SIGNERS } from './site.ts';
+import { spawn } from 'node:child_process';
+import { BIN, cpuMs, freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
 // PROFILE_DB=postgres profiles on a fresh PostgreSQL database (TEST_DATABASE_URL's server).
 const database = process.env.PROFILE_DB === 'postgres' ? await freshDatabase('postgres', dir) : null;
-const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`);
-// sign-with-worker: the job worker in the web process, as `npm start` runs it (confirmation emails go to the bench's SMTP address).
-const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+// emails: a backlog of confirmation emails signed with no worker, then sent by a worker process alone (profiled) to a real SMTP server.
+const smtp = scenario === 'emails' || scenario === 'sign-with-worker' ? await startSmtpSink({ delayMs: Number(process.env.PROFILE_SMTP_DELAY_MS ?? 0) }) : null;
+const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, 'error', smtp?.url);
+// sign-with-worker: the job worker in the web process, as `npm start` runs it.
+const profiled = [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`];
+const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: scenario === 'emails' ? PRODUCTION_NODE_FLAGS : profiled });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
 const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
@@ -43,6 +47,17 @@ if (scenario === 'confirm') {
     load({ connections: STEADY_SIGNERS, overallRate: 2000, requests: [signingRequest(slug, signerBody('steady'))] }),
   ]);
   console.log(`page-while-signing: ${Math.round(page.requests.average)} req/s (p99 ${page.latency.p99} ms), signing ${Math.round(signing.requests.average)} req/s`);
+} else if (scenario === 'emails') {
+  const backlog = Number(process.env.PROFILE_EMAILS ?? 20_000);
+  await load({ amount: backlog, duration: 600, requests: [signingRequest(slug, signerBody('mail'))] });
+  const worker = spawn(process.execPath, [...profiled, BIN, 'worker'], { env: site.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const started = Date.now();
+  while (smtp!.received() < backlog && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (Date.now() - started) / 1000;
+  const workerCpuMs = cpuMs(worker.pid);
+  worker.kill('SIGTERM');
+  await new Promise((r) => worker.once('exit', r));
+  console.log(`emails: ${smtp!.received()} of ${backlog} in ${seconds.toFixed(1)} s, ${Math.round(smtp!.received() / seconds)}/s, ${Math.round((workerCpuMs * 1000) / smtp!.received())} µs of worker CPU an email (start-up included)`);
 } else if (scenario === 'sign' || scenario === 'sign-with-worker') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);
@@ -54,6 +69,7 @@ if (scenario === 'confirm') {
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await database?.dispose();
+await smtp?.stop();
 
 // One profile per thread: the web thread's, and the SQLite writer thread's where it ran.
 const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size);

@@ -30,6 +30,8 @@ export interface BenchSite {
   base: string;
   /** An admin's API token. */
   token: string;
+  /** The environment the site's processes run with (for another process on the same site, e.g. `undersign worker`). */
+  env: NodeJS.ProcessEnv;
   /** Starts `undersign serve` (with its job worker when asked). */
   serve(options?: { worker?: boolean; stdio?: StdioOptions; nodeArgs?: string[]; bin?: string }): ChildProcess;
   /** Resolves once the site answers /healthz. */
@@ -55,6 +57,7 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error', 
   return {
     base,
     token,
+    env,
     serve: ({ worker = false, stdio = 'ignore', nodeArgs = PRODUCTION_NODE_FLAGS, bin = BIN } = {}) => spawn(process.execPath, [...nodeArgs, bin, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
     waitUntilUp: async () => {
       for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
@@ -75,8 +78,9 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error', 
  * A real SMTP server on 127.0.0.1 that accepts every message and keeps only a count (a mail relay
  * stand-in: the worker's sends succeed, and nothing is parsed on this side).
  */
-export async function startSmtpSink(): Promise<{ url: string; received: () => number; stop: () => Promise<void> }> {
+export async function startSmtpSink(options: { delayMs?: number } = {}): Promise<{ url: string; received: () => number; stop: () => Promise<void> }> {
   let received = 0;
+  const delayMs = options.delayMs ?? 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -85,7 +89,9 @@ export async function startSmtpSink(): Promise<{ url: string; received: () => nu
       stream.resume();
       stream.on('end', () => {
         received++;
-        callback();
+        // A relay's answer takes a while (its own checks, its disk, the network): delayMs stands in for it.
+        if (delayMs > 0) setTimeout(callback, delayMs);
+        else callback();
       });
     },
   });

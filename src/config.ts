@@ -20,6 +20,8 @@ export interface Config {
   dataDir: string;
   /** `null` sends mail to the dev outbox in `dataDir` instead of an SMTP server. */
   smtpUrl: string | null;
+  /** SMTP connections each process keeps open to the relay: emails a second ≈ connections ÷ the relay's time a message. */
+  smtpConnections: number;
   mailFrom: string;
   secretKey: string;
   logLevel: string;
@@ -43,6 +45,8 @@ export interface Config {
   deadlineSweepMs: number;
   /** How long a worker holds a job before another may take it over (when the first died). */
   jobLockMs: number;
+  /** The most jobs (mostly emails) a worker runs at once. */
+  jobConcurrency: number;
   /** Signatures at which a petition awaits the decision-maker's response (moderators are told). */
   responseThreshold: number;
   /** Signatures at which a petition is considered for debate. */
@@ -127,6 +131,7 @@ const EnvSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DATA_DIR: z.string().min(1).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  SMTP_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(10),
   MAIL_FROM: z.string().min(3).optional(),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters long').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -145,6 +150,7 @@ const EnvSchema = z.object({
   SUPPORTERS_REQUIRED: z.coerce.number().int().min(0).max(1000).default(0),
   DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   RESPONSE_THRESHOLD: z.coerce.number().int().min(1).default(10_000),
   DEBATE_THRESHOLD: z.coerce.number().int().min(1).default(100_000),
   BLOCKED_EMAIL_DOMAINS: z.string().default(''),
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir,
     smtpUrl: e.SMTP_URL ?? null,
+    smtpConnections: e.SMTP_CONNECTIONS,
     mailFrom: e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${host.includes('.') ? host : 'localhost.localdomain'}>`,
     secretKey: e.SECRET_KEY ?? devSecret(dataDir),
     logLevel: e.LOG_LEVEL,
@@ -252,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     supportersRequired: e.SUPPORTERS_REQUIRED,
     deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,
+    jobConcurrency: e.JOB_CONCURRENCY,
     responseThreshold: e.RESPONSE_THRESHOLD,
     debateThreshold: e.DEBATE_THRESHOLD,
     blockedEmailDomains: e.BLOCKED_EMAIL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),

@@ -149,7 +149,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const db =
     overrides.db ?? openDatabase(config.database, { poolMax: config.databasePoolMax });
   const devOutbox = new DevOutbox(join(config.dataDir, 'dev-mail'));
-  const mailer = overrides.mailer ?? createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, devOutbox });
+  const mailer = overrides.mailer ?? createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, connections: config.smtpConnections, devOutbox });
 
   const jobs = new JobsRepository(db);
   const audit = new AuditRepository(db);
@@ -265,6 +265,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     clock,
     pollMs: overrides.workerPollMs,
     lockMs: config.jobLockMs,
+    concurrency: config.jobConcurrency,
     periodic: [
         { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
         {

@@ -23,7 +23,7 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     await t.db.kysely.deleteFrom('jobs').execute();
   });
 
-  const worker = (handlers: Record<string, JobHandler>) => new JobWorker({ jobs, handlers, log, clock, batchSize: 10 });
+  const worker = (handlers: Record<string, JobHandler>) => new JobWorker({ jobs, handlers, log, clock, concurrency: 10 });
 
   it('runs a due job once and marks it done', async () => {
     await jobs.enqueue(t.db.kysely, { kind: 'greet', payload: { who: 'world' } }, now);
@@ -103,7 +103,7 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
       jobs,
       log,
       clock,
-      batchSize: 40,
+      concurrency: 40,
       handlers: { fine: async () => {}, flaky: async () => Promise.reject(new Error('smtp down')), slices: async () => Promise.reject(slices), hopeless: async () => Promise.reject(new Error('no')) },
     });
     assert.equal(await w.runOnce(), 32);
@@ -114,6 +114,79 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     assert.ok(byKind('flaky').every((r) => r.state === 'pending' && r.last_error === 'smtp down' && r.attempts === 1));
     assert.deepEqual(byKind('slices').map((r) => [r.state, r.attempts]), [['pending', 0]]);
     assert.deepEqual(byKind('hopeless').map((r) => [r.state, r.last_error]), [['dead', 'no']]);
+  });
+
+  it('keeps claiming while a slow job runs, never more than its concurrency at once, and stop() waits for the slow one', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'slow', payload: {} }, now);
+    for (let i = 0; i < 12; i++) await jobs.enqueue(t.db.kysely, { kind: 'fast', payload: { i } }, new Date(now.getTime() + 1));
+    now = new Date(now.getTime() + 10);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let mostAtOnce = 0;
+    let fastDone = 0;
+    const track = async (work: () => Promise<void>) => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      try {
+        await work();
+      } finally {
+        running--;
+      }
+    };
+    const w = new JobWorker({
+      jobs,
+      log,
+      clock,
+      concurrency: 4,
+      pollMs: 5,
+      handlers: {
+        slow: () => track(() => released),
+        fast: () => track(async () => void (await new Promise((r) => setTimeout(r, 2)), fastDone++)),
+      },
+    });
+    w.start();
+    for (let i = 0; i < 400 && fastDone < 12; i++) await new Promise((r) => setTimeout(r, 5));
+    // In rounds, the round holding the slow job would wait for it: only three fast jobs would have run.
+    assert.equal(fastDone, 12, 'every fast job ran while the slow one was still running');
+    assert.ok(mostAtOnce <= 4, `at most 4 at once (saw ${mostAtOnce})`);
+    const stopped = w.stop();
+    let stopReturned = false;
+    void stopped.then(() => (stopReturned = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(stopReturned, false, 'stop() waits for the job in progress');
+    release();
+    await stopped;
+    assert.deepEqual(await jobs.countByState(), { done: 13 });
+  });
+
+  it('stop() during a claim waits for the jobs that claim returns, and their outcomes', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'k', payload: {} }, now);
+    let letClaimReturn!: () => void;
+    const claimMayReturn = new Promise<void>((resolve) => (letClaimReturn = resolve));
+    let claimStarted!: () => void;
+    const claimUnderWay = new Promise<void>((resolve) => (claimStarted = resolve));
+    // The real repository, with a claim that answers only when told to.
+    const slowClaims = Object.assign(Object.create(jobs) as JobsRepository, {
+      claimDue: async (...args: Parameters<JobsRepository['claimDue']>) => {
+        const claimed = await jobs.claimDue(...args);
+        claimStarted();
+        await claimMayReturn;
+        return claimed;
+      },
+    });
+    let ran = 0;
+    const w = new JobWorker({ jobs: slowClaims, log, clock, handlers: { k: async () => void ran++ } });
+    // The worker's timers do not keep a process alive (unref): this test must, while it waits.
+    const keepAlive = setInterval(() => {}, 1000);
+    w.start();
+    await claimUnderWay;
+    const stopped = w.stop();
+    letClaimReturn();
+    await stopped;
+    clearInterval(keepAlive);
+    assert.equal(ran, 1, 'the claimed job ran before stop() returned');
+    assert.deepEqual(await jobs.countByState(), { done: 1 });
   });
 
   it('a job for an unknown kind fails instead of vanishing', async () => {

@@ -13,8 +13,11 @@ export interface JobWorkerOptions {
   clock: Clock;
   /** How often to look for due jobs when nothing nudged the worker. */
   pollMs?: number;
-  /** Jobs claimed (and run concurrently) per round. */
-  batchSize?: number;
+  /**
+   * The most jobs running at once. The worker claims more as they finish, so that a slow one (an
+   * SMTP relay taking its time over one message) does not hold the others back.
+   */
+  concurrency?: number;
   /** How long a claimed job stays locked before another worker may take it over. */
   lockMs?: number;
   /** Housekeeping run every so often (closing petitions at their deadline…); each must be safe to run from several processes at once. */
@@ -40,10 +43,13 @@ export function retryDelayMs(attempt: number): number {
  */
 export class JobWorker {
   private readonly pollMs: number;
-  private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly lockMs: number;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** The claim in progress, if any: one at a time per worker. */
+  private claiming: Promise<void> | null = null;
+  /** Jobs claimed by the background loop and not yet finished. */
+  private readonly active = new Set<Promise<void>>();
   private stopped = true;
   private wakeAgain = false;
   private periodicTimers: NodeJS.Timeout[] = [];
@@ -51,7 +57,7 @@ export class JobWorker {
 
   constructor(private readonly options: JobWorkerOptions) {
     this.pollMs = options.pollMs ?? 1000;
-    this.batchSize = options.batchSize ?? 20;
+    this.concurrency = options.concurrency ?? 20;
     this.lockMs = options.lockMs ?? 5 * 60_000;
   }
 
@@ -80,19 +86,22 @@ export class JobWorker {
     }
   }
 
-  /** Stops polling and waits for the round in progress to finish. */
+  /** Stops polling and waits for the jobs in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const timer of this.periodicTimers.splice(0)) clearInterval(timer);
-    await Promise.all([this.running, ...this.periodicRuns]);
+    // A claim that was under way starts its jobs when it returns (they are locked to this worker):
+    // wait for those too.
+    while (this.claiming || this.active.size > 0) await Promise.all([this.claiming, ...this.active]);
+    await Promise.all(this.periodicRuns);
   }
 
-  /** Asks for a round now, e.g. right after a job was enqueued in this process. */
+  /** Asks for a claim now, e.g. right after a job was enqueued in this process. */
   nudge(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.claiming) {
       this.wakeAgain = true;
       return;
     }
@@ -110,10 +119,10 @@ export class JobWorker {
     return total;
   }
 
-  /** Claims one batch of due jobs and runs them; returns how many were claimed. */
+  /** Claims up to `concurrency` due jobs and runs them to the end; returns how many were claimed. */
   async runOnce(): Promise<number> {
     const { jobs, clock, log } = this.options;
-    const claimed = await jobs.claimDue(clock(), this.lockMs, this.batchSize);
+    const claimed = await jobs.claimDue(clock(), this.lockMs, this.concurrency);
     await Promise.all(claimed.map((job) => this.runJob(job)));
     if (claimed.length > 0) log.debug({ count: claimed.length }, 'jobs ran');
     return claimed.length;
@@ -147,21 +156,40 @@ export class JobWorker {
     this.timer.unref?.();
   }
 
+  /**
+   * One turn of the background loop: claims as many due jobs as there are free places and starts
+   * them. It claims again as soon as half the places are free (not when every job of a batch has
+   * finished), and polls after `pollMs` when nothing was due.
+   */
   private async tick(): Promise<void> {
     this.timer = null;
-    if (this.stopped || this.running) return;
-    let claimed = 0;
-    this.running = (async () => {
+    const free = this.concurrency - this.active.size;
+    if (this.stopped || this.claiming || free < Math.ceil(this.concurrency / 2)) return;
+    let claimed: JobRow[] = [];
+    this.claiming = (async () => {
       try {
-        claimed = await this.runOnce();
+        claimed = await this.options.jobs.claimDue(this.options.clock(), this.lockMs, free);
       } catch (err) {
-        this.options.log.error({ err }, 'job round failed');
+        this.options.log.error({ err }, 'claiming jobs failed');
       }
     })();
-    await this.running;
-    this.running = null;
-    const again = this.wakeAgain || claimed === this.batchSize;
+    await this.claiming;
+    this.claiming = null;
+    for (const job of claimed) {
+      const run: Promise<void> = this.runJob(job)
+        // Only writing the outcome can fail here (the database gone): the job's lock runs out and another run takes it.
+        .catch((err: unknown) => this.options.log.error({ err, jobId: job.id }, 'recording a job outcome failed'))
+        .then(() => {
+          this.active.delete(run);
+          // Half the places free: claim the next jobs while the others are still running.
+          if (this.active.size === Math.floor(this.concurrency / 2) && !this.timer) this.schedule(0);
+        });
+      this.active.add(run);
+    }
+    const again = this.wakeAgain || claimed.length === free;
     this.wakeAgain = false;
-    this.schedule(again ? 0 : this.pollMs);
+    // A full claim means more may be waiting: the jobs' completions ask again when places free up.
+    if (!again) this.schedule(this.pollMs);
+    else if (this.concurrency - this.active.size >= Math.ceil(this.concurrency / 2)) this.schedule(0);
   }
 }
