@@ -183,6 +183,8 @@ export function summarise(name: string, r: autocannon.Result, rssMb?: number, se
   };
 }
 
+let postgresDatabases = 0;
+
 /** A fresh, empty database of one kind and a way to query it directly (for the exactness check). */
 export async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
   if (kind === 'sqlite') {
@@ -199,7 +201,8 @@ export async function freshDatabase(kind: 'sqlite' | 'postgres', dir: string) {
   }
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
-  const name = `undersign_bench_${process.pid}`;
+  // One name per call: a run may hold two at once (the worker row has a database of its own).
+  const name = `undersign_bench_${process.pid}_${++postgresDatabases}`;
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.query(`create database ${name}`);
   const url = new URL(process.env.TEST_DATABASE_URL!);

@@ -33,6 +33,9 @@ describeEachDatabase('confirmation email over real SMTP', (kind) => {
 
     const mail = await smtp.waitFor((m) => addresses(m).includes(signer.email));
     assert.equal(mail.from?.value[0]?.address, 'petitions@undersign.test');
+    // A Message-ID of the sender's domain (spam filters look for one), new for every email.
+    assert.match(mail.messageId ?? '', /^<[0-9a-f-]{36}@undersign\.test>$/);
+    assert.ok(smtp.messages.filter((m) => m.messageId === mail.messageId).length === 1, 'unique Message-ID');
     assert.match(mail.subject ?? '', /Please confirm your signature/);
     assert.match(mail.text ?? '', /Dear Łukasz Nowak/);
     assert.equal(t.ctx.config.smtpUrl?.startsWith('smtp://'), true);
