@@ -7,10 +7,12 @@ import { runHandinBench } from './handin.ts';
 import { runScaleBench } from './scale.ts';
 import { runSigningBench } from './signing.ts';
 import { runSoakBench } from './soak.ts';
+import { runSustainedBench } from './sustained.ts';
 
 const only = process.argv[2];
 console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${process.version}`);
 if (!only || only === 'signing') console.table(await runSigningBench());
+if (!only || only === 'sustained') console.table(await runSustainedBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
 if (!only || only === 'geo') console.table(await runGeoBench());
 if (!only || only === 'soak') console.table(await runSoakBench());
