@@ -90,7 +90,7 @@ function consentWordings(): string[] {
 }
 
 /** Fills the petition with `count` confirmed signatures, straight into the database. */
-async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number, count: number): Promise<void> {
+export async function fill(kind: 'sqlite' | 'postgres', url: string, petitionId: number, count: number): Promise<void> {
   const start = Date.parse('2026-10-01T08:00:00Z');
   const columns = Object.keys(signatureRow(kind, 0, petitionId, start, [0, 0, 0, 0], PLACES.map(() => 0)));
   // Each place's set of areas, as a postcode import records them (see area-sets.repository.ts).
@@ -212,6 +212,29 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       ]);
       rows.push({ ...summarise(`page while signing at 2,000/s, ${label} [${kind}]`, page, rssMb(server.pid)), 'signing req/s': Math.round(steady.requests.average) });
       rates[label] = { sign: sign.requests.average, confirm: confirm.requests.average, page: page.requests.average };
+    }
+    // A moderator opens the fraud review of the big petition: how long it takes, and how long the
+    // site stops answering meanwhile (a /healthz request every 20 ms, its slowest answer).
+    {
+      const cookie = await site.adminCookie();
+      let reviewing = true;
+      let slowest = 0;
+      const probe = (async () => {
+        while (reviewing) {
+          const at = Date.now();
+          await fetch(`${site.base}/healthz`);
+          slowest = Math.max(slowest, Date.now() - at);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const at = Date.now();
+      const review = await fetch(`${site.base}/petitions/${big}/fraud`, { headers: { cookie } });
+      await review.text();
+      const took = Date.now() - at;
+      reviewing = false;
+      await probe;
+      console.error(`${kind}: fraud review of the big petition: ${review.status} in ${took} ms; the site's slowest answer meanwhile ${slowest} ms`);
+      rows.push({ scenario: `fraud review page, big petition [${kind}]`, 'ms': took, 'slowest other answer ms': slowest, status: review.status });
     }
     for (const scenario of ['sign', 'confirm', 'page'] as const) {
       const change = (100 * (rates['big petition']![scenario]! - rates['empty petition']![scenario]!)) / rates['empty petition']![scenario]!;

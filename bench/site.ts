@@ -40,6 +40,8 @@ export interface BenchSite {
   openPetition(title: string): Promise<string>;
   /** The petition's count as the team sees it: live, not the public cache. */
   liveCount(slug: string): Promise<number>;
+  /** Signs in as the admin through the login form; returns the Cookie header for staff pages. */
+  adminCookie(): Promise<string>;
 }
 
 /**
@@ -68,6 +70,25 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error', 
       const slug = ((await (await fetch(`${base}/api/v1/petitions`, { method: 'POST', headers, body })).json()) as { data: { slug: string } }).data.slug;
       await fetch(`${base}/api/v1/petitions/${slug}/open`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       return slug;
+    },
+    adminCookie: async () => {
+      const cookies = new Map<string, string>();
+      const keep = (res: Response) => {
+        for (const c of res.headers.getSetCookie()) {
+          const [pair] = c.split(';');
+          const at = pair!.indexOf('=');
+          cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+        }
+      };
+      const header = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const form = await fetch(`${base}/login`);
+      keep(form);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+      const body = new URLSearchParams({ _csrf: csrf, email: 'bench@example.org', password: 'bench password 123' }).toString();
+      const res = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: header(), 'content-type': 'application/x-www-form-urlencoded' }, body });
+      if (res.status !== 303) throw new Error(`bench sign-in failed: ${res.status}`);
+      keep(res);
+      return header();
     },
     liveCount: async (slug) =>
       ((await (await fetch(`${base}/api/v1/petitions/${slug}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { signature_count: number } }).data.signature_count,

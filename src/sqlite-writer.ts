@@ -1,14 +1,15 @@
 /**
- * The SQLite writer thread's entry (see src/db/writer-thread.ts): opens its own connection to the
+ * The entry of the SQLite threads (see src/db/writer-thread.ts): opens its own connection to the
  * database file, with the same pragmas as the web thread's (WAL, `synchronous = FULL`), and runs
- * the batches sent to it (signatures, and the job worker's claims and outcomes), one transaction
- * each, answering after the commit.
+ * the tasks sent to it. The writer gets the hot-path batches (signatures, the job worker's claims
+ * and outcomes), one transaction each, answering after the commit; the reader, long reports.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
-import type { WriterReply, WriterTask } from './db/writer-thread.ts';
+import type { SqliteThreadReply, SqliteTask } from './db/writer-thread.ts';
 import { claimDueJobs, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
+import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
 const { path } = workerData as { path: string };
@@ -16,15 +17,22 @@ const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false });
 const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 
-const tasks: Record<WriterTask, (input: never) => Promise<unknown>> = {
+type Scan = { petitionId: number; criteria: SignatureCriteria };
+
+const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'signatures.record': (batch: SignatureToRecord[]) => recordSignatureBatch(db.kysely, batch, knownWordings),
   'signatures.confirm': (batch: SignatureToConfirm[]) => confirmSignatureBatch(db.kysely, shards, batch),
   'jobs.claim': ({ now, lockMs, limit }: { now: Date; lockMs: number; limit: number }) => claimDueJobs(db.kysely, 'sqlite', now, lockMs, limit),
   'jobs.outcomes': (batch: JobOutcome[]) => writeJobOutcomes(db.kysely, batch),
+  // The reader thread's (Db.reader): reads only.
+  'fraud.report': ({ petitionId, limits }: { petitionId: number; limits: FraudReportLimits }) => readFraudReport(db, petitionId, limits),
+  'fraud.page': ({ petitionId, criteria, limit, offset }: Scan & { limit: number; offset: number }) => readMatchingPage(db, petitionId, criteria, limit, offset),
+  'fraud.count': ({ petitionId, criteria }: Scan) => countValidMatches(db, petitionId, criteria),
+  'fraud.ids': ({ petitionId, criteria }: Scan) => findValidMatches(db, petitionId, criteria),
 };
 
-parentPort!.on('message', async ({ id, task, input }: { id: number; task: WriterTask; input: never }) => {
-  let reply: WriterReply;
+parentPort!.on('message', async ({ id, task, input }: { id: number; task: SqliteTask; input: never }) => {
+  let reply: SqliteThreadReply;
   try {
     reply = { id, result: await tasks[task](input) };
   } catch (err) {

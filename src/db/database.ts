@@ -3,7 +3,7 @@ import type { DatabaseLocation } from '../config.ts';
 import { createDialect, type DialectKind, type DialectOptions } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
-import { SqliteWriterThread } from './writer-thread.ts';
+import { SqliteThread } from './writer-thread.ts';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -12,19 +12,32 @@ export interface Db {
    * SQLite on a file: the thread that commits signing and confirming batches on a connection of
    * its own (see writer-thread.ts), started on first use. Null for PostgreSQL and in-memory SQLite.
    */
-  writer: SqliteWriterThread | null;
+  writer: SqliteThread | null;
+  /**
+   * SQLite on a file: a thread for reports that read a whole petition (the fraud review), so that
+   * their seconds of scanning do not stop the web thread, which better-sqlite3's synchronous
+   * statements would. It only reads: in WAL mode it never holds up the writer. Started on first
+   * use; null where `writer` is.
+   */
+  reader: SqliteThread | null;
 }
 
 /** Opens a connection (pool) to the configured database. Close it with `closeDatabase`. */
 export function openDatabase(location: DatabaseLocation, options: DialectOptions & { writerThread?: boolean } = {}): Db {
   const { kind, dialect } = createDialect(location, options);
-  const writer = options.writerThread !== false && location.kind === 'sqlite' && location.path !== ':memory:' ? new SqliteWriterThread(location.path) : null;
-  return { kysely: new Kysely<Database>({ dialect }), kind, writer };
+  const threads = options.writerThread !== false && location.kind === 'sqlite' && location.path !== ':memory:';
+  return {
+    kysely: new Kysely<Database>({ dialect }),
+    kind,
+    writer: threads ? new SqliteThread(location.path) : null,
+    // A report holds a petition's sample of rows at once (tens of MB at most): a larger heap than the writer's.
+    reader: threads ? new SqliteThread(location.path, { heapMb: 128 }) : null,
+  };
 }
 
-/** Closes the database: the writer thread once its batches are answered, then the connections. */
+/** Closes the database: the threads once their tasks are answered, then the connections. */
 export async function closeDatabase(db: Db): Promise<void> {
-  await db.writer?.close();
+  await Promise.all([db.writer?.close(), db.reader?.close()]);
   await db.kysely.destroy();
 }
 

@@ -277,11 +277,22 @@ export function signatureEmailDomain(kind: DialectKind): RawBuilder<string> {
   return sql<string>`coalesce(signatures.email_domain, nullif(lower(${emailDomain(kind, 'signatures.email')}), ''))`;
 }
 
-/** A timestamp column truncated to its UTC minute ("2026-11-16T14:05"), as SQL for this database. */
-export function utcMinute(kind: DialectKind, column: string): RawBuilder<string> {
+/**
+ * Which period of `periodMs` milliseconds since 1970 a signature time falls in, as an integer
+ * (`bucket * periodMs` is the period's start): for counting by minute or by ten minutes. An
+ * integer division on SQLite's stored milliseconds, where formatting a time for each of a
+ * million rows took most of a grouping's second.
+ */
+export function signatureTimeBucket(kind: DialectKind, column: SignatureTimeColumn, periodMs: number): RawBuilder<number> {
+  if (!Number.isInteger(periodMs) || periodMs <= 0) throw new RangeError(`not a period: ${periodMs}`);
   return kind === 'postgres'
-    ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI')`
-    : sql<string>`substr(${sql.ref(column)}, 1, 16)`;
+    ? sql<number>`floor(extract(epoch from ${sql.ref(`signatures.${column}`)}) * 1000 / ${sql.lit(periodMs)})::bigint`
+    : sql<number>`(${sql.ref(`signatures.${STORED_SIGNATURE_TIME[column]}`)} / ${sql.lit(periodMs)})`;
+}
+
+/** A signature time as read from its stored column (see signatureTimeColumn), as an ISO string. */
+export function isoFromStoredSignatureTime(value: string | number): string {
+  return typeof value === 'number' ? new Date(value).toISOString() : value;
 }
 
 /**

@@ -4,7 +4,7 @@ import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
 import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
 import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
-import { WriterThreadError } from './writer-thread.ts';
+import { SqliteThreadError } from './writer-thread.ts';
 
 const NOW = new Date('2026-12-02T10:00:00.000Z');
 
@@ -52,8 +52,8 @@ describe('the SQLite writer thread', () => {
     const results = await Promise.allSettled([signatures.recordSignature(signature(), NOW, NOW.toISOString(), 'signature.send_confirmation'), signatures.recordSignature(signature({ petitionId: 999_999 }), NOW, NOW.toISOString(), 'signature.send_confirmation')]);
     assert.equal(results[0].status, 'fulfilled');
     assert.equal(results[1].status, 'rejected');
-    const err = (results[1] as PromiseRejectedResult).reason as WriterThreadError;
-    assert.ok(err instanceof WriterThreadError, String(err));
+    const err = (results[1] as PromiseRejectedResult).reason as SqliteThreadError;
+    assert.ok(err instanceof SqliteThreadError, String(err));
     assert.equal(err.code, 'SQLITE_CONSTRAINT_FOREIGNKEY');
   });
 

@@ -12,20 +12,20 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** The write functions the thread runs, by name (registered in src/sqlite-writer.ts). */
-export type WriterTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes';
+/** The functions a thread runs, by name (registered in src/sqlite-writer.ts): the writer's batches, the reader's reports. */
+export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids';
 
 /** What the thread answers for one task. */
-export type WriterReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };
+export type SqliteThreadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };
 
 /** An error thrown in the writer thread, as the caller sees it (with SQLite's code, if any). */
-export class WriterThreadError extends Error {
+export class SqliteThreadError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
   ) {
     super(message);
-    this.name = 'WriterThreadError';
+    this.name = 'SqliteThreadError';
   }
 }
 
@@ -39,18 +39,27 @@ const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 /**
  * A worker thread with its own connection to one SQLite file, started on first use. `run` sends a
  * named task and its input (structured-cloned: plain data and Dates) and resolves with the
- * task's result once the thread has committed it.
+ * task's result once the thread has committed it. A process has two: the writer (the hot-path
+ * batches) and the reader (long reports; see Db.reader).
  */
-export class SqliteWriterThread {
+export class SqliteThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly path: string) {}
+  private readonly heapMb: number;
 
-  /** Runs `task` on the writer thread; settles after its transaction committed or failed. */
-  run<Result>(task: WriterTask, input: unknown): Promise<Result> {
+  constructor(
+    private readonly path: string,
+    /** The thread's V8 old-generation limit: a writer's batch is at most a few hundred rows. */
+    options: { heapMb?: number } = {},
+  ) {
+    this.heapMb = options.heapMb ?? 48;
+  }
+
+  /** Runs `task` on the thread; settles after its transaction committed or failed. */
+  run<Result>(task: SqliteTask, input: unknown): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     const worker = this.started();
     const id = this.nextId++;
@@ -81,10 +90,10 @@ export class SqliteWriterThread {
           `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register({ tsconfig: ${JSON.stringify(TSCONFIG)} }); return import(${JSON.stringify(ENTRY.href)}); });`,
           { eval: true, workerData: { path: this.path } },
         )
-      : // A batch is at most a few hundred rows: a small heap keeps the process within its memory budget.
-        new Worker(ENTRY, { workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+      : // A small heap keeps the process within its memory budget.
+        new Worker(ENTRY, { workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 8 } });
     worker.unref();
-    worker.on('message', (reply: WriterReply) => this.settle(reply));
+    worker.on('message', (reply: SqliteThreadReply) => this.settle(reply));
     // A thread that dies (it should not) fails what it held; the next task starts a new one.
     const fail = (err: unknown) => {
       if (this.worker === worker) this.worker = null;
@@ -101,13 +110,13 @@ export class SqliteWriterThread {
     return worker;
   }
 
-  private settle(reply: WriterReply): void {
+  private settle(reply: SqliteThreadReply): void {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
     if ('error' in reply) {
-      const err = new WriterThreadError(reply.error.message, reply.error.code);
+      const err = new SqliteThreadError(reply.error.message, reply.error.code);
       if (reply.error.stack) err.stack = `${err.name}: ${reply.error.message}\n    (in the SQLite writer thread)\n${reply.error.stack.split('\n').slice(1).join('\n')}`;
       waiting.reject(err);
     } else waiting.resolve(reply.result);

@@ -1,6 +1,7 @@
-import { sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { counterShards, signatureEmailDomain, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus, utcMinute } from '../../db/dialect.ts';
+import type { SqliteTask } from '../../db/writer-thread.ts';
+import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import { changeCounts } from '../signatures/signatures.repository.ts';
@@ -41,131 +42,28 @@ export class FraudRepository {
     this.shards = counterShards(db.kind);
   }
 
-  private matching(petitionId: number, criteria: SignatureCriteria, executor: Db['kysely'] | Transaction<Database> = this.db.kysely): SignatureQuery {
-    let q = executor.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
-    if (criteria.ipHash) q = q.where('ip_hash', '=', criteria.ipHash);
-    if (criteria.domain) q = q.where(signatureEmailDomain(this.db.kind), '=', criteria.domain);
-    if (criteria.from) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '>=', criteria.from));
-    if (criteria.to) q = q.where(signatureTimeIs(this.db.kind, 'created_at', '<', criteria.to));
-    if (criteria.ids) q = q.where('id', 'in', criteria.ids.length > 0 ? criteria.ids : [-1]);
-    if (criteria.invalidationId) q = q.where('invalidation_id', '=', criteria.invalidationId);
-    return q;
+  /**
+   * Runs a read that may scan a petition's signatures (a domain or an address's hash has no index
+   * of its own: migrations 0012, 0016): on a SQLite file on the reader thread, so the web thread
+   * goes on serving meanwhile (a million signatures take seconds); elsewhere on this connection.
+   */
+  private scan<Result>(task: SqliteTask, input: unknown, here: () => Promise<Result>): Promise<Result> {
+    return this.db.reader ? this.db.reader.run<Result>(task, input) : here();
   }
 
-  /** Signatures by status: all, confirmed, pending, invalidated. */
-  async totals(petitionId: number): Promise<Record<'pending' | 'confirmed' | 'invalidated', number>> {
-    const rows = await this.db.kysely
-      .selectFrom('signatures')
-      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('petition_id', '=', petitionId)
-      .groupBy('status')
-      .execute();
-    const totals = { pending: 0, confirmed: 0, invalidated: 0 };
-    for (const r of rows) totals[r.status] = Number(r.n);
-    return totals;
-  }
-
-  /** The busiest minutes (by when people signed), and the median of all minutes with any signature. */
-  async busiestMinutes(petitionId: number, limit: number): Promise<{ top: { minute: string; count: number }[]; median: number }> {
-    const minute = utcMinute(this.db.kind, 'created_at');
-    const rows = await this.db.kysely
-      .selectFrom('signatures')
-      .select([minute.as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
-      .where('petition_id', '=', petitionId)
-      .groupBy(minute)
-      .execute();
-    const counts = rows.map((r) => Number(r.n)).sort((a, b) => a - b);
-    const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
-    const top = rows
-      .map((r) => ({ minute: String(r.minute), count: Number(r.n) }))
-      .sort((a, b) => b.count - a.count || a.minute.localeCompare(b.minute))
-      .slice(0, limit);
-    return { top, median };
-  }
-
-  /** Signatures grouped by IP hash or email domain, largest groups first. */
-  async groups(petitionId: number, by: 'ip_hash' | 'email_domain', limit: number, minimum = 2): Promise<(GroupCount & { ip: string | null })[]> {
-    const key = by === 'ip_hash' ? sql<string | null>`signatures.ip_hash` : signatureEmailDomain(this.db.kind);
-    const rows = await this.db.kysely
-      .selectFrom('signatures')
-      .select((eb) => [
-        key.as('key'),
-        eb.fn.countAll<number>().as('count'),
-        eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('confirmed'),
-        eb.fn.min('created_at').as('first'),
-        eb.fn.max('created_at').as('last'),
-        eb.fn.max('ip').as('ip'),
-      ])
-      .where('petition_id', '=', petitionId)
-      .where(key, 'is not', null)
-      .groupBy(key)
-      .having((eb) => eb.fn.countAll(), '>=', minimum)
-      .orderBy('count', 'desc')
-      .orderBy('key')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ key: String(r.key), count: Number(r.count), confirmed: Number(r.confirmed), first: String(r.first), last: String(r.last), ip: by === 'ip_hash' ? ((r.ip as string | null) ?? null) : null }));
-  }
-
-  /** One IP hash's signatures in ten-minute windows, where a window holds at least `minimum`. */
-  async ipBursts(petitionId: number, minimum: number, limit: number): Promise<{ ipHash: string; ip: string | null; window: string; count: number }[]> {
-    const window = sql<string>`substr(${utcMinute(this.db.kind, 'created_at')}, 1, 15)`;
-    const rows = await this.db.kysely
-      .selectFrom('signatures')
-      .select((eb) => ['ip_hash', window.as('window'), eb.fn.countAll<number>().as('n'), eb.fn.max('ip').as('ip')])
-      .where('petition_id', '=', petitionId)
-      .where('ip_hash', 'is not', null)
-      .groupBy(['ip_hash', window])
-      .having((eb) => eb.fn.countAll(), '>=', minimum)
-      .orderBy('n', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ ipHash: r.ip_hash!, ip: (r.ip as string | null) ?? null, window: `${r.window}0`, count: Number(r.n) }));
-  }
-
-  /** The most recent signatures' emails, postcodes and countries, for pattern checks done in code. */
-  async recentForPatterns(petitionId: number, limit: number): Promise<Pick<SignatureRow, 'id' | 'email' | 'email_domain' | 'postcode' | 'country' | 'status'>[]> {
-    return this.db.kysely
-      .selectFrom('signatures')
-      .select(['id', 'email', 'email_domain', 'postcode', 'country', 'status'])
-      .where('petition_id', '=', petitionId)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
-  }
-
-  /** UK signatures whose postcode is not in the imported ONS directory (none when no directory is imported). */
-  async unknownPostcodes(petitionId: number): Promise<number> {
-    const any = await this.db.kysely.selectFrom('geo_postcodes').select('postcode').limit(1).executeTakeFirst();
-    if (!any) return 0;
-    const row = await this.db.kysely
-      .selectFrom('signatures')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('petition_id', '=', petitionId)
-      .where('country', '=', 'GB')
-      .where('postcode', 'is not', null)
-      .where('postcode', 'like', '% %')
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode'))))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  /** What the fraud report reads (see readFraudReport). */
+  report(petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
+    return this.scan('fraud.report', { petitionId, limits }, () => readFraudReport(this.db, petitionId, limits));
   }
 
   /** One page of the signatures matching some criteria, newest first, with how many match. */
-  async list(petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
-    const [rows, total] = await Promise.all([
-      this.matching(petitionId, criteria).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-      this.matching(petitionId, criteria).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { rows: rows as SignatureRow[], total: Number(total.n) };
+  list(petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
+    return this.scan('fraud.page', { petitionId, criteria, limit, offset }, () => readMatchingPage(this.db, petitionId, criteria, limit, offset));
   }
 
   /** How many pending or confirmed signatures some criteria match (what an invalidation would take). */
-  async countValid(petitionId: number, criteria: SignatureCriteria): Promise<{ signatures: number; confirmed: number }> {
-    const row = await this.matching(petitionId, criteria)
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('c')])
-      .where('status', 'in', ['pending', 'confirmed'])
-      .executeTakeFirstOrThrow();
-    return { signatures: Number(row.n), confirmed: Number(row.c ?? 0) };
+  countValid(petitionId: number, criteria: SignatureCriteria): Promise<{ signatures: number; confirmed: number }> {
+    return this.scan('fraud.count', { petitionId, criteria }, () => countValidMatches(this.db, petitionId, criteria));
   }
 
   /**
@@ -174,13 +72,13 @@ export class FraudRepository {
    * tally changes (so area and hourly counts follow), and records the invalidation and its
    * audit line. The rows stay, so it can be reversed.
    *
-   * The matching signatures are found before the transaction: a domain or an address's hash has
-   * no index of its own (migrations 0012, 0016), so the search reads the petition's signatures,
-   * which on SQLite must not hold the write lock that signing waits for. Signatures given while it
-   * reads are not included (a second invalidation takes them); the others are re-checked.
+   * The matching signatures are found before the transaction (see scan): the search reads the
+   * petition's signatures, which on SQLite must not hold the write lock that signing waits for.
+   * Signatures given while it reads are not included (a second invalidation takes them); the
+   * others are re-checked.
    */
   async invalidate(petitionId: number, criteria: SignatureCriteria, reason: string, actorId: number | null, now: Date, effects: (inv: { id: number; signatures: number; confirmed: number }) => Effects): Promise<Invalidation> {
-    const found = (await this.matching(petitionId, criteria).select('id').where('status', 'in', ['pending', 'confirmed']).execute()).map((r) => r.id);
+    const found = await this.scan('fraud.ids', { petitionId, criteria }, () => findValidMatches(this.db, petitionId, criteria));
     return this.db.kysely.transaction().execute(async (trx) => {
       const created = await trx
         .insertInto('invalidations')
@@ -239,5 +137,190 @@ export class FraudRepository {
 
   async listInvalidations(petitionId: number): Promise<Invalidation[]> {
     return this.db.kysely.selectFrom('invalidations').selectAll().where('petition_id', '=', petitionId).orderBy('id', 'desc').execute();
+  }
+}
+
+/** The signatures of a petition that some criteria match. */
+function matchingSignatures(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, criteria: SignatureCriteria): SignatureQuery {
+  let q = db.kysely.selectFrom('signatures').where('petition_id', '=', petitionId) as SignatureQuery;
+  if (criteria.ipHash) q = q.where('ip_hash', '=', criteria.ipHash);
+  if (criteria.domain) q = q.where(signatureEmailDomain(db.kind), '=', criteria.domain);
+  if (criteria.from) q = q.where(signatureTimeIs(db.kind, 'created_at', '>=', criteria.from));
+  if (criteria.to) q = q.where(signatureTimeIs(db.kind, 'created_at', '<', criteria.to));
+  if (criteria.ids) q = q.where('id', 'in', criteria.ids.length > 0 ? criteria.ids : [-1]);
+  if (criteria.invalidationId) q = q.where('invalidation_id', '=', criteria.invalidationId);
+  return q;
+}
+
+/** One page of the matching signatures, newest first, and how many match. Runs where FraudRepository.scan says. */
+export async function readMatchingPage(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
+  const [rows, total] = await Promise.all([
+    matchingSignatures(db, petitionId, criteria).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    matchingSignatures(db, petitionId, criteria).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows as SignatureRow[], total: Number(total.n) };
+}
+
+/** How many pending or confirmed signatures match, and how many of them are confirmed. */
+export async function countValidMatches(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, criteria: SignatureCriteria): Promise<{ signatures: number; confirmed: number }> {
+  const row = await matchingSignatures(db, petitionId, criteria)
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('c')])
+    .where('status', 'in', ['pending', 'confirmed'])
+    .executeTakeFirstOrThrow();
+  return { signatures: Number(row.n), confirmed: Number(row.c ?? 0) };
+}
+
+/** The ids of the pending and confirmed signatures that match (what an invalidation takes). */
+export async function findValidMatches(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, criteria: SignatureCriteria): Promise<number[]> {
+  return (await matchingSignatures(db, petitionId, criteria).select('id').where('status', 'in', ['pending', 'confirmed']).execute()).map((r) => r.id);
+}
+
+/** How much the fraud report looks at (see FraudService.report). */
+export interface FraudReportLimits {
+  /** Largest groups by IP address and by email domain. */
+  groups: number;
+  /** Busiest minutes. */
+  minutes: number;
+  /** Signatures from one address within ten minutes that make a burst, and how many bursts. */
+  burstMinimum: number;
+  bursts: number;
+  /** Latest signatures the pattern checks read. */
+  patternSample: number;
+}
+
+/** The fraud report's raw findings: plain data, so that it can come back from the reader thread. */
+export interface FraudReportData {
+  totals: Record<'pending' | 'confirmed' | 'invalidated', number>;
+  minutes: { top: { minute: string; count: number }[]; median: number };
+  ips: (GroupCount & { ip: string | null })[];
+  domains: (GroupCount & { ip: string | null })[];
+  bursts: { ipHash: string; ip: string | null; window: string; count: number }[];
+  recent: Pick<SignatureRow, 'id' | 'email' | 'email_domain' | 'postcode' | 'country' | 'status'>[];
+  unknownPostcodes: number;
+}
+
+/**
+ * Runs the fraud report's queries on one connection: the web thread's, or (for a SQLite file)
+ * the reader thread's, which calls this from src/sqlite-writer.ts.
+ */
+export async function readFraudReport(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
+  const q = new FraudReportQueries(db);
+  const [totals, minutes, ips, domains, bursts, recent, unknownPostcodes] = await Promise.all([
+    q.totals(petitionId),
+    q.busiestMinutes(petitionId, limits.minutes),
+    q.groups(petitionId, 'ip_hash', limits.groups),
+    q.groups(petitionId, 'email_domain', limits.groups),
+    q.ipBursts(petitionId, limits.burstMinimum, limits.bursts),
+    q.recentForPatterns(petitionId, limits.patternSample),
+    q.unknownPostcodes(petitionId),
+  ]);
+  return { totals, minutes, ips, domains, bursts, recent, unknownPostcodes };
+}
+
+/** The fraud report's queries, each over one petition's signatures. */
+class FraudReportQueries {
+  constructor(private readonly db: Pick<Db, 'kysely' | 'kind'>) {}
+
+  /** Signatures by status: all, confirmed, pending, invalidated. */
+  async totals(petitionId: number): Promise<Record<'pending' | 'confirmed' | 'invalidated', number>> {
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('petition_id', '=', petitionId)
+      .groupBy('status')
+      .execute();
+    const totals = { pending: 0, confirmed: 0, invalidated: 0 };
+    for (const r of rows) totals[r.status] = Number(r.n);
+    return totals;
+  }
+
+  /** The busiest minutes (by when people signed), and the median of all minutes with any signature. */
+  async busiestMinutes(petitionId: number, limit: number): Promise<{ top: { minute: string; count: number }[]; median: number }> {
+    const minute = signatureTimeBucket(this.db.kind, 'created_at', 60_000);
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select([minute.as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('petition_id', '=', petitionId)
+      .groupBy(minute)
+      .execute();
+    const counts = rows.map((r) => Number(r.n)).sort((a, b) => a - b);
+    const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
+    const top = rows
+      // "2026-11-16T14:05"
+      .map((r) => ({ minute: new Date(Number(r.minute) * 60_000).toISOString().slice(0, 16), count: Number(r.n) }))
+      .sort((a, b) => b.count - a.count || a.minute.localeCompare(b.minute))
+      .slice(0, limit);
+    return { top, median };
+  }
+
+  /** Signatures grouped by IP hash or email domain, largest groups first. */
+  async groups(petitionId: number, by: 'ip_hash' | 'email_domain', limit: number, minimum = 2): Promise<(GroupCount & { ip: string | null })[]> {
+    const key = by === 'ip_hash' ? sql<string | null>`signatures.ip_hash` : signatureEmailDomain(this.db.kind);
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => [
+        key.as('key'),
+        eb.fn.countAll<number>().as('count'),
+        eb.fn.sum<number>(sql<number>`case when status = 'confirmed' then 1 else 0 end`).as('confirmed'),
+        // The stored times (SQLite's milliseconds), not the ISO column computed for every row.
+        eb.fn.min(sql.ref<string | number>(`signatures.${signatureTimeColumn(this.db.kind, 'created_at')}`)).as('first'),
+        eb.fn.max(sql.ref<string | number>(`signatures.${signatureTimeColumn(this.db.kind, 'created_at')}`)).as('last'),
+        eb.fn.max('ip').as('ip'),
+      ])
+      .where('petition_id', '=', petitionId)
+      .where(key, 'is not', null)
+      .groupBy(key)
+      .having((eb) => eb.fn.countAll(), '>=', minimum)
+      .orderBy('count', 'desc')
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ key: String(r.key), count: Number(r.count), confirmed: Number(r.confirmed), first: isoFromStoredSignatureTime(r.first as string | number), last: isoFromStoredSignatureTime(r.last as string | number), ip: by === 'ip_hash' ? ((r.ip as string | null) ?? null) : null }));
+  }
+
+  /** One IP hash's signatures in ten-minute windows, where a window holds at least `minimum`. */
+  async ipBursts(petitionId: number, minimum: number, limit: number): Promise<{ ipHash: string; ip: string | null; window: string; count: number }[]> {
+    const window = signatureTimeBucket(this.db.kind, 'created_at', 600_000);
+    const rows = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => ['ip_hash', window.as('window'), eb.fn.countAll<number>().as('n'), eb.fn.max('ip').as('ip')])
+      .where('petition_id', '=', petitionId)
+      .where('ip_hash', 'is not', null)
+      .groupBy(['ip_hash', window])
+      .having((eb) => eb.fn.countAll(), '>=', minimum)
+      .orderBy('n', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ipHash: r.ip_hash!, ip: (r.ip as string | null) ?? null, window: new Date(Number(r.window) * 600_000).toISOString().slice(0, 16), count: Number(r.n) }));
+  }
+
+  /** The most recent signatures' emails, postcodes and countries, for pattern checks done in code. */
+  async recentForPatterns(petitionId: number, limit: number): Promise<Pick<SignatureRow, 'id' | 'email' | 'email_domain' | 'postcode' | 'country' | 'status'>[]> {
+    return this.db.kysely
+      .selectFrom('signatures')
+      .select(['id', 'email', 'email_domain', 'postcode', 'country', 'status'])
+      .where('petition_id', '=', petitionId)
+      // By time, along the (petition, time) index: ordering by id sorted every signature of the
+      // petition to keep the last 50,000 (1.3 s for a million on SQLite, against 0.15 s).
+      .orderBy(sql.ref(signatureTimeColumn(this.db.kind, 'created_at')), 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** UK signatures whose postcode is not in the imported ONS directory (none when no directory is imported). */
+  async unknownPostcodes(petitionId: number): Promise<number> {
+    const any = await this.db.kysely.selectFrom('geo_postcodes').select('postcode').limit(1).executeTakeFirst();
+    if (!any) return 0;
+    const row = await this.db.kysely
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('petition_id', '=', petitionId)
+      .where('country', '=', 'GB')
+      .where('postcode', 'is not', null)
+      .where('postcode', 'like', '% %')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('geo_postcodes as g').select('g.postcode').whereRef('g.postcode', '=', 'signatures.postcode'))))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }

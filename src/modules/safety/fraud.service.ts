@@ -82,14 +82,8 @@ export class FraudService {
 
   async report(user: User | null, slug: string): Promise<{ petition: Petition; report: FraudReport }> {
     const petition = await this.authorised(user, slug);
-    const [totals, minutes, ips, domains, bursts, recent, unknownPostcodes, invalidations] = await Promise.all([
-      this.fraud.totals(petition.id),
-      this.fraud.busiestMinutes(petition.id, 10),
-      this.fraud.groups(petition.id, 'ip_hash', 20),
-      this.fraud.groups(petition.id, 'email_domain', 20),
-      this.fraud.ipBursts(petition.id, BURST_MINIMUM, 20),
-      this.fraud.recentForPatterns(petition.id, PATTERN_SAMPLE),
-      this.fraud.unknownPostcodes(petition.id),
+    const [{ totals, minutes, ips, domains, bursts, recent, unknownPostcodes }, invalidations] = await Promise.all([
+      this.fraud.report(petition.id, { groups: 20, minutes: 10, burstMinimum: BURST_MINIMUM, bursts: 20, patternSample: PATTERN_SAMPLE }),
       this.fraud.listInvalidations(petition.id),
     ]);
     const spikeAt = Math.max(SPIKE_MINIMUM, minutes.median * SPIKE_FACTOR);

@@ -8,6 +8,7 @@ import { createPetition, createUser, signerInput } from '../../../test/helpers/f
 import { postcodeDistrict } from '../../db/dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { signatureEmailDomain } from '../../db/dialect.ts';
+import { readFraudReport } from './fraud.repository.ts';
 
 describeEachDatabase('trust and safety: IP addresses, limits, fraud review and invalidation', (kind) => {
   let t: TestApp;
@@ -134,6 +135,13 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
     const api = await apiClient(t.app, await t.ctx.services.auth.createApiToken(moderator, 'review'))('GET', `/api/v1/petitions/${petition.slug}/fraud`);
     assert.equal(api.statusCode, 200);
     assert.equal(api.json().data.bursts[0].count, 12);
+    assert.equal(api.json().data.bursts[0].window, '2026-11-20T10:30');
+    const bots = api.json().data.domains.find((d: { domain: string }) => d.domain === 'botmail.example');
+    assert.deepEqual([bots.first, bots.last], ['2026-11-20T10:30:00.000Z', '2026-11-20T10:30:00.000Z']);
+    // On a SQLite file the report's scans run on the reader thread (the web thread serves on meanwhile), with the same findings.
+    const limits = { groups: 20, minutes: 10, burstMinimum: 10, bursts: 20, patternSample: 1000 };
+    assert.equal(t.ctx.db.reader !== null, kind === 'sqlite');
+    assert.deepEqual(await t.ctx.repositories.fraud.report(petition.id, limits), await readFraudReport(t.ctx.db, petition.id, limits));
 
     // Drill down to the address, then invalidate what it sent.
     const list = await session.get(`/petitions/${petition.slug}/fraud/signatures?ip=192.0.2.66`);
