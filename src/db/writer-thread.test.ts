@@ -4,7 +4,7 @@ import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
 import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
 import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
-import { SqliteThreadError } from './writer-thread.ts';
+import { SqliteThread, SqliteThreadError } from './writer-thread.ts';
 
 const NOW = new Date('2026-12-02T10:00:00.000Z');
 
@@ -27,6 +27,22 @@ describe('the SQLite writer thread', () => {
     ).id;
   });
   after(() => t.cleanup());
+
+  it('stops a thread left idle and starts another for the next task, which gets its answer', async () => {
+    const reader = new SqliteThread((t.location as { path: string }).path, { idleMs: 30 });
+    try {
+      const count = () => reader.run<{ signatures: number; confirmed: number }>('fraud.count', { petitionId, criteria: {} });
+      const first = await count();
+      assert.equal(reader.isRunning, true);
+      for (let i = 0; i < 100 && reader.isRunning; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(reader.isRunning, false, 'stopped after being idle');
+      // Sent as the stopped thread exits: answered by the next one, not failed with the old one's exit.
+      assert.deepEqual(await count(), first);
+      assert.equal(reader.isRunning, true);
+    } finally {
+      await reader.close();
+    }
+  });
 
   it('runs on a database file only: an in-memory database has no second connection to share it', async () => {
     assert.ok(t.db.writer, 'a file database has a writer thread');

@@ -49,18 +49,32 @@ export class SqliteThread {
   private closed = false;
 
   private readonly heapMb: number;
+  private readonly idleMs: number | null;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly path: string,
-    /** The thread's V8 old-generation limit: a writer's batch is at most a few hundred rows. */
-    options: { heapMb?: number } = {},
+    options: {
+      /** The thread's V8 old-generation limit: a writer's batch is at most a few hundred rows. */
+      heapMb?: number;
+      /** Stop the thread after this long without a task (its memory back to the process); the next task starts another. */
+      idleMs?: number;
+    } = {},
   ) {
     this.heapMb = options.heapMb ?? 48;
+    this.idleMs = options.idleMs ?? null;
+  }
+
+  /** Whether the thread is up now (it starts on the first task, and stops when closed or idle). */
+  get isRunning(): boolean {
+    return this.worker !== null;
   }
 
   /** Runs `task` on the thread; settles after its transaction committed or failed. */
   run<Result>(task: SqliteTask, input: unknown): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<Result>((resolve, reject) => {
@@ -74,6 +88,8 @@ export class SqliteThread {
   /** Stops the thread after the tasks sent so far have been answered. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.worker;
     if (!worker) return;
     while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 5));
@@ -96,25 +112,41 @@ export class SqliteThread {
     worker.on('message', (reply: SqliteThreadReply) => this.settle(reply));
     // A thread that dies (it should not) fails what it held; the next task starts a new one.
     const fail = (err: unknown) => {
-      if (this.worker === worker) this.worker = null;
+      // A thread stopped on purpose (closed, or idle) had answered everything: what waits now is the next thread's.
+      if (this.worker !== worker) return;
+      this.worker = null;
       const waiting = [...this.pending.values()];
       this.pending.clear();
       for (const p of waiting) p.reject(err instanceof Error ? err : new Error(`the SQLite writer thread stopped (${String(err)})`));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
-      if (this.pending.size > 0) fail(new Error(`the SQLite writer thread exited with code ${code}`));
+      if (this.pending.size > 0) fail(new Error(`the SQLite thread exited with code ${code}`));
       else if (this.worker === worker) this.worker = null;
     });
     this.worker = worker;
     return worker;
   }
 
+  private stopIdle(): void {
+    this.idleTimer = null;
+    const worker = this.worker;
+    if (!worker || this.pending.size > 0) return;
+    this.worker = null;
+    void worker.terminate();
+  }
+
   private settle(reply: SqliteThreadReply): void {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      if (this.idleMs !== null) {
+        this.idleTimer = setTimeout(() => this.stopIdle(), this.idleMs);
+        this.idleTimer.unref();
+      }
+    }
     if ('error' in reply) {
       const err = new SqliteThreadError(reply.error.message, reply.error.code);
       if (reply.error.stack) err.stack = `${err.name}: ${reply.error.message}\n    (in the SQLite writer thread)\n${reply.error.stack.split('\n').slice(1).join('\n')}`;
