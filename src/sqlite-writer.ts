@@ -9,6 +9,9 @@ import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
 import type { SqliteThreadReply, SqliteTask } from './db/writer-thread.ts';
 import { claimDueJobs, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
+import BetterSqlite3 from 'better-sqlite3';
+import type { SqliteStream } from './db/writer-thread.ts';
+import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
@@ -18,6 +21,22 @@ const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 
 type Scan = { petitionId: number; criteria: SignatureCriteria };
+
+/** The queries the reader streams (SqliteThread.stream), compiled by Kysely. */
+const streamQueries: Record<SqliteStream, (input: never) => { sql: string; parameters: readonly unknown[] }> = {
+  'handin.signatures': ({ petitionId }: { petitionId: number }) => signaturesForExport(db, petitionId).compile(),
+};
+/** Open streams: each on a read-only connection of its own, so the thread's tasks go on beside it. */
+const streams = new Map<number, { connection: BetterSqlite3.Database; rows: IterableIterator<unknown> }>();
+let nextStream = 1;
+
+function closeStream(streamId: number): void {
+  const stream = streams.get(streamId);
+  if (!stream) return;
+  streams.delete(streamId);
+  stream.rows.return?.();
+  stream.connection.close();
+}
 
 const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'signatures.record': (batch: SignatureToRecord[]) => recordSignatureBatch(db.kysely, batch, knownWordings),
@@ -29,6 +48,28 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'fraud.page': ({ petitionId, criteria, limit, offset }: Scan & { limit: number; offset: number }) => readMatchingPage(db, petitionId, criteria, limit, offset),
   'fraud.count': ({ petitionId, criteria }: Scan) => countValidMatches(db, petitionId, criteria),
   'fraud.ids': ({ petitionId, criteria }: Scan) => findValidMatches(db, petitionId, criteria),
+  'handin.areas': ({ petitionId }: { petitionId: number }) => countConfirmedByPostcode(db, petitionId),
+  'stream.open': async ({ name, input }: { name: SqliteStream; input: never }) => {
+    const { sql, parameters } = streamQueries[name](input);
+    const connection = new BetterSqlite3(path, { readonly: true });
+    try {
+      const streamId = nextStream++;
+      streams.set(streamId, { connection, rows: connection.prepare(sql).iterate(...parameters) });
+      return streamId;
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  },
+  'stream.next': async ({ streamId, max }: { streamId: number; max: number }) => {
+    const stream = streams.get(streamId);
+    if (!stream) throw new Error(`no open stream ${streamId}`);
+    const rows: unknown[] = [];
+    for (let next = stream.rows.next(); !next.done; next = rows.length < max ? stream.rows.next() : { done: true, value: undefined }) rows.push(next.value);
+    if (rows.length < max) closeStream(streamId);
+    return rows;
+  },
+  'stream.close': async ({ streamId }: { streamId: number }) => closeStream(streamId),
 };
 
 parentPort!.on('message', async ({ id, task, input }: { id: number; task: SqliteTask; input: never }) => {

@@ -3,7 +3,7 @@ import type { DatabaseLocation } from '../config.ts';
 import { createDialect, type DialectKind, type DialectOptions } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
-import { SqliteThread } from './writer-thread.ts';
+import { SqliteThread, type SqliteStream, type SqliteTask } from './writer-thread.ts';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -34,6 +34,24 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
     reader: threads ? new SqliteThread(location.path, { heapMb: 128, idleMs: 60_000 }) : null,
   };
+}
+
+/**
+ * Runs a read that scans many rows (seconds for a petition with millions of signatures): on a
+ * SQLite file as `task` on the reader thread, so the web thread goes on serving meanwhile;
+ * elsewhere (PostgreSQL, where the server does the work; in-memory SQLite) as `here` on this
+ * connection. `task` must run the same function as `here` (registered in src/sqlite-writer.ts).
+ */
+export function scanOnReader<Result>(db: Db, task: SqliteTask, input: unknown, here: () => Promise<Result>): Promise<Result> {
+  return db.reader ? db.reader.run<Result>(task, input) : here();
+}
+
+/**
+ * Streams a long query's rows (see SqliteThread.stream): on a SQLite file from the reader thread,
+ * elsewhere from `here` on this connection.
+ */
+export function streamOnReader<Row>(db: Db, name: SqliteStream, input: unknown, here: () => AsyncIterable<Row>): AsyncIterable<Row> {
+  return db.reader ? db.reader.stream<Row>(name, input) : here();
 }
 
 /** Closes the database: the threads once their tasks are answered, then the connections. */

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
 import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
+import { signaturesForExport } from '../modules/handin/handin.repository.ts';
 import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
 import { SqliteThread, SqliteThreadError } from './writer-thread.ts';
 
@@ -39,6 +40,34 @@ describe('the SQLite writer thread', () => {
       // Sent as the stopped thread exits: answered by the next one, not failed with the old one's exit.
       assert.deepEqual(await count(), first);
       assert.equal(reader.isRunning, true);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('streams a long query chunk by chunk from a connection of its own, stays up while a stream waits, and closes a stream left early', async () => {
+    const signatures = repositoriesFor(t.db).signatures;
+    const inputs = Array.from({ length: 25 }, () => signature());
+    await Promise.all(inputs.map((s) => signatures.recordSignature(s, NOW, NOW.toISOString(), 'signature.send_confirmation')));
+    const ids = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', 'in', inputs.map((s) => s.emailKey)).execute();
+    for (const { id } of ids) await signatures.confirm(id, NOW, { gathersSupporters: false });
+    const expected = (await signaturesForExport(t.db, petitionId).execute()).map((r) => r.id);
+    assert.ok(expected.length >= 25);
+
+    const reader = new SqliteThread((t.location as { path: string }).path, { idleMs: 20 });
+    try {
+      // Read in chunks of 10, pausing past the idle time in the middle: the thread must not stop under an open stream.
+      const streamed: number[] = [];
+      for await (const row of reader.stream<{ id: number }>('handin.signatures', { petitionId }, 10)) {
+        streamed.push(row.id);
+        if (streamed.length === 12) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(streamed, expected);
+      // Left after five rows (a download cancelled): the stream is closed, and the idle thread then stops.
+      let read = 0;
+      for await (const _row of reader.stream('handin.signatures', { petitionId }, 10)) if (++read === 5) break;
+      for (let i = 0; i < 100 && reader.isRunning; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(reader.isRunning, false);
     } finally {
       await reader.close();
     }

@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** The functions a thread runs, by name (registered in src/sqlite-writer.ts): the writer's batches, the reader's reports. */
-export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids';
+export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'stream.open' | 'stream.next' | 'stream.close';
+
+/** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-writer.ts). */
+export type SqliteStream = 'handin.signatures';
 
 /** What the thread answers for one task. */
 export type SqliteThreadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };
@@ -50,6 +53,8 @@ export class SqliteThread {
 
   private readonly heapMb: number;
   private readonly idleMs: number | null;
+  /** Streams open on the thread: it is not stopped for being idle while one is (see stream). */
+  private openStreams = 0;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -83,6 +88,30 @@ export class SqliteThread {
       if (this.pending.size === 1) worker.ref();
       worker.postMessage({ id, task, input });
     });
+  }
+
+  /**
+   * Streams the rows of a long query (a petition's signatures, for an export), `chunk` at a time:
+   * the thread runs it on a read connection of its own and sends the next chunk when asked, so
+   * neither the sort before the first row nor the reading holds up the web thread or its
+   * connection. Stopping early (a download cancelled) closes the query.
+   */
+  async *stream<Row>(name: SqliteStream, input: unknown, chunk = 1000): AsyncGenerator<Row> {
+    this.openStreams++;
+    try {
+      const streamId = await this.run<number>('stream.open', { name, input });
+      try {
+        for (;;) {
+          const rows = await this.run<Row[]>('stream.next', { streamId, max: chunk });
+          yield* rows;
+          if (rows.length < chunk) return;
+        }
+      } finally {
+        if (!this.closed) await this.run('stream.close', { streamId }).catch(() => {});
+      }
+    } finally {
+      this.openStreams--;
+    }
   }
 
   /** Stops the thread after the tasks sent so far have been answered. */
@@ -131,7 +160,7 @@ export class SqliteThread {
   private stopIdle(): void {
     this.idleTimer = null;
     const worker = this.worker;
-    if (!worker || this.pending.size > 0) return;
+    if (!worker || this.pending.size > 0 || this.openStreams > 0) return;
     this.worker = null;
     void worker.terminate();
   }

@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db } from '../../db/database.ts';
+import { scanOnReader, streamOnReader, type Db } from '../../db/database.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { DeliveriesTable, Outcome, PaperBatchesTable, ResponsesTable } from '../../db/schema.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
@@ -136,28 +136,42 @@ export class HandinRepository {
    * A petition's confirmed signatures, UK signers first grouped by postcode (which groups them by
    * postcode district), then the rest by country. Streamed: memory stays flat for a million rows.
    */
-  streamSignatures(petitionId: number): AsyncIterableIterator<SignatureForExport> {
-    return this.db.kysely
-      .selectFrom('signatures')
-      .select(['id', 'name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'created_at', 'confirmed_at'])
-      .where('petition_id', '=', petitionId)
-      .where('status', '=', 'confirmed')
-      .orderBy(sql`case when country = 'GB' then 0 else 1 end`)
-      .orderBy('country')
-      .orderBy('postcode')
-      .orderBy('id')
-      .stream(1000);
+  streamSignatures(petitionId: number): AsyncIterable<SignatureForExport> {
+    // On a SQLite file from the reader thread: a million rows take seconds to sort and read, and a
+    // stream here would hold the web thread's one connection (and so every page's reads) until the
+    // download ends.
+    return streamOnReader(this.db, 'handin.signatures', { petitionId }, () => signaturesForExport(this.db, petitionId).stream(1000));
   }
 
   /** Confirmed signatures per UK postcode district or country, for the summary. */
-  async countsByArea(petitionId: number): Promise<{ country: string; postcode: string | null; n: number }[]> {
-    const rows = await this.db.kysely
-      .selectFrom('signatures')
-      .select(['country', 'postcode', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('petition_id', '=', petitionId)
-      .where('status', '=', 'confirmed')
-      .groupBy(['country', 'postcode'])
-      .execute();
-    return rows.map((r) => ({ country: r.country, postcode: r.postcode, n: Number(r.n) }));
+  countsByArea(petitionId: number): Promise<{ country: string; postcode: string | null; n: number }[]> {
+    // Exact, so read from the signatures (the folded area counts lag by a few seconds): a scan of the petition.
+    return scanOnReader(this.db, 'handin.areas', { petitionId }, () => countConfirmedByPostcode(this.db, petitionId));
   }
+
+}
+
+/** A petition's confirmed signatures counted by country and postcode (see HandinRepository.countsByArea). */
+export async function countConfirmedByPostcode(db: Pick<Db, 'kysely'>, petitionId: number): Promise<{ country: string; postcode: string | null; n: number }[]> {
+  const rows = await db.kysely
+    .selectFrom('signatures')
+    .select(['country', 'postcode', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('petition_id', '=', petitionId)
+    .where('status', '=', 'confirmed')
+    .groupBy(['country', 'postcode'])
+    .execute();
+  return rows.map((r) => ({ country: r.country, postcode: r.postcode, n: Number(r.n) }));
+}
+
+/** The query behind HandinRepository.streamSignatures (compiled on the reader thread for its own connection). */
+export function signaturesForExport(db: Pick<Db, 'kysely'>, petitionId: number) {
+  return db.kysely
+    .selectFrom('signatures')
+    .select(['id', 'name', 'email', 'postcode', 'country', 'public_name', 'contact_opt_in', 'created_at', 'confirmed_at'])
+    .where('petition_id', '=', petitionId)
+    .where('status', '=', 'confirmed')
+    .orderBy(sql`case when country = 'GB' then 0 else 1 end`)
+    .orderBy('country')
+    .orderBy('postcode')
+    .orderBy('id');
 }

@@ -1,5 +1,5 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
-import type { Db } from '../../db/database.ts';
+import { scanOnReader, type Db } from '../../db/database.ts';
 import type { SqliteTask } from '../../db/writer-thread.ts';
 import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
@@ -42,13 +42,9 @@ export class FraudRepository {
     this.shards = counterShards(db.kind);
   }
 
-  /**
-   * Runs a read that may scan a petition's signatures (a domain or an address's hash has no index
-   * of its own: migrations 0012, 0016): on a SQLite file on the reader thread, so the web thread
-   * goes on serving meanwhile (a million signatures take seconds); elsewhere on this connection.
-   */
+  /** A read that may scan the petition's signatures: a domain or an address's hash has no index of its own (migrations 0012, 0016). */
   private scan<Result>(task: SqliteTask, input: unknown, here: () => Promise<Result>): Promise<Result> {
-    return this.db.reader ? this.db.reader.run<Result>(task, input) : here();
+    return scanOnReader(this.db, task, input, here);
   }
 
   /** What the fraud report reads (see readFraudReport). */
