@@ -30,9 +30,9 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
     kysely: new Kysely<Database>({ dialect }),
     kind,
     writer: threads ? new SqliteThread(location.path) : null,
-    // A report holds a petition's sample of rows at once (tens of MB at most): a larger heap than
+    // A report holds a petition's sample of rows at once (50,000 rows, ~15 MB): a larger heap than
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
-    reader: threads ? new SqliteThread(location.path, { heapMb: 128, idleMs: 60_000 }) : null,
+    reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000 }) : null,
   };
 }
 
