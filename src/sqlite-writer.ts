@@ -54,8 +54,10 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
     const connection = new BetterSqlite3(path, { readonly: true });
     try {
       const streamId = nextStream++;
-      streams.set(streamId, { connection, rows: connection.prepare(sql).iterate(...parameters) });
-      return streamId;
+      // Rows as arrays, the column names once: cheaper to pass between threads than objects.
+      const statement = connection.prepare(sql).raw(true);
+      streams.set(streamId, { connection, rows: statement.iterate(...parameters) });
+      return { streamId, columns: statement.columns().map((c) => c.name) };
     } catch (err) {
       connection.close();
       throw err;

@@ -99,12 +99,27 @@ export class SqliteThread {
   async *stream<Row>(name: SqliteStream, input: unknown, chunk = 1000): AsyncGenerator<Row> {
     this.openStreams++;
     try {
-      const streamId = await this.run<number>('stream.open', { name, input });
+      const { streamId, columns } = await this.run<{ streamId: number; columns: string[] }>('stream.open', { name, input });
       try {
+        const ask = () => {
+          const asked = this.run<unknown[][]>('stream.next', { streamId, max: chunk });
+          asked.catch(() => {}); // awaited below; handled here in case the reader stops early
+          return asked;
+        };
+        let asked = ask();
         for (;;) {
-          const rows = await this.run<Row[]>('stream.next', { streamId, max: chunk });
-          yield* rows;
-          if (rows.length < chunk) return;
+          const rows = await asked;
+          const more = rows.length === chunk;
+          // The next chunk is read on the thread while these rows are used here.
+          if (more) asked = ask();
+          for (const values of rows) {
+            const row: Record<string, unknown> = {};
+            for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+            yield row as Row;
+          }
+          if (!more) return;
+          // With the next chunk already here, the consumer would go on without a break: let other requests in.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       } finally {
         if (!this.closed) await this.run('stream.close', { streamId }).catch(() => {});
