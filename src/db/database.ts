@@ -3,14 +3,14 @@ import type { DatabaseLocation } from '../config.ts';
 import { createDialect, type DialectKind, type DialectOptions } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
-import { SqliteThread, type SqliteStream, type SqliteTask } from './writer-thread.ts';
+import { SqliteThread, type SqliteStream, type SqliteTask } from './sqlite-thread.ts';
 
 export interface Db {
   kysely: Kysely<Database>;
   kind: DialectKind;
   /**
    * SQLite on a file: the thread that commits signing and confirming batches on a connection of
-   * its own (see writer-thread.ts), started on first use. Null for PostgreSQL and in-memory SQLite.
+   * its own (see sqlite-thread.ts), started on first use. Null for PostgreSQL and in-memory SQLite.
    */
   writer: SqliteThread | null;
   /**
@@ -40,7 +40,7 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
  * Runs a read that scans many rows (seconds for a petition with millions of signatures): on a
  * SQLite file as `task` on the reader thread, so the web thread goes on serving meanwhile;
  * elsewhere (PostgreSQL, where the server does the work; in-memory SQLite) as `here` on this
- * connection. `task` must run the same function as `here` (registered in src/sqlite-writer.ts).
+ * connection. `task` must run the same function as `here` (registered in src/sqlite-thread.ts).
  */
 export function scanOnReader<Result>(db: Db, task: SqliteTask, input: unknown, here: () => Promise<Result>): Promise<Result> {
   return db.reader ? db.reader.run<Result>(task, input) : here();

@@ -41,7 +41,7 @@ export type JobOutcome =
  * Claims up to `limit` due jobs: pending ones whose time has come, and running ones whose lock
  * expired (their worker died). On PostgreSQL concurrent workers skip each other's rows (FOR
  * UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic. Runs on the web
- * thread's connection or on the SQLite writer thread's (src/sqlite-writer.ts).
+ * thread's connection or on the SQLite writer thread's (src/sqlite-thread.ts).
  */
 export async function claimDueJobs(db: Kysely<Database>, kind: DialectKind, now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
   const nowIso = now.toISOString();

@@ -1,6 +1,6 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { scanOnReader, type Db } from '../../db/database.ts';
-import type { SqliteTask } from '../../db/writer-thread.ts';
+import type { SqliteTask } from '../../db/sqlite-thread.ts';
 import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
@@ -197,7 +197,7 @@ export interface FraudReportData {
 
 /**
  * Runs the fraud report's queries on one connection: the web thread's, or (for a SQLite file)
- * the reader thread's, which calls this from src/sqlite-writer.ts.
+ * the reader thread's, which calls this from src/sqlite-thread.ts.
  */
 export async function readFraudReport(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
   const q = new FraudReportQueries(db);

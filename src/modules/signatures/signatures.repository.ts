@@ -97,7 +97,7 @@ export async function changeCounts(trx: Transaction<Database>, shards: number, r
  * of statements whatever the batch size. For an address that already signed, queues another
  * confirmation only if the signature is still pending and the last one was queued before
  * `resendBefore`. Runs on the web thread's connection or on the SQLite writer thread's
- * (src/sqlite-writer.ts); `knownWordings` is that connection's cache of consent wording ids.
+ * (src/sqlite-thread.ts); `knownWordings` is that connection's cache of consent wording ids.
  */
 export async function recordSignatureBatch(db: Kysely<Database>, batch: SignatureToRecord[], knownWordings: Map<string, number>): Promise<{ queued: boolean }[]> {
   let wordings = new Map<string, number>();

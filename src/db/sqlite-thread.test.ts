@@ -5,7 +5,7 @@ import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repos
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
 import { signaturesForExport } from '../modules/handin/handin.repository.ts';
 import { closeDatabase, migrateToLatest, openDatabase } from './database.ts';
-import { SqliteThread, SqliteThreadError } from './writer-thread.ts';
+import { SqliteThread, SqliteThreadError } from './sqlite-thread.ts';
 
 const NOW = new Date('2026-12-02T10:00:00.000Z');
 

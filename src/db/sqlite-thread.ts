@@ -3,7 +3,7 @@
  * process's own thread a signing batch (its inserts and the commit's fsync) stops every other
  * request for as long as it runs: about 60 µs of each signature's 170 in the signing benchmark.
  * Here the hot-path batches (signing and confirming, and the job worker's claims and outcomes,
- * which run as often as emails go out; see src/sqlite-writer.ts) run on a second connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
+ * which run as often as emails go out; see src/sqlite-thread.ts) run on a second connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
  * web thread goes on reading requests and pages. Callers still hear back only after the commit.
  *
  * Only for a database file: an in-memory database cannot be shared between connections, so
@@ -12,10 +12,10 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** The functions a thread runs, by name (registered in src/sqlite-writer.ts): the writer's batches, the reader's reports. */
+/** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
 export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'stream.open' | 'stream.next' | 'stream.close';
 
-/** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-writer.ts). */
+/** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-thread.ts). */
 export type SqliteStream = 'handin.signatures';
 
 /** What the thread answers for one task. */
@@ -32,9 +32,9 @@ export class SqliteThreadError extends Error {
   }
 }
 
-// In the sources this file is src/db/writer-thread.ts and the thread's entry src/sqlite-writer.ts;
+// In the sources this file is src/db/sqlite-thread.ts and the thread's entry src/sqlite-thread.ts;
 // in the built dist/ both are bundled beside each other (scripts/build.js).
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('../sqlite-writer.ts', import.meta.url) : new URL('./sqlite-writer.js', import.meta.url);
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('../sqlite-thread.ts', import.meta.url) : new URL('./sqlite-thread.js', import.meta.url);
 // Found from here, not from the working directory, as bin/undersign.js does.
 const TSX_API = import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : '';
 const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
