@@ -2,15 +2,15 @@
  * The entry of the SQLite threads (see src/db/sqlite-thread.ts): opens its own connection to the
  * database file, with the same pragmas as the web thread's (WAL, `synchronous = FULL`), and runs
  * the tasks sent to it. The writer gets the hot-path batches (signatures, the job worker's claims
- * and outcomes), one transaction each, answering after the commit; the reader, long reports.
+ * and outcomes), one transaction each, answering after the commit; the reader, the long reads of
+ * a whole petition (fraud review, exports), streams among them.
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
-import type { SqliteThreadReply, SqliteTask } from './db/sqlite-thread.ts';
+import type { SqliteStream, SqliteTask, SqliteThreadReply } from './db/sqlite-thread.ts';
 import { claimDueJobs, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
-import BetterSqlite3 from 'better-sqlite3';
-import type { SqliteStream } from './db/sqlite-thread.ts';
 import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
