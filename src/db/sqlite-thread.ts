@@ -1,13 +1,16 @@
 /**
- * The SQLite writer thread. better-sqlite3 runs every statement synchronously, so on the web
- * process's own thread a signing batch (its inserts and the commit's fsync) stops every other
- * request for as long as it runs: about 60 µs of each signature's 170 in the signing benchmark.
- * Here the hot-path batches (signing and confirming, and the job worker's claims and outcomes,
- * which run as often as emails go out; see src/sqlite-thread.ts) run on a second connection to the same file in a worker thread, with `synchronous = FULL` as before, while the
- * web thread goes on reading requests and pages. Callers still hear back only after the commit.
+ * The SQLite threads. better-sqlite3 runs every statement synchronously, so on the web process's
+ * own thread a signing batch (its inserts and the commit's fsync) stops every other request for
+ * as long as it runs, and so does a read that scans a petition of millions of signatures.
+ * - The writer: the hot-path batches (signing and confirming, and the job worker's claims and
+ *   outcomes, which run as often as emails go out) on a second connection to the same file, with
+ *   `synchronous = FULL` as before. Callers still hear back only after the commit.
+ * - The reader: reads of a whole petition (fraud review, exports; see Db.reader), on a third.
+ * Meanwhile the web thread goes on reading requests and pages. Their tasks are registered in the
+ * threads' entry, src/sqlite-thread.ts.
  *
  * Only for a database file: an in-memory database cannot be shared between connections, so
- * there the batches run on the caller's connection as before.
+ * there everything runs on the caller's connection as before.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -21,7 +24,7 @@ export type SqliteStream = 'handin.signatures';
 /** What the thread answers for one task. */
 export type SqliteThreadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string; stack?: string } };
 
-/** An error thrown in the writer thread, as the caller sees it (with SQLite's code, if any). */
+/** An error thrown in a SQLite thread, as the caller sees it (with SQLite's code, if any). */
 export class SqliteThreadError extends Error {
   constructor(
     message: string,
@@ -161,7 +164,7 @@ export class SqliteThread {
       this.worker = null;
       const waiting = [...this.pending.values()];
       this.pending.clear();
-      for (const p of waiting) p.reject(err instanceof Error ? err : new Error(`the SQLite writer thread stopped (${String(err)})`));
+      for (const p of waiting) p.reject(err instanceof Error ? err : new Error(`the SQLite thread stopped (${String(err)})`));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -193,7 +196,7 @@ export class SqliteThread {
     }
     if ('error' in reply) {
       const err = new SqliteThreadError(reply.error.message, reply.error.code);
-      if (reply.error.stack) err.stack = `${err.name}: ${reply.error.message}\n    (in the SQLite writer thread)\n${reply.error.stack.split('\n').slice(1).join('\n')}`;
+      if (reply.error.stack) err.stack = `${err.name}: ${reply.error.message}\n    (in a SQLite thread)\n${reply.error.stack.split('\n').slice(1).join('\n')}`;
       waiting.reject(err);
     } else waiting.resolve(reply.result);
   }

@@ -1,6 +1,5 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { scanOnReader, type Db } from '../../db/database.ts';
-import type { SqliteTask } from '../../db/sqlite-thread.ts';
 import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
 import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
@@ -31,7 +30,11 @@ export interface GroupCount {
 
 type SignatureQuery = SelectQueryBuilder<Database, 'signatures', object>;
 
-/** The queries behind fraud review, and bulk invalidation and its reversal. */
+/**
+ * The queries behind fraud review, and bulk invalidation and its reversal. The reads may scan a
+ * petition's signatures (a domain or an address's hash has no index of its own: migrations 0012,
+ * 0016), so they go through scanOnReader: on a SQLite file they run on the reader thread.
+ */
 export class FraudRepository {
   private readonly shards: number;
 
@@ -42,24 +45,19 @@ export class FraudRepository {
     this.shards = counterShards(db.kind);
   }
 
-  /** A read that may scan the petition's signatures: a domain or an address's hash has no index of its own (migrations 0012, 0016). */
-  private scan<Result>(task: SqliteTask, input: unknown, here: () => Promise<Result>): Promise<Result> {
-    return scanOnReader(this.db, task, input, here);
-  }
-
   /** What the fraud report reads (see readFraudReport). */
   report(petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
-    return this.scan('fraud.report', { petitionId, limits }, () => readFraudReport(this.db, petitionId, limits));
+    return scanOnReader(this.db, 'fraud.report', { petitionId, limits }, () => readFraudReport(this.db, petitionId, limits));
   }
 
   /** One page of the signatures matching some criteria, newest first, with how many match. */
   list(petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
-    return this.scan('fraud.page', { petitionId, criteria, limit, offset }, () => readMatchingPage(this.db, petitionId, criteria, limit, offset));
+    return scanOnReader(this.db, 'fraud.page', { petitionId, criteria, limit, offset }, () => readMatchingPage(this.db, petitionId, criteria, limit, offset));
   }
 
   /** How many pending or confirmed signatures some criteria match (what an invalidation would take). */
   countValid(petitionId: number, criteria: SignatureCriteria): Promise<{ signatures: number; confirmed: number }> {
-    return this.scan('fraud.count', { petitionId, criteria }, () => countValidMatches(this.db, petitionId, criteria));
+    return scanOnReader(this.db, 'fraud.count', { petitionId, criteria }, () => countValidMatches(this.db, petitionId, criteria));
   }
 
   /**
@@ -68,13 +66,13 @@ export class FraudRepository {
    * tally changes (so area and hourly counts follow), and records the invalidation and its
    * audit line. The rows stay, so it can be reversed.
    *
-   * The matching signatures are found before the transaction (see scan): the search reads the
+   * The matching signatures are found before the transaction, on the reader thread: the search reads the
    * petition's signatures, which on SQLite must not hold the write lock that signing waits for.
    * Signatures given while it reads are not included (a second invalidation takes them); the
    * others are re-checked.
    */
   async invalidate(petitionId: number, criteria: SignatureCriteria, reason: string, actorId: number | null, now: Date, effects: (inv: { id: number; signatures: number; confirmed: number }) => Effects): Promise<Invalidation> {
-    const found = await this.scan('fraud.ids', { petitionId, criteria }, () => findValidMatches(this.db, petitionId, criteria));
+    const found = await scanOnReader(this.db, 'fraud.ids', { petitionId, criteria }, () => findValidMatches(this.db, petitionId, criteria));
     return this.db.kysely.transaction().execute(async (trx) => {
       const created = await trx
         .insertInto('invalidations')
