@@ -1,10 +1,13 @@
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
-/** The text of each page of a PDF, one line per printed line, spaces folded (pdf.js, as a reader would extract it). */
-export async function pdfPages(bytes: Buffer): Promise<string[]> {
+/**
+ * The text of each page of a PDF (or of its last page only), one line per printed line, spaces
+ * folded (pdf.js, as a reader would extract it).
+ */
+export async function pdfPages(bytes: Buffer, options: { lastOnly?: boolean } = {}): Promise<string[]> {
   const doc = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false }).promise;
   const pages: string[] = [];
-  for (let i = 1; i <= doc.numPages; i++) {
+  for (let i = options.lastOnly ? doc.numPages : 1; i <= doc.numPages; i++) {
     const content = await (await doc.getPage(i)).getTextContent();
     let text = '';
     let lastY: number | null = null;

@@ -23,6 +23,8 @@ export interface HandinPackInput {
 
 const MARGIN = 50;
 const ROW = 15;
+/** How much of the pack may wait for a slow reader before writing pauses. */
+const UNREAD_LIMIT = 1024 * 1024;
 
 function day(iso: string | null, timeZone: string): string {
   return iso ? new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(new Date(iso)) : '—';
@@ -38,6 +40,8 @@ const n = (value: number) => value.toLocaleString('en-GB');
  */
 export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPackInput, rows: AsyncIterable<SignatureForExport>): Promise<void> {
   const { petition, timeZone } = input;
+  releaseWrittenPages(doc);
+  const readerCaughtUp = readerProgress(doc);
   doc.registerFont('Body', FONT);
   doc.registerFont('Bold', FONT_BOLD);
   let page = 1;
@@ -131,6 +135,8 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
     }
   };
   for await (const row of rows) {
+    // A cancelled download: stop reading (leaving the loop closes the rows' stream).
+    if (doc.destroyed) return;
     const rowArea = areaOf(row.country, row.postcode);
     if (rowArea !== area) {
       closeArea();
@@ -140,9 +146,12 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
     number++;
     subtotal++;
     line([String(number), row.public_name ? row.name : 'Name withheld', rowArea], 'Body');
-    // Let the reader take finished pages before writing more: the pack is streamed, not held.
-    if (number % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    // The pack is streamed, not held: past a megabyte the reader has not taken (a slow
+    // connection), wait for it; otherwise still let other requests in now and then.
+    if (number % 200 === 0 && doc.readableLength > UNREAD_LIMIT) await readerCaughtUp();
+    else if (number % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
+  if (doc.destroyed) return;
   closeArea();
   doc.moveDown();
   line(['', 'Total signatures confirmed online', n(number)], 'Bold');
@@ -158,6 +167,38 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
 function forgetTextLayouts(doc: PDFKit.PDFDocument): void {
   const families = (doc as unknown as { _fontFamilies?: Record<string, { layoutCache?: object }> })._fontFamilies ?? {};
   for (const font of Object.values(families)) if (font.layoutCache) font.layoutCache = Object.create(null);
+}
+
+/**
+ * pdfkit pushes what it writes without waiting for the reader (its `_read` does nothing), so a
+ * pack for a slow connection would pile up in memory. Returns a function that resolves once the
+ * reader asks for more, or the document is closed (a cancelled download).
+ */
+function readerProgress(doc: PDFKit.PDFDocument): () => Promise<void> {
+  let wake: (() => void) | null = null;
+  const resume = () => {
+    wake?.();
+    wake = null;
+  };
+  (doc as unknown as { _read: () => void })._read = resume;
+  doc.once('close', resume);
+  return () => (doc.destroyed ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve)));
+}
+
+/**
+ * pdfkit keeps every page it has written, with its contents (dictionary, resources and content
+ * entries: ~2 KB a page, ~40 MB a million signatures), for the life of the document. Once a page
+ * is written only its object's number is needed (the page tree lists pages by it), so its
+ * contents are dropped as the next page starts. (Like forgetTextLayouts, this reaches into pdfkit.)
+ */
+function releaseWrittenPages(doc: PDFKit.PDFDocument): void {
+  type Page = { dictionary: { data: object } };
+  let writing = doc.page as unknown as Page;
+  doc.on('pageAdded', () => {
+    // pdfkit wrote the previous page out before adding this one.
+    writing.dictionary.data = {};
+    writing = doc.page as unknown as Page;
+  });
 }
 
 /** A new A4 document for the pack. */

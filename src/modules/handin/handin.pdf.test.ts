@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pdfPages } from '../../../test/helpers/pdf.ts';
+import type { Petition } from '../petitions/petitions.service.ts';
+import type { SignatureForExport } from './handin.repository.ts';
+import { newHandinDocument, writeHandinPack } from './handin.pdf.ts';
+
+const ROWS = 60_000;
+const petition = { title: 'Keep the station open', action: 'Keep it open.', slug: 'station', target: { name: 'The Commissioner' }, state: 'open', openedAt: null, closedAt: null, deadline: null, signatureCount: ROWS, paperSignatureCount: 0 } as unknown as Petition;
+const input = { petition, startedBy: ['Maya'], endorsements: [], url: 'https://undersign.example/petitions/station', siteName: 'Undersign', timeZone: 'Europe/London', generatedAt: new Date('2026-12-01T12:00:00Z') };
+
+/** ROWS signers, counting how many were read and whether the reading was closed early. */
+function signers() {
+  const seen = { read: 0, closed: false };
+  async function* rows(): AsyncGenerator<SignatureForExport> {
+    try {
+      for (let i = 1; i <= ROWS; i++) {
+        seen.read = i;
+        yield { id: i, name: `Signer ${i}`, email: `s${i}@example.net`, postcode: 'SW1A 1AA', country: 'GB', public_name: 1, contact_opt_in: 0, created_at: '', confirmed_at: null };
+      }
+    } finally {
+      seen.closed = true;
+    }
+  }
+  return { rows: rows(), seen };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('hand-in pack streaming', () => {
+  it('waits for a slow reader instead of holding the pack in memory, then finishes it', async () => {
+    const doc = newHandinDocument(petition, 'Undersign');
+    const { rows, seen } = signers();
+    const writing = writeHandinPack(doc, input, rows);
+    // Nobody reads: writing stops once about a megabyte waits (without a reader-paced writer it
+    // would run to the end).
+    for (let last = -1; seen.read !== last && seen.read < ROWS; ) {
+      last = seen.read;
+      await pause(300);
+    }
+    assert.ok(seen.read < ROWS * 0.8, `read ${seen.read} of ${ROWS} rows with nobody taking the pack`);
+    assert.ok(doc.readableLength < 2 * 1024 * 1024, `${doc.readableLength} bytes waiting`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of doc) chunks.push(chunk as Buffer);
+    await writing;
+    assert.equal(seen.read, ROWS);
+    const [last] = await pdfPages(Buffer.concat(chunks), { lastOnly: true });
+    assert.match(last!, /Signer 60000/);
+    assert.match(last!, /Total signatures confirmed online 60,000/);
+  });
+
+  it('stops reading signatures when the download is cancelled', async () => {
+    const doc = newHandinDocument(petition, 'Undersign');
+    const { rows, seen } = signers();
+    const writing = writeHandinPack(doc, input, rows);
+    await new Promise((resolve) => doc.once('data', resolve));
+    doc.destroy();
+    await writing;
+    assert.ok(seen.closed, 'the rows were closed');
+    assert.ok(seen.read < ROWS / 2, `read ${seen.read} of ${ROWS} rows after the download was cancelled`);
+  });
+});
