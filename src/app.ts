@@ -113,6 +113,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const headers = securityHeadersOf(securityHeaders);
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
+    ctx.visitors.record();
     done();
   });
   await app.register(fastifyCookie, { secret: derivedKey(config.secretKey, 'cookies') });

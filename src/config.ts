@@ -47,6 +47,11 @@ export interface Config {
   jobLockMs: number;
   /** The most jobs (mostly emails) a worker runs at once. */
   jobConcurrency: number;
+  /**
+   * Requests a second at which a worker in the web process runs a tenth of `jobConcurrency`
+   * jobs, leaving the CPU to visitors (0: never).
+   */
+  jobYieldAt: number;
   /** Signatures at which a petition awaits the decision-maker's response (moderators are told). */
   responseThreshold: number;
   /** Signatures at which a petition is considered for debate. */
@@ -151,6 +156,7 @@ const EnvSchema = z.object({
   DEADLINE_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  JOB_YIELD_AT: z.coerce.number().int().min(0).default(1000),
   RESPONSE_THRESHOLD: z.coerce.number().int().min(1).default(10_000),
   DEBATE_THRESHOLD: z.coerce.number().int().min(1).default(100_000),
   BLOCKED_EMAIL_DOMAINS: z.string().default(''),
@@ -260,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineSweepMs: e.DEADLINE_SWEEP_SECONDS * 1000,
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,
     jobConcurrency: e.JOB_CONCURRENCY,
+    jobYieldAt: e.JOB_YIELD_AT,
     responseThreshold: e.RESPONSE_THRESHOLD,
     debateThreshold: e.DEBATE_THRESHOLD,
     blockedEmailDomains: e.BLOCKED_EMAIL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { closeDatabase, openDatabase, type Db } from './db/database.ts';
 import { JobsRepository } from './jobs/jobs.repository.ts';
 import { JobWorker } from './jobs/worker.ts';
+import { VisitorRate } from './modules/health/visitor-rate.ts';
 import { DevOutbox } from './mail/dev-outbox.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { systemClock, type Clock } from './lib/time.ts';
@@ -105,6 +106,8 @@ export interface AppContext {
     pageCache: PublicPageCache;
   };
   worker: JobWorker;
+  /** The requests this process answers (the app counts them; an in-process worker yields to them). */
+  visitors: VisitorRate;
   /** Rate-limit counters (shared through the database when RATE_LIMIT_STORE=database). */
   rateLimitStore: RateLimitStore;
   /** Stops the worker and closes mail and database connections. */
@@ -259,6 +262,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock),
     pageCache: new PublicPageCache(config.pageCacheMs, () => clock().getTime()),
   };
+  const visitors = new VisitorRate(config.jobYieldAt);
   worker = new JobWorker({
     jobs,
     log,
@@ -266,6 +270,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     pollMs: overrides.workerPollMs,
     lockMs: config.jobLockMs,
     concurrency: config.jobConcurrency,
+    // In a worker process of its own no request is ever counted, so it never yields.
+    busy: config.jobYieldAt > 0 ? () => visitors.busy : undefined,
     periodic: [
         { name: 'close petitions at their deadline', everyMs: config.deadlineSweepMs, run: () => petitions.closeExpiredPetitions() },
         {
@@ -319,6 +325,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     repositories,
     services,
     worker: finalWorker,
+    visitors,
     rateLimitStore,
     async close() {
       await finalWorker.stop();

@@ -189,6 +189,43 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     assert.deepEqual(await jobs.countByState(), { done: 1 });
   });
 
+  it('runs a tenth of its jobs at once while the process is busy with visitors, and all again after', async () => {
+    for (let i = 0; i < 40; i++) await jobs.enqueue(t.db.kysely, { kind: 'mail', payload: { i } }, now);
+    let busy = true;
+    let running = 0;
+    let mostAtOnce = 0;
+    let done = 0;
+    const w = new JobWorker({
+      jobs,
+      log,
+      clock,
+      concurrency: 20,
+      pollMs: 5,
+      busy: () => busy,
+      handlers: {
+        mail: async () => {
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await new Promise((r) => setTimeout(r, 10));
+          running--;
+          done++;
+        },
+      },
+    });
+    w.start();
+    for (let i = 0; i < 400 && done < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(done >= 10, 'jobs still run while the site is busy');
+    assert.equal(mostAtOnce, 2, 'a tenth of 20 at once while busy');
+    busy = false;
+    mostAtOnce = 0;
+    w.nudge();
+    for (let i = 0; i < 400 && done < 40; i++) await new Promise((r) => setTimeout(r, 5));
+    await w.stop();
+    assert.equal(done, 40);
+    assert.ok(mostAtOnce > 2, `more at once when the site is quiet (saw ${mostAtOnce})`);
+    assert.deepEqual(await jobs.countByState(), { done: 40 });
+  });
+
   it('a job for an unknown kind fails instead of vanishing', async () => {
     await jobs.enqueue(t.db.kysely, { kind: 'nobody-handles-this', payload: {} }, now);
     await worker({}).runOnce();

@@ -20,6 +20,12 @@ export interface JobWorkerOptions {
   concurrency?: number;
   /** How long a claimed job stays locked before another worker may take it over. */
   lockMs?: number;
+  /**
+   * True while the process is busy answering visitors (the worker shares it with the site; see
+   * VisitorRate). The worker then runs at most a tenth of `concurrency` jobs at once, so that at
+   * a peak the site's answers come first; the queued jobs (durable) catch up after it.
+   */
+  busy?: () => boolean;
   /** Housekeeping run every so often (closing petitions at their deadline…); each must be safe to run from several processes at once. */
   periodic?: PeriodicTask[];
 }
@@ -163,8 +169,9 @@ export class JobWorker {
    */
   private async tick(): Promise<void> {
     this.timer = null;
-    const free = this.concurrency - this.active.size;
-    if (this.stopped || this.claiming || free < Math.ceil(this.concurrency / 2)) return;
+    const limit = this.limit();
+    const free = limit - this.active.size;
+    if (this.stopped || this.claiming || free < Math.ceil(limit / 2)) return;
     let claimed: JobRow[] = [];
     this.claiming = (async () => {
       try {
@@ -182,7 +189,7 @@ export class JobWorker {
         .then(() => {
           this.active.delete(run);
           // Half the places free: claim the next jobs while the others are still running.
-          if (this.active.size === Math.floor(this.concurrency / 2) && !this.timer) this.schedule(0);
+          if (this.active.size <= Math.floor(this.limit() / 2) && !this.timer && !this.claiming) this.schedule(0);
         });
       this.active.add(run);
     }
@@ -190,6 +197,11 @@ export class JobWorker {
     this.wakeAgain = false;
     // A full claim means more may be waiting: the jobs' completions ask again when places free up.
     if (!again) this.schedule(this.pollMs);
-    else if (this.concurrency - this.active.size >= Math.ceil(this.concurrency / 2)) this.schedule(0);
+    else if (limit - this.active.size >= Math.ceil(limit / 2)) this.schedule(0);
+  }
+
+  /** Jobs that may run at once now: fewer while the process is busy with visitors. */
+  private limit(): number {
+    return this.options.busy?.() ? Math.ceil(this.concurrency / 10) : this.concurrency;
   }
 }

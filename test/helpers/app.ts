@@ -45,6 +45,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     deadlineSweepMs: 30_000,
     jobLockMs: 300_000,
     jobConcurrency: 50,
+    jobYieldAt: 1000,
     responseThreshold: 10_000,
     debateThreshold: 100_000,
     blockedEmailDomains: [],
