@@ -41,7 +41,7 @@ function closeStream(streamId: number): void {
 const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'signatures.record': (batch: SignatureToRecord[]) => recordSignatureBatch(db.kysely, batch, knownWordings),
   'signatures.confirm': (batch: SignatureToConfirm[]) => confirmSignatureBatch(db.kysely, shards, batch),
-  'jobs.claim': ({ now, lockMs, limit }: { now: Date; lockMs: number; limit: number }) => claimDueJobs(db.kysely, 'sqlite', now, lockMs, limit),
+  'jobs.claim': ({ now, lockMs, limit, running }: { now: Date; lockMs: number; limit: number; running: number[] }) => claimDueJobs(db.kysely, 'sqlite', now, lockMs, limit, running),
   'jobs.outcomes': (batch: JobOutcome[]) => writeJobOutcomes(db.kysely, batch),
   // The reader thread's (Db.reader): reads only.
   'fraud.report': ({ petitionId, limits }: { petitionId: number; limits: FraudReportLimits }) => readFraudReport(db, petitionId, limits),

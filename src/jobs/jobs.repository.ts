@@ -43,7 +43,7 @@ export type JobOutcome =
  * UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic. Runs on the web
  * thread's connection or on the SQLite writer thread's (src/sqlite-thread.ts).
  */
-export async function claimDueJobs(db: Kysely<Database>, kind: DialectKind, now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
+export async function claimDueJobs(db: Kysely<Database>, kind: DialectKind, now: Date, lockMs: number, limit: number, running: number[] = []): Promise<JobRow[]> {
   const nowIso = now.toISOString();
   const lockedUntil = new Date(now.getTime() + lockMs).toISOString();
   return db.transaction().execute(async (trx) => {
@@ -52,7 +52,10 @@ export async function claimDueJobs(db: Kysely<Database>, kind: DialectKind, now:
     // SQLite, inside the write lock) to return twenty.
     const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(q: Q): Q => (kind === 'postgres' ? q.forUpdate().skipLocked() : q);
     // Jobs of a worker that died first (a handful at most), so a backlog cannot hold them back.
-    const expired = await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'running').where('locked_until', '<', nowIso).orderBy('locked_until').limit(limit)).execute();
+    // Not those the claiming worker is still running itself (past their lock, but not dead).
+    let expiredQuery = trx.selectFrom('jobs').select('id').where('state', '=', 'running').where('locked_until', '<', nowIso);
+    if (running.length > 0) expiredQuery = expiredQuery.where('id', 'not in', running);
+    const expired = await lock(expiredQuery.orderBy('locked_until').limit(limit)).execute();
     const pending =
       expired.length < limit
         ? await lock(trx.selectFrom('jobs').select('id').where('state', '=', 'pending').where('run_at', '<=', nowIso).orderBy('run_at').limit(limit - expired.length)).execute()
@@ -143,14 +146,16 @@ export class JobsRepository {
 
   /**
    * Claims up to `limit` due jobs for this process: pending ones whose time has come, and running
-   * ones whose lock expired (their worker died). On PostgreSQL concurrent workers skip each
-   * other's rows (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so the update is atomic.
+   * ones whose lock expired (their worker died), except `running`: the claiming worker's own jobs
+   * still in progress, which it must not start a second time. On PostgreSQL concurrent workers
+   * skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite has a single writer, so the update is
+   * atomic.
    */
-  claimDue(now: Date, lockMs: number, limit: number): Promise<JobRow[]> {
+  claimDue(now: Date, lockMs: number, limit: number, running: number[] = []): Promise<JobRow[]> {
     const writer = this.db.writer;
     // On a SQLite file the claim is a write: it goes to the writer thread, queued with the signing
     // batches, instead of waiting for the write lock and its fsync on the web thread.
-    return writer ? writer.run<JobRow[]>('jobs.claim', { now, lockMs, limit }) : claimDueJobs(this.db.kysely, this.db.kind, now, lockMs, limit);
+    return writer ? writer.run<JobRow[]>('jobs.claim', { now, lockMs, limit, running }) : claimDueJobs(this.db.kysely, this.db.kind, now, lockMs, limit, running);
   }
 
   /** Marks a job done. */

@@ -226,6 +226,28 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     assert.deepEqual(await jobs.countByState(), { done: 40 });
   });
 
+  it('does not start a second copy of its own job that runs past its lock', async () => {
+    await jobs.enqueue(t.db.kysely, { kind: 'long', payload: {} }, now);
+    let starts = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const w = new JobWorker({ jobs, log, clock, concurrency: 10, pollMs: 5, lockMs: 1000, handlers: { long: async () => void (starts++, await released) } });
+    w.start();
+    for (let i = 0; i < 200 && starts === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(starts, 1);
+    // The lock runs out while the job is still going; the worker polls on.
+    now = new Date(now.getTime() + 2000);
+    for (let i = 0; i < 10; i++) {
+      w.nudge();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(starts, 1, 'the job was not started again by its own worker');
+    // Another worker may take it over (the first one might have died).
+    assert.equal((await jobs.claimDue(now, 1000, 10)).length, 1);
+    release();
+    await w.stop();
+  });
+
   it('a job for an unknown kind fails instead of vanishing', async () => {
     await jobs.enqueue(t.db.kysely, { kind: 'nobody-handles-this', payload: {} }, now);
     await worker({}).runOnce();

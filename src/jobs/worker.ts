@@ -56,6 +56,8 @@ export class JobWorker {
   private claiming: Promise<void> | null = null;
   /** Jobs claimed by the background loop and not yet finished. */
   private readonly active = new Set<Promise<void>>();
+  /** Their ids: a job running past its lock is not claimed again by this worker. */
+  private readonly runningIds = new Set<number>();
   private stopped = true;
   private wakeAgain = false;
   private periodicTimers: NodeJS.Timeout[] = [];
@@ -175,7 +177,7 @@ export class JobWorker {
     let claimed: JobRow[] = [];
     this.claiming = (async () => {
       try {
-        claimed = await this.options.jobs.claimDue(this.options.clock(), this.lockMs, free);
+        claimed = await this.options.jobs.claimDue(this.options.clock(), this.lockMs, free, [...this.runningIds]);
       } catch (err) {
         this.options.log.error({ err }, 'claiming jobs failed');
       }
@@ -183,11 +185,13 @@ export class JobWorker {
     await this.claiming;
     this.claiming = null;
     for (const job of claimed) {
+      this.runningIds.add(job.id);
       const run: Promise<void> = this.runJob(job)
         // Only writing the outcome can fail here (the database gone): the job's lock runs out and another run takes it.
         .catch((err: unknown) => this.options.log.error({ err, jobId: job.id }, 'recording a job outcome failed'))
         .then(() => {
           this.active.delete(run);
+          this.runningIds.delete(job.id);
           // Half the places free: claim the next jobs while the others are still running.
           if (this.active.size <= Math.floor(this.limit() / 2) && !this.timer && !this.claiming) this.schedule(0);
         });
