@@ -110,7 +110,7 @@ export interface AppContext {
   visitors: VisitorRate;
   /** Rate-limit counters (shared through the database when RATE_LIMIT_STORE=database). */
   rateLimitStore: RateLimitStore;
-  /** Stops the worker and closes mail and database connections. */
+  /** Stops the worker, lets signatures on their way be stored, and closes mail and database connections. */
   close(): Promise<void>;
 }
 
@@ -329,6 +329,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     rateLimitStore,
     async close() {
       await finalWorker.stop();
+      // Signatures already on their way to the database are stored before it closes.
+      await repositories.signatures.settled();
       mailer.close();
       await closeDatabase(db);
     },

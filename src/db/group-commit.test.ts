@@ -92,4 +92,18 @@ describe('group commit', () => {
     assert.deepEqual(await Promise.all(answers), [10, 'a bad item', 20]);
     assert.deepEqual(r.batches, [[1, -1, 2], [1], [-1], [2]]);
   });
+
+  it('says when everything submitted so far is committed, for shutting down', async () => {
+    const r = recorder();
+    const commit = new GroupCommit(r.run);
+    await commit.settled();
+    const answers = Promise.all([1, 2].map((i) => commit.submit(i)));
+    let settled = false;
+    const waiting = commit.settled().then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'not while a batch is being committed');
+    await r.commitAll();
+    await waiting;
+    assert.deepEqual(await answers, [10, 20]);
+  });
 });

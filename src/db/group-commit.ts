@@ -14,6 +14,8 @@ export class GroupCommit<Item, Result> {
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   private readonly concurrency: number;
+  /** Callers of settled() waiting for the last batch to end. */
+  private settledWaiters: (() => void)[] = [];
 
   constructor(
     /** Commits items (one or many) in one transaction; returns their results in order. */
@@ -54,6 +56,15 @@ export class GroupCommit<Item, Result> {
     });
   }
 
+  /**
+   * Resolves once every item submitted so far has been committed (or failed): for shutting down
+   * without cutting off a batch whose signers are still waiting for their answer.
+   */
+  settled(): Promise<void> {
+    if (this.loops === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
@@ -71,6 +82,7 @@ export class GroupCommit<Item, Result> {
       }
     } finally {
       this.loops--;
+      if (this.loops === 0 && this.queue.length === 0) for (const resolve of this.settledWaiters.splice(0)) resolve();
     }
   }
 }

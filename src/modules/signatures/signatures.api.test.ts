@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { anotherProcess, createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { newSignature } from '../../../test/helpers/repositories.ts';
+import { CONFIRMATION_JOB } from './signatures.service.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../../test/helpers/factories.ts';
 import { confirmationPath, mailsTo } from '../../../test/helpers/mail.ts';
@@ -188,5 +190,20 @@ describeEachDatabase('signing through the JSON API', (kind) => {
     const confirmedRows = await t.ctx.repositories.signatures.countConfirmedRows(viral.id);
     assert.equal(confirmedRows, 250);
     assert.equal(await count(viral.slug), confirmedRows);
+  });
+
+  it('stores the signatures already on their way to the database when a web process shuts down', async () => {
+    // A second web process, as in a rolling restart: its requests were answered up to the point of
+    // storing (the signers may have given up waiting); closing must not cut their batch off.
+    const other = await anotherProcess(t);
+    const signatures = Array.from({ length: 20 }, (_, i) => {
+      const email = `rolling-restart-${i}@example.net`;
+      return newSignature(petition.id, { email, emailKey: signatureEmailKey(email) });
+    });
+    const now = new Date();
+    const stored = Promise.all(signatures.map((s) => other.ctx.repositories.signatures.recordSignature(s, now, now.toISOString(), CONFIRMATION_JOB)));
+    await other.close();
+    assert.ok((await stored).every((r) => r.queued));
+    for (const s of signatures) assert.equal((await t.ctx.repositories.signatures.findByEmail(s.emailKey)).length, 1, `${s.email} was stored`);
   });
 });

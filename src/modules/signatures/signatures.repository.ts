@@ -290,6 +290,11 @@ export class SignaturesRepository {
     );
   }
 
+  /** Resolves once the signatures and confirmations submitted so far are committed (see GroupCommit.settled). */
+  async settled(): Promise<void> {
+    await Promise.all([this.signing.settled(), this.confirming.settled()]);
+  }
+
   /**
    * Stores a pending signature and its confirmation job, durably, before answering (see
    * recordSignatureBatch). Returns whether a confirmation job was queued.
