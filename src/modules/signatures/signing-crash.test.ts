@@ -81,4 +81,41 @@ describeEachDatabase('the web server killed in the middle of a signing burst', (
     for (const m of confirmations()) for (const a of addresses(m)) sent.set(a, (sent.get(a) ?? 0) + 1);
     for (const email of acknowledged) assert.equal(sent.get(email), 1, `${email} got one confirmation email`);
   });
+
+  it('on SIGTERM (a rolling restart) answers the signers in flight, stores every acknowledged signature, and exits cleanly', async () => {
+    const { petition } = await createPetition(t.ctx);
+    const port = await freePort();
+    const server = startServer(port, false);
+    const base = `http://127.0.0.1:${port}`;
+    await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'the server to start');
+    const acknowledged: string[] = [];
+    const answers = new Map<number, number>();
+    let n = 0;
+    let stopping = false;
+    const signer = async () => {
+      while (!stopping) {
+        const input = signerInput({ email: `rolling${n++}@example.net` });
+        try {
+          const res = await fetch(`${base}/api/v1/petitions/${petition.slug}/signatures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+          answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
+          if (res.status === 202) acknowledged.push(input.email);
+        } catch {
+          // Refused or closed: the process has stopped taking connections.
+          return;
+        }
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 30 }, signer));
+    await until(() => acknowledged.length >= 150, 'some signatures to be acknowledged');
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    server.kill('SIGTERM');
+    assert.equal(await exited, 0, 'a clean exit');
+    stopping = true;
+    await burst;
+    // Only "accepted" or "busy, try again": never a 500.
+    assert.deepEqual([...answers.keys()].filter((status) => status !== 202 && status !== 503), [], `answers ${JSON.stringify([...answers])}`);
+    const rows = await t.ctx.db.kysely.selectFrom('signatures').select(['email_key']).where('petition_id', '=', petition.id).execute();
+    const stored = new Set(rows.map((r) => r.email_key));
+    for (const email of acknowledged) assert.ok(stored.has(signatureEmailKey(email)), `${email} was acknowledged, so it is stored`);
+  });
 });
