@@ -15,7 +15,7 @@ export class GroupCommit<Item, Result> {
   private readonly maxWaiting: number;
   private readonly concurrency: number;
   /** Callers of settled() waiting for the last batch to end. */
-  private settledWaiters: (() => void)[] = [];
+  private readonly settledWaiters: (() => void)[] = [];
 
   constructor(
     /** Commits items (one or many) in one transaction; returns their results in order. */
