@@ -31,12 +31,18 @@ describeEachDatabase('the web server killed in the middle of a signing burst', (
   const startServer = (port: number, withWorker: boolean) =>
     startUndersign(t, ['serve', ...(withWorker ? [] : ['--no-worker'])], children, { PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT: 'off' });
 
-  it('keeps every acknowledged signature exactly once, and still sends its confirmation', async () => {
+  /** A petition, and `undersign serve` (no worker) up on a free port. */
+  const petitionAndServer = async () => {
     const { petition } = await createPetition(t.ctx);
     const port = await freePort();
     const server = startServer(port, false);
     const base = `http://127.0.0.1:${port}`;
     await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'the server to start');
+    return { petition, server, base };
+  };
+
+  it('keeps every acknowledged signature exactly once, and still sends its confirmation', async () => {
+    const { petition, server, base } = await petitionAndServer();
 
     // Thirty signers at a time until the server dies; remember which were acknowledged.
     const acknowledged: string[] = [];
@@ -83,11 +89,7 @@ describeEachDatabase('the web server killed in the middle of a signing burst', (
   });
 
   it('on SIGTERM (a rolling restart) answers the signers in flight, stores every acknowledged signature, and exits cleanly', async () => {
-    const { petition } = await createPetition(t.ctx);
-    const port = await freePort();
-    const server = startServer(port, false);
-    const base = `http://127.0.0.1:${port}`;
-    await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'the server to start');
+    const { petition, server, base } = await petitionAndServer();
     const acknowledged: string[] = [];
     const answers = new Map<number, number>();
     let n = 0;
