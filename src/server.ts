@@ -60,7 +60,15 @@ export async function startServer(config: Config, options: { withWorker: boolean
   const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
   ctx.log.info(`Undersign is up at ${config.baseUrl} (database: ${where}; worker: ${options.withWorker ? 'in-process' : 'separate'})`);
   closeOnSignals(async () => {
-    await app.close();
+    // Fastify's close() waits out the keep-alive timeout (72 s) for a connection that falls idle
+    // after it began (fastify/fastify#7044): close such connections as they fall idle. A request
+    // in flight is still answered.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(sweep);
+    }
     await ctx.close();
   }, ctx);
 }

@@ -110,8 +110,11 @@ describeEachDatabase('the web server killed in the middle of a signing burst', (
     const burst = Promise.all(Array.from({ length: 30 }, signer));
     await until(() => acknowledged.length >= 150, 'some signatures to be acknowledged');
     const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    const killedAt = Date.now();
     server.kill('SIGTERM');
     assert.equal(await exited, 0, 'a clean exit');
+    // Not after Fastify's 72-second keep-alive timeout (fastify/fastify#7044; see startServer).
+    assert.ok(Date.now() - killedAt < 30_000, `exited ${Date.now() - killedAt} ms after SIGTERM`);
     stopping = true;
     await burst;
     // Only "accepted" or "busy, try again": never a 500.
