@@ -67,7 +67,11 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
     const stream = streams.get(streamId);
     if (!stream) throw new Error(`no open stream ${streamId}`);
     const rows: unknown[] = [];
-    for (let next = stream.rows.next(); !next.done; next = rows.length < max ? stream.rows.next() : { done: true, value: undefined }) rows.push(next.value);
+    while (rows.length < max) {
+      const next = stream.rows.next();
+      if (next.done) break;
+      rows.push(next.value);
+    }
     if (rows.length < max) closeStream(streamId);
     return rows;
   },

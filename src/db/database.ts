@@ -16,8 +16,8 @@ export interface Db {
   /**
    * SQLite on a file: a thread for reads of a whole petition (the fraud review, the hand-in pack
    * and the exports), so that their seconds of scanning do not stop the web thread, which
-   * better-sqlite3's synchronous statements would, nor hold its one connection. It only reads: in WAL mode it never holds up the writer. Started on first
-   * use; null where `writer` is.
+   * better-sqlite3's synchronous statements would, nor hold its one connection. It only reads:
+   * in WAL mode it never holds up the writer. Started on first use; null where `writer` is.
    */
   reader: SqliteThread | null;
 }

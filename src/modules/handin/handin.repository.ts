@@ -148,7 +148,6 @@ export class HandinRepository {
     // Exact, so read from the signatures (the folded area counts lag by a few seconds): a scan of the petition.
     return scanOnReader(this.db, 'handin.areas', { petitionId }, () => countConfirmedByPostcode(this.db, petitionId));
   }
-
 }
 
 /** A petition's confirmed signatures counted by country and postcode (see HandinRepository.countsByArea). */

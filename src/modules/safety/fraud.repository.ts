@@ -146,7 +146,7 @@ function matchingSignatures(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number,
   return q;
 }
 
-/** One page of the matching signatures, newest first, and how many match. Runs where FraudRepository.scan says. */
+/** One page of the matching signatures, newest first, and how many match (run through scanOnReader). */
 export async function readMatchingPage(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, criteria: SignatureCriteria, limit: number, offset: number): Promise<{ rows: SignatureRow[]; total: number }> {
   const [rows, total] = await Promise.all([
     matchingSignatures(db, petitionId, criteria).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
