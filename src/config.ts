@@ -83,6 +83,8 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Signatures (and, apart, confirmations) that may wait for their transaction; past it, 503 with Retry-After. */
   maxWaitingSignatures: number;
+  /** Exports of signatures (hand-in pack, signers' CSV) a process streams at once; past it, 503 with Retry-After. */
+  maxExportsAtOnce: number;
   /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
   pageCacheMs: number;
 }
@@ -176,6 +178,7 @@ const EnvSchema = z.object({
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(2),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
@@ -284,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordBreachApi: e.PASSWORD_BREACH_API,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     maxWaitingSignatures: e.MAX_WAITING_SIGNATURES,
+    maxExportsAtOnce: e.MAX_EXPORTS_AT_ONCE,
     pageCacheMs: e.PAGE_CACHE_MS,
   };
 }

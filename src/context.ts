@@ -249,7 +249,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       endorsements,
       broadcasts,
       clock,
-      { siteName: config.siteName, timeZone: config.timeZone },
+      { siteName: config.siteName, timeZone: config.timeZone, maxExportsAtOnce: config.maxExportsAtOnce },
     ),
     webhooks,
     stats: new StatsService(repositories.stats, clock, { timeZone: config.timeZone }),

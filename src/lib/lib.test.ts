@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isCountryCode } from './countries.ts';
 import { normaliseUkPostcode } from './postcode.ts';
 import { endOfDayInZone } from './time.ts';
+import { Slots } from './slots.ts';
 import { TokenSigner } from './tokens.ts';
 
 describe('TokenSigner', () => {
@@ -65,5 +66,24 @@ describe('isCountryCode', () => {
     assert.ok(isCountryCode('DE'));
     assert.ok(!isCountryCode('UK'));
     assert.ok(!isCountryCode('gb'));
+  });
+});
+
+describe('Slots', () => {
+  it('gives at most its size of places, each back once however often it is given back', () => {
+    const slots = new Slots(2);
+    const first = slots.take();
+    const second = slots.take();
+    assert.ok(first && second);
+    assert.equal(slots.take(), null);
+    first();
+    first();
+    assert.equal(slots.inUse, 1);
+    const third = slots.take();
+    assert.ok(third);
+    assert.equal(slots.take(), null);
+    second();
+    third();
+    assert.equal(slots.inUse, 0);
   });
 });

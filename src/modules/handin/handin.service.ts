@@ -1,10 +1,11 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify';
-import { Readable } from 'node:stream';
+import { finished, pipeline, Readable } from 'node:stream';
 import { areaOf } from '../../lib/areas.ts';
 import { isCountryCode } from '../../lib/countries.ts';
 import { AppError, validationError } from '../../lib/errors.ts';
 import { normaliseUkPostcode } from '../../lib/postcode.ts';
+import { Slots } from '../../lib/slots.ts';
 import { endOfDayInZone, type Clock } from '../../lib/time.ts';
 import type { EndorsementsService } from '../endorsements/endorsements.service.ts';
 import type { BroadcastsService } from '../mailings/broadcasts.service.ts';
@@ -15,7 +16,7 @@ import { checkImage, type UploadsRepository } from '../uploads/uploads.ts';
 import type { User } from '../users/users.service.ts';
 import { webhookEvent } from '../webhooks/events.ts';
 import type { AuditRepository } from '../audit/audit.repository.ts';
-import type { Delivery, HandinRepository, PaperBatch, Response } from './handin.repository.ts';
+import type { Delivery, HandinRepository, PaperBatch, Response, SignatureForExport } from './handin.repository.ts';
 import { DeliveryInput, OUTCOME_LABELS, OutcomeInput, PaperBatchInput, PaperImportDetails, PaperRow, ResponseInput } from './handin.schema.ts';
 
 export const MAX_IMPORT_ROWS = 50_000;
@@ -42,6 +43,9 @@ export function neutraliseCell(value: string): string {
  * decision-maker's response and the outcome.
  */
 export class HandinService {
+  /** Exports streaming now (see exportPlace). */
+  private readonly exports: Slots;
+
   constructor(
     private readonly handin: HandinRepository,
     private readonly uploads: UploadsRepository,
@@ -51,8 +55,15 @@ export class HandinService {
     private readonly endorsements: EndorsementsService,
     private readonly broadcasts: BroadcastsService,
     private readonly clock: Clock,
-    private readonly options: { siteName: string; timeZone: string },
-  ) {}
+    private readonly options: { siteName: string; timeZone: string; maxExportsAtOnce: number },
+  ) {
+    this.exports = new Slots(options.maxExportsAtOnce);
+  }
+
+  /** Exports (hand-in packs and signers' CSVs) streaming now in this process. */
+  get exportsInProgress(): number {
+    return this.exports.inUse;
+  }
 
   async recordPaperBatch(user: User, slug: string, input: unknown): Promise<PaperBatch> {
     const petition = await this.allowed(user, slug, 'record_handin');
@@ -215,31 +226,81 @@ export class HandinService {
   /** The print-ready hand-in pack, streamed; the download is in the audit log. */
   async handinPack(user: User, slug: string): Promise<{ petition: Petition; pdf: PDFKit.PDFDocument }> {
     const petition = await this.allowed(user, slug, 'export');
-    const owners = (await this.teams.listMembers(petition.id)).filter((m) => m.role === 'owner').map((m) => m.name);
-    const endorsements = await this.endorsements.publicList(petition);
-    await this.audit.append({ actorId: user.id, petitionId: petition.id, action: 'export.handin_pdf' }, this.clock());
-    // pdfkit (about 28 MB) loads on the first pack asked for, not in every process.
-    const { newHandinDocument, writeHandinPack } = await import('./handin.pdf.ts');
-    const pdf = newHandinDocument(petition, this.options.siteName);
-    const input = { petition, startedBy: owners, endorsements, url: this.petitions.urlFor(petition), siteName: this.options.siteName, timeZone: this.options.timeZone, generatedAt: this.clock() };
-    writeHandinPack(pdf, input, this.handin.streamSignatures(petition.id)).catch((err: unknown) => pdf.destroy(err as Error));
-    return { petition, pdf };
+    const release = this.exportPlace();
+    try {
+      const owners = (await this.teams.listMembers(petition.id)).filter((m) => m.role === 'owner').map((m) => m.name);
+      const endorsements = await this.endorsements.publicList(petition);
+      await this.audit.append({ actorId: user.id, petitionId: petition.id, action: 'export.handin_pdf' }, this.clock());
+      // pdfkit (about 28 MB) loads on the first pack asked for, not in every process.
+      const { newHandinDocument, writeHandinPack } = await import('./handin.pdf.ts');
+      const pdf = newHandinDocument(petition, this.options.siteName);
+      const input = { petition, startedBy: owners, endorsements, url: this.petitions.urlFor(petition), siteName: this.options.siteName, timeZone: this.options.timeZone, generatedAt: this.clock() };
+      writeHandinPack(pdf, input, this.exportRows(petition.id, release, pdf)).catch((err: unknown) => pdf.destroy(err as Error));
+      return { petition, pdf };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   /** Signers' details as CSV (owners and editors only), streamed, with formulas neutralised; audited. */
   async signaturesCsv(user: User, slug: string): Promise<{ petition: Petition; csv: Readable }> {
     const petition = await this.allowed(user, slug, 'export');
-    await this.audit.append({ actorId: user.id, petitionId: petition.id, action: 'export.signatures_csv' }, this.clock());
-    const rows = this.handin.streamSignatures(petition.id);
-    const records = Readable.from(
-      (async function* () {
-        for await (const r of rows) {
-          yield [r.name, r.email, r.postcode ?? '', r.country, r.created_at, r.confirmed_at ?? '', r.contact_opt_in ? 'yes' : 'no'].map(neutraliseCell);
-        }
-      })(),
-    );
-    const csv = records.pipe(stringify({ header: true, columns: ['name', 'email', 'postcode', 'country', 'signed_at', 'confirmed_at', 'contact_opt_in'] }));
-    return { petition, csv };
+    const release = this.exportPlace();
+    try {
+      await this.audit.append({ actorId: user.id, petitionId: petition.id, action: 'export.signatures_csv' }, this.clock());
+      const csv = stringify({ header: true, columns: ['name', 'email', 'postcode', 'country', 'signed_at', 'confirmed_at', 'contact_opt_in'] });
+      const rows = this.exportRows(petition.id, release, csv);
+      const records = Readable.from(
+        (async function* () {
+          for await (const r of rows) {
+            yield [r.name, r.email, r.postcode ?? '', r.country, r.created_at, r.confirmed_at ?? '', r.contact_opt_in ? 'yes' : 'no'].map(neutraliseCell);
+          }
+        })(),
+      );
+      // Not records.pipe(csv): when the download is cancelled the server destroys csv, and only
+      // pipeline passes that on to the rows, closing their cursor (which on PostgreSQL would
+      // otherwise keep a pooled connection for good).
+      pipeline(records, csv, () => {});
+      return { petition, csv };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * A place for one export, or 503: each export holds, until its download ends, a stream of the
+   * petition's signatures (on PostgreSQL a pooled connection, shared with every page of the site)
+   * and, for the pack, a document in memory. A few at a time per process (MAX_EXPORTS_AT_ONCE)
+   * keep slow downloads from taking the whole pool or the memory budget.
+   */
+  private exportPlace(): () => void {
+    const release = this.exports.take();
+    if (release) return release;
+    const n = this.exports.size;
+    throw new AppError('service_unavailable', `${n === 1 ? 'Another export of signatures is' : `${n} exports of signatures are`} being downloaded right now. Please try again in a minute.`, { retryAfterSeconds: 30 });
+  }
+
+  /**
+   * The petition's signatures for one export, giving its place back when the reading ends
+   * (finished, failed, or closed because the download was cancelled), or when `download` ends
+   * before reading began.
+   */
+  private exportRows(petitionId: number, release: () => void, download: NodeJS.ReadableStream): AsyncIterable<SignatureForExport> {
+    const handin = this.handin;
+    let began = false;
+    finished(download, () => {
+      if (!began) release();
+    });
+    return (async function* () {
+      began = true;
+      try {
+        yield* handin.streamSignatures(petitionId);
+      } finally {
+        release();
+      }
+    })();
   }
 
   /** Counts by area, with no personal data: for every member of the team, viewers included. */
