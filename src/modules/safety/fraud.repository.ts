@@ -187,28 +187,31 @@ export interface FraudReportData {
   totals: Record<'pending' | 'confirmed' | 'invalidated', number>;
   minutes: { top: { minute: string; count: number }[]; median: number };
   ips: (GroupCount & { ip: string | null })[];
-  domains: (GroupCount & { ip: string | null })[];
+  domains: GroupCount[];
   bursts: { ipHash: string; ip: string | null; window: string; count: number }[];
   recent: Pick<SignatureRow, 'id' | 'email' | 'email_domain' | 'postcode' | 'country' | 'status'>[];
   unknownPostcodes: number;
 }
 
 /**
- * Runs the fraud report's queries on one connection: the web thread's, or (for a SQLite file)
- * the reader thread's, which calls this from src/sqlite-thread.ts.
+ * Runs the fraud report's queries one after another on one connection: the web thread's, or
+ * (for a SQLite file) the reader thread's, which calls this from src/sqlite-thread.ts. Never in
+ * parallel: on PostgreSQL each would take a pooled connection, the pool the signing path shares,
+ * for as long as it scans (tens of seconds each at ten million signatures), and a review is most
+ * likely during a surge of signatures.
  */
 export async function readFraudReport(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
-  const q = new FraudReportQueries(db);
-  const [totals, minutes, ips, domains, bursts, recent, unknownPostcodes] = await Promise.all([
-    q.totals(petitionId),
-    q.busiestMinutes(petitionId, limits.minutes),
-    q.groups(petitionId, 'ip_hash', limits.groups),
-    q.groups(petitionId, 'email_domain', limits.groups),
-    q.ipBursts(petitionId, limits.burstMinimum, limits.bursts),
-    q.recentForPatterns(petitionId, limits.patternSample),
-    q.unknownPostcodes(petitionId),
-  ]);
-  return { totals, minutes, ips, domains, bursts, recent, unknownPostcodes };
+  return db.kysely.connection().execute(async (connection) => {
+    const q = new FraudReportQueries({ kysely: connection, kind: db.kind });
+    const totals = await q.totals(petitionId);
+    const minutes = await q.busiestMinutes(petitionId, limits.minutes);
+    const ips = await q.groups(petitionId, 'ip_hash', limits.groups);
+    const domains = (await q.groups(petitionId, 'email_domain', limits.groups)).map(({ ip: _none, ...group }) => group);
+    const bursts = await q.ipBursts(petitionId, limits.burstMinimum, limits.bursts);
+    const recent = await q.recentForPatterns(petitionId, limits.patternSample);
+    const unknownPostcodes = await q.unknownPostcodes(petitionId);
+    return { totals, minutes, ips, domains, bursts, recent, unknownPostcodes };
+  });
 }
 
 /** The fraud report's queries, each over one petition's signatures. */
@@ -247,7 +250,7 @@ class FraudReportQueries {
     return { top, median };
   }
 
-  /** Signatures grouped by IP hash or email domain, largest groups first. */
+  /** Signatures grouped by IP hash or email domain, largest groups first (with the address, while kept, for IP hashes). */
   async groups(petitionId: number, by: 'ip_hash' | 'email_domain', limit: number, minimum = 2): Promise<(GroupCount & { ip: string | null })[]> {
     const key = by === 'ip_hash' ? sql<string | null>`signatures.ip_hash` : signatureEmailDomain(this.db.kind);
     const rows = await this.db.kysely

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { Kysely, type Dialect, type Driver } from 'kysely';
+import { after, before, describe, it } from 'node:test';
 import { apiClient } from '../../../test/helpers/api.ts';
 import { anotherProcess, createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { signedInSession, textOf } from '../../../test/helpers/browser-session.ts';
-import { describeEachDatabase } from '../../../test/helpers/db.ts';
-import { createPetition, createUser, signerInput } from '../../../test/helpers/factories.ts';
-import { postcodeDistrict } from '../../db/dialect.ts';
+import { describeEachDatabase, POSTGRES_SKIP_REASON, POSTGRES_URL } from '../../../test/helpers/db.ts';
+import { createPetition, createUser, seedSignatures, signerInput } from '../../../test/helpers/factories.ts';
+import { createDialect, postcodeDistrict } from '../../db/dialect.ts';
+import type { Database } from '../../db/schema.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { signatureEmailDomain } from '../../db/dialect.ts';
 import { readFraudReport } from './fraud.repository.ts';
@@ -196,5 +198,57 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
     assert.deepEqual(audit.map((a) => a.action), ['signatures.invalidated', 'signatures.reinstated', 'signatures.invalidated']);
     assert.ok(audit.every((a) => a.actor_id === moderator.id));
     await areaSums();
+  });
+});
+
+/** A dialect that records the most connections its driver had out at once. */
+function countingConnections(dialect: Dialect): { dialect: Dialect; most: () => number } {
+  let out = 0;
+  let most = 0;
+  return {
+    most: () => most,
+    dialect: {
+      createAdapter: () => dialect.createAdapter(),
+      createIntrospector: (db) => dialect.createIntrospector(db),
+      createQueryCompiler: () => dialect.createQueryCompiler(),
+      createDriver(): Driver {
+        const driver = dialect.createDriver();
+        return {
+          init: () => driver.init(),
+          acquireConnection: async () => {
+            const connection = await driver.acquireConnection();
+            most = Math.max(most, ++out);
+            return connection;
+          },
+          beginTransaction: (c, settings) => driver.beginTransaction(c, settings),
+          commitTransaction: (c) => driver.commitTransaction(c),
+          rollbackTransaction: (c) => driver.rollbackTransaction(c),
+          releaseConnection: async (c) => {
+            out--;
+            await driver.releaseConnection(c);
+          },
+          destroy: () => driver.destroy(),
+        };
+      },
+    },
+  };
+}
+
+describe('the fraud report on PostgreSQL', { skip: POSTGRES_URL ? false : POSTGRES_SKIP_REASON }, () => {
+  it('reads on one pooled connection, not one per query (the pool is the signing path\'s too)', async () => {
+    const t = await createTestApp('postgres');
+    const counting = countingConnections(createDialect(t.database.location).dialect);
+    const kysely = new Kysely<Database>({ dialect: counting.dialect });
+    try {
+      const { petition } = await createPetition(t.ctx);
+      await seedSignatures(t.ctx, petition.id, 50);
+      const limits = { groups: 20, minutes: 10, burstMinimum: 10, bursts: 20, patternSample: 1000 };
+      const report = await readFraudReport({ kysely, kind: 'postgres' }, petition.id, limits);
+      assert.equal(report.totals.confirmed, 50);
+      assert.equal(counting.most(), 1);
+    } finally {
+      await kysely.destroy();
+      await t.close();
+    }
   });
 });
