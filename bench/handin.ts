@@ -1,7 +1,7 @@
 /**
  * Hand-in benchmark: builds the signers' CSV export and the hand-in PDF for a petition of
  * BENCH_HANDIN_ROWS confirmed signatures (default 100,000) on a fresh SQLite database, and reports
- * time, output size and peak memory, and the same for two packs at once (MAX_EXPORTS_AT_ONCE's default). No network: everything is in this process.
+ * time, output size and peak memory. No network: everything is in this process.
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -71,16 +71,12 @@ export async function runHandinBench(): Promise<Record<string, string | number>[
       await pipeline(stream, out.sink);
       return out.total();
     }, probe);
-    const pack = async () => {
+    const pdf = await measure(async () => {
       const { pdf: doc } = await t.ctx.services.handin.handinPack(owner, petition.slug);
       const out = counter();
       await pipeline(doc, out.sink);
       return out.total();
-    };
-    const pdf = await measure(pack, probe);
-    // As many packs at once as a process allows (MAX_EXPORTS_AT_ONCE, 2 by default): the memory
-    // budget must hold for them together.
-    const twoPdfs = await measure(async () => (await Promise.all([pack(), pack()])).reduce((a, b) => a + b, 0), probe);
+    }, probe);
     const row = (name: string, m: typeof csv) => ({
       scenario: name,
       rows: ROWS,
@@ -92,7 +88,7 @@ export async function runHandinBench(): Promise<Record<string, string | number>[
       'slowest other query meanwhile ms': Math.round(m.slowestProbeMs),
     });
     console.error(`(seeded ${ROWS.toLocaleString('en-GB')} signatures in ${(seedMs / 1000).toFixed(1)} s)`);
-    return [row('signatures.csv export', csv), row('hand-in PDF', pdf), { ...row('two hand-in PDFs at once', twoPdfs), rows: ROWS * 2, 'rows/s': Math.round((ROWS * 2) / (twoPdfs.ms / 1000)) }];
+    return [row('signatures.csv export', csv), row('hand-in PDF', pdf)];
   } finally {
     await t.close();
   }

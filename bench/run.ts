@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark, bounded in rows and time, on this machine only, and
  * prints a table. Record figures in docs/performance.md with the command that produced them.
  */
+import { runExportsBench } from './exports.ts';
 import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
 import { runScaleBench } from './scale.ts';
@@ -14,6 +15,7 @@ console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${pro
 if (!only || only === 'signing') console.table(await runSigningBench());
 if (!only || only === 'sustained') console.table(await runSustainedBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
+if (!only || only === 'exports') console.table(await runExportsBench());
 if (!only || only === 'geo') console.table(await runGeoBench());
 if (!only || only === 'soak') console.table(await runSoakBench());
 if (!only || only === 'scale') console.table(await runScaleBench());

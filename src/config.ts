@@ -178,7 +178,7 @@ const EnvSchema = z.object({
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(2),
+  MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(1),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 

@@ -100,6 +100,7 @@ const RULES: Record<string, Role[] | { skip: string }> = {
   'POST /petitions/:slug/thanks': EDITORS,
   'GET /petitions/:slug/handin': TEAM,
   'GET /petitions/:slug/handin.pdf': EDITORS_ADMIN,
+  'GET /petitions/:slug/signatures.csv': EDITORS_ADMIN,
   'POST /petitions/:slug/handin/delivery': EDITORS,
   'POST /petitions/:slug/handin/outcome': EDITORS,
   'POST /petitions/:slug/handin/paper': EDITORS,

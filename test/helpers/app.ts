@@ -62,7 +62,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     passwordBreachApi: 'http://127.0.0.1:9/range/',
     maxEventLoopDelayMs: 0,
     maxWaitingSignatures: 10_000,
-    maxExportsAtOnce: 2,
+    maxExportsAtOnce: 1,
     pageCacheMs: 0,
     ...overrides,
   };

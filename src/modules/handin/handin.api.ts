@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
@@ -47,15 +47,19 @@ export function registerHandinApi(app: FastifyInstance, ctx: AppContext): void {
       .send(pdf);
   });
 
-  api.get('/api/v1/petitions/:slug/signatures.csv', { schema: { params: SlugParams } }, async (request, reply) => {
+  // The same export for API clients and for the staff page's link (whose errors, such as "another
+  // export is running", then show as a page rather than JSON).
+  const signersCsv = async (request: FastifyRequest, reply: FastifyReply) => {
     const user = await apiOrSessionUser(ctx, request);
-    const { petition, csv } = await handin.signaturesCsv(user, request.params.slug);
+    const { petition, csv } = await handin.signaturesCsv(user, (request.params as { slug: string }).slug);
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${petition.slug}-signatures.csv"`)
       .header('cache-control', 'private, no-store')
       .send(csv);
-  });
+  };
+  api.get('/api/v1/petitions/:slug/signatures.csv', { schema: { params: SlugParams } }, signersCsv);
+  app.get('/petitions/:slug/signatures.csv', signersCsv);
 
   api.get('/api/v1/petitions/:slug/summary.csv', { schema: { params: SlugParams } }, async (request, reply) => {
     const user = await apiOrSessionUser(ctx, request);

@@ -71,10 +71,14 @@ describeEachDatabase('exports over a real connection', (kind) => {
     assert.equal(refused.headers['retry-after'], '30');
     assert.equal(refused.json().error.code, 'service_unavailable');
     assert.match(refused.json().error.message, /Another export of signatures is being downloaded right now/);
-    const page = await get(pdfPath());
-    assert.equal(page.statusCode, 503);
-    assert.match(String(page.headers['content-type']), /text\/html/);
-    assert.match(page.body, /Another export of signatures is being downloaded right now/);
+    // The staff page's links: the pack, and the CSV through a page route, answer with a page.
+    for (const path of [pdfPath(), `/petitions/${petition.slug}/signatures.csv`]) {
+      const page = await get(path);
+      assert.equal(page.statusCode, 503);
+      assert.equal(page.headers['retry-after'], '30');
+      assert.match(String(page.headers['content-type']), /text\/html/);
+      assert.match(page.body, /Another export of signatures is being downloaded right now/);
+    }
     // The slow reader reads on to the end: every signer arrives and the place is free again.
     slow.res.resume();
     const chunks = [slow.first];

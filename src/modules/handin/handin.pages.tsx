@@ -133,7 +133,7 @@ const HandinPage = (p: { ctx: PageContext; petition: Petition; batches: PaperBat
               are withheld, and no email address or full postcode is printed.
             </li>
             <li>
-              <a href={`/api/v1/petitions/${encodeURIComponent(p.petition.slug)}/signatures.csv`}>Signers’ details (CSV)</a>
+              <a href={`${base(p.petition)}/signatures.csv`}>Signers’ details (CSV)</a>
             </li>
           </>
         ) : null}

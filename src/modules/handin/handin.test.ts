@@ -108,6 +108,10 @@ describeEachDatabase('hand-in pack, exports and outcome', (kind) => {
     assert.equal(lines[0], 'name,email,postcode,country,signed_at,confirmed_at,contact_opt_in');
     assert.equal(lines.length, 7, 'six confirmed signers, no pending one');
     assert.ok(lines.some((l) => l.startsWith(`"'=HYPERLINK(""http://evil.example"",""click"")"`)), lines.join('\n'));
+    // The staff page's link: the same file, for a signed-in owner.
+    const fromPage = await (await signedInSession(t.app, owner.email)).get(`/petitions/${petition.slug}/signatures.csv`);
+    assert.equal(fromPage.statusCode, 200);
+    assert.equal(fromPage.body, res.body);
     const viewerApi = apiClient(t.app, await t.ctx.services.auth.createApiToken(viewer));
     assert.equal((await viewerApi('GET', `/api/v1/petitions/${petition.slug}/signatures.csv`)).statusCode, 403);
     assert.equal((await viewerApi('GET', `/petitions/${petition.slug}/handin.pdf`)).statusCode, 403);
