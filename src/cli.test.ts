@@ -26,7 +26,8 @@ describe('the undersign command', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'undersign-cli-'));
     const { TEST_DATABASE_URL: _ignored, ...rest } = process.env;
-    env = { ...rest, NODE_ENV: 'development', DATABASE_URL: `sqlite://${join(dir, 'cli.sqlite')}`, LOG_LEVEL: 'warn' };
+    // The lowest password-hashing cost the settings allow: the commands create and check accounts.
+    env = { ...rest, NODE_ENV: 'development', DATABASE_URL: `sqlite://${join(dir, 'cli.sqlite')}`, LOG_LEVEL: 'warn', PASSWORD_HASH_MEMORY_KIB: '19456', PASSWORD_HASH_TIME_COST: '2', PASSWORD_HASH_PARALLELISM: '1' };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -69,6 +69,16 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ SMTP_URL: 'http://nope' }), /SMTP_URL/);
   });
 
+  it('hashes staff passwords with argon2id at its library defaults, or a set cost no lower than OWASP\'s minimum', () => {
+    withTempDir((dir) => {
+      const env = { DATABASE_URL: `sqlite://${join(dir, 'undersign.sqlite')}` };
+      assert.deepEqual(loadConfig(env).passwordHashing, { memoryCost: 65_536, timeCost: 3, parallelism: 4 });
+      assert.deepEqual(loadConfig({ ...env, PASSWORD_HASH_MEMORY_KIB: '19456', PASSWORD_HASH_TIME_COST: '2', PASSWORD_HASH_PARALLELISM: '1' }).passwordHashing, { memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+      assert.throws(() => loadConfig({ ...env, PASSWORD_HASH_MEMORY_KIB: '1024' }), /PASSWORD_HASH_MEMORY_KIB/);
+      assert.throws(() => loadConfig({ ...env, PASSWORD_HASH_TIME_COST: '1' }), /PASSWORD_HASH_TIME_COST/);
+    });
+  });
+
   it('refuses to start in production without SECRET_KEY or SMTP_URL', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://h:25' }), /SECRET_KEY/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) }), /SMTP_URL/);

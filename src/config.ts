@@ -85,9 +85,21 @@ export interface Config {
   maxWaitingSignatures: number;
   /** Exports of signatures (hand-in pack, signers' CSV) a process streams at once; past it, 503 with Retry-After. */
   maxExportsAtOnce: number;
+  /** argon2id's cost for new staff password hashes. */
+  passwordHashing: PasswordHashing;
   /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
   pageCacheMs: number;
 }
+
+/** argon2id's cost parameters (memory in KiB, passes, lanes); each stored hash records its own. */
+export interface PasswordHashing {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** The argon2 library's defaults: 64 MiB, three passes, four lanes (about 0.2 s a hash here). */
+export const DEFAULT_PASSWORD_HASHING: PasswordHashing = { memoryCost: 65_536, timeCost: 3, parallelism: 4 };
 
 /** The reasons moderators pick from unless REJECTION_REASONS says otherwise. */
 export const DEFAULT_REJECTION_REASONS: Record<string, string> = {
@@ -179,6 +191,10 @@ const EnvSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(1),
+  // No lower than OWASP's minimum for argon2id (19 MiB, two passes).
+  PASSWORD_HASH_MEMORY_KIB: z.coerce.number().int().min(19_456).max(4_194_304).default(DEFAULT_PASSWORD_HASHING.memoryCost),
+  PASSWORD_HASH_TIME_COST: z.coerce.number().int().min(2).max(20).default(DEFAULT_PASSWORD_HASHING.timeCost),
+  PASSWORD_HASH_PARALLELISM: z.coerce.number().int().min(1).max(16).default(DEFAULT_PASSWORD_HASHING.parallelism),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
@@ -288,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     maxWaitingSignatures: e.MAX_WAITING_SIGNATURES,
     maxExportsAtOnce: e.MAX_EXPORTS_AT_ONCE,
+    passwordHashing: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: e.PASSWORD_HASH_PARALLELISM },
     pageCacheMs: e.PAGE_CACHE_MS,
   };
 }

@@ -225,6 +225,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       config.secretKey,
       nudge,
       config.passwordBreachCheck ? new BreachedPasswordCheck(config.passwordBreachApi, (err) => log.warn({ err }, 'the breached-password check could not be made; the password was allowed')) : null,
+      config.passwordHashing,
     ),
     auth: new AuthService(repositories.auth, clock),
     petitions,

@@ -1,3 +1,4 @@
+import { DEFAULT_PASSWORD_HASHING, type PasswordHashing } from '../../config.ts';
 import type { Language } from '../../i18n/i18n.ts';
 import { emailKey } from '../../lib/email-keys.ts';
 import argon2 from 'argon2';
@@ -72,6 +73,8 @@ export class UsersService {
     private readonly onJobQueued: () => void = () => {},
     /** Refuses passwords seen in breaches (PASSWORD_BREACH_CHECK); null when off. */
     private readonly breachCheck: BreachedPasswordCheck | null = null,
+    /** argon2id's cost for new hashes (PASSWORD_HASH_*); a stored hash carries its own. */
+    private readonly hashing: PasswordHashing = DEFAULT_PASSWORD_HASHING,
   ) {
     this.emailConfirmationTokens = new TokenSigner(secretKey, 'account-email-confirmation');
     this.resetTokens = new ExpiringTokenSigner(secretKey, 'password-reset');
@@ -155,7 +158,7 @@ export class UsersService {
     const parsed = z.object({ password: Password }).safeParse(input);
     if (!parsed.success) throw validationError(fieldErrors(parsed.error.issues));
     await this.assertNotBreached(parsed.data.password);
-    const hash = await argon2.hash(parsed.data.password, { type: argon2.argon2id });
+    const hash = await this.hashPassword(parsed.data.password);
     const now = this.clock().toISOString();
     if (!(await this.users.replacePassword(row.id, row.password_hash, hash, now))) {
       throw new AppError('not_found', 'This reset link was already used. Ask for a new one.');
@@ -167,7 +170,7 @@ export class UsersService {
   async verifyCredentials(email: string, password: string, language: Language = 'en'): Promise<CredentialsResult> {
     const row = await this.users.findByEmail(emailKey(email));
     if (!row) {
-      this.dummyHash ??= argon2.hash('not a real password', { type: argon2.argon2id });
+      this.dummyHash ??= this.hashPassword('not a real password');
       await argon2.verify(await this.dummyHash, password).catch(() => false);
       return { status: 'invalid' };
     }
@@ -196,6 +199,10 @@ export class UsersService {
     return parsed.data;
   }
 
+  private hashPassword(password: string): Promise<string> {
+    return argon2.hash(password, { type: argon2.argon2id, ...this.hashing });
+  }
+
   private async assertNotBreached(password: string): Promise<void> {
     if (await this.breachCheck?.isBreached(password)) {
       throw validationError({ password: 'This password has appeared in a data breach, so it is easy to guess. Choose another.' });
@@ -207,7 +214,7 @@ export class UsersService {
     now: Date,
     effects?: (id: number) => { jobs: { kind: string; payload: Record<string, unknown> }[] },
   ): Promise<User> {
-    const passwordHash = await argon2.hash(data.password, { type: argon2.argon2id });
+    const passwordHash = await this.hashPassword(data.password);
     try {
       const row = await this.users.insert(
         { email: data.email, name: data.name, passwordHash, role: data.role, createdAt: now.toISOString(), emailConfirmedAt: data.emailConfirmedAt, language: data.language },
