@@ -59,4 +59,23 @@ describe('hand-in pack streaming', () => {
     assert.ok(seen.closed, 'the rows were closed');
     assert.ok(seen.read < ROWS / 2, `read ${seen.read} of ${ROWS} rows after the download was cancelled`);
   });
+
+  it('keeps every signer on one line: a name or area too long for its column is cut short, not wrapped over the rows below', async () => {
+    const doc = newHandinDocument(petition, 'Undersign');
+    const long = 'Hubert Blaine Wolfeschlegelsteinhausenbergerdorff Senior, Third of His Name, of Bonaire';
+    async function* rows(): AsyncGenerator<SignatureForExport> {
+      yield { id: 1, name: long, email: 'h@example.net', postcode: null, country: 'BQ', public_name: 1, contact_opt_in: 0, created_at: '', confirmed_at: null };
+      yield { id: 2, name: 'Ann Short', email: 'a@example.net', postcode: null, country: 'BQ', public_name: 1, contact_opt_in: 0, created_at: '', confirmed_at: null };
+    }
+    const writing = writeHandinPack(doc, { ...input, petition: { ...petition, signatureCount: 2 } }, rows());
+    const chunks: Buffer[] = [];
+    for await (const chunk of doc) chunks.push(chunk as Buffer);
+    await writing;
+    const [last] = await pdfPages(Buffer.concat(chunks), { lastOnly: true });
+    const lines = last!.split('\n');
+    const first = lines.findIndex((l) => l.startsWith('1 Hubert Blaine'));
+    assert.match(lines[first]!, /^1 Hubert Blaine \S.*… Bonaire, Sint Eustatius…$/, last);
+    assert.equal(lines[first + 1], '2 Ann Short Bonaire, Sint Eustatius…', last);
+    assert.match(last!, /Subtotal for Bonaire, Sint Eustatius and Saba 2/);
+  });
 });

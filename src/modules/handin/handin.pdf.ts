@@ -113,14 +113,22 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   doc.addPage();
   doc.font('Bold').fontSize(16).text('Signatures confirmed online');
   doc.moveDown(0.5);
-  const columns = { number: MARGIN, name: MARGIN + 55, area: MARGIN + 360 };
+  const columns = { number: MARGIN, name: MARGIN + 62, area: MARGIN + 360 };
+  // One line of a column. Text that fits is written as it is, without pdfkit's line wrapper
+  // (most of the time a row took); longer text is cut short with an ellipsis, never wrapped onto
+  // the rows below.
+  const cell = (text: string, x: number, columnWidth: number, y: number) => {
+    if (doc.widthOfString(text) <= columnWidth) doc.text(text, x, y, { lineBreak: false });
+    else doc.text(text, x, y, { width: columnWidth, height: ROW, ellipsis: true });
+  };
   const line = (cells: [string, string, string], font: 'Body' | 'Bold') => {
     if (doc.y + ROW > doc.page.height - MARGIN - 20) doc.addPage();
     const y = doc.y;
     doc.font(font).fontSize(10);
-    doc.text(cells[0], columns.number, y, { width: 50, lineBreak: false });
-    doc.text(cells[1], columns.name, y, { width: 295, lineBreak: false, ellipsis: true });
-    doc.text(cells[2], columns.area, y, { width: width - 360, lineBreak: false });
+    // A row number fits its column up to 99,999,999 (57 points wide in DejaVu Sans at 10 points).
+    doc.text(cells[0], columns.number, y, { lineBreak: false });
+    cell(cells[1], columns.name, 290, y);
+    cell(cells[2], columns.area, width - 360, y);
     doc.x = MARGIN;
     doc.y = y + ROW;
   };
