@@ -117,7 +117,7 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   // One line of a column. Text that fits is written as it is, without pdfkit's line wrapper
   // (most of the time a row took); longer text is cut short with an ellipsis, never wrapped onto
   // the rows below.
-  const cell = (text: string, x: number, columnWidth: number, y: number) => {
+  const cell = (text: string, x: number, y: number, columnWidth: number) => {
     if (doc.widthOfString(text) <= columnWidth) doc.text(text, x, y, { lineBreak: false });
     else doc.text(text, x, y, { width: columnWidth, height: ROW, ellipsis: true });
   };
@@ -127,8 +127,8 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
     doc.font(font).fontSize(10);
     // A row number fits its column up to 99,999,999 (57 points wide in DejaVu Sans at 10 points).
     doc.text(cells[0], columns.number, y, { lineBreak: false });
-    cell(cells[1], columns.name, 290, y);
-    cell(cells[2], columns.area, width - 360, y);
+    cell(cells[1], columns.name, y, 290);
+    cell(cells[2], columns.area, y, width - 360);
     doc.x = MARGIN;
     doc.y = y + ROW;
   };

@@ -196,9 +196,9 @@ export interface FraudReportData {
 /**
  * Runs the fraud report's queries one after another on one connection: the web thread's, or
  * (for a SQLite file) the reader thread's, which calls this from src/sqlite-thread.ts. Never in
- * parallel: on PostgreSQL each would take a pooled connection, the pool the signing path shares,
- * for as long as it scans (tens of seconds each at ten million signatures), and a review is most
- * likely during a surge of signatures.
+ * parallel: on PostgreSQL each would take a pooled connection, from the pool the signing path
+ * shares, for as long as it scans (about a second each a million signatures), and a review is
+ * most likely during a surge of signatures.
  */
 export async function readFraudReport(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, limits: FraudReportLimits): Promise<FraudReportData> {
   return db.kysely.connection().execute(async (connection) => {
