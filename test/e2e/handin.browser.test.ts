@@ -41,9 +41,21 @@ describe('the hand-in in a real browser', { skip: BROWSER_SKIP_REASON }, () => {
     await team.getByLabel('Summary').fill('The Authority kept the unit open.');
     await team.getByRole('button', { name: 'Record the outcome' }).click();
 
-    const pdf = await team.request.get(`${baseUrl}/petitions/${petition.slug}/handin.pdf`);
-    assert.equal(pdf.status(), 200);
-    assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
+    // The team page's links download the pack and the signers' details in the browser.
+    const download = async (link: string) => {
+      const [file] = await Promise.all([team.waitForEvent('download'), team.getByRole('link', { name: link }).click()]);
+      const chunks: Buffer[] = [];
+      for await (const chunk of await file.createReadStream()) chunks.push(chunk as Buffer);
+      return { name: file.suggestedFilename(), body: Buffer.concat(chunks) };
+    };
+    const pdf = await download('Hand-in pack (PDF)');
+    assert.equal(pdf.name, `${petition.slug}-hand-in.pdf`);
+    assert.equal(pdf.body.subarray(0, 5).toString(), '%PDF-');
+    const csv = await download('Signers’ details (CSV)');
+    assert.equal(csv.name, `${petition.slug}-signatures.csv`);
+    const lines = csv.body.toString('utf8').trim().split('\n');
+    assert.equal(lines[0], 'name,email,postcode,country,signed_at,confirmed_at,contact_opt_in');
+    assert.equal(lines.length, 1805, 'the header and 1,804 signers');
 
     const visitor = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     await visitor.goto(`${baseUrl}/petitions/${petition.slug}`);
