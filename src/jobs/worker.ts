@@ -54,10 +54,11 @@ export class JobWorker {
   private timer: NodeJS.Timeout | null = null;
   /** The claim in progress, if any: one at a time per worker. */
   private claiming: Promise<void> | null = null;
-  /** Jobs claimed by the background loop and not yet finished. */
-  private readonly active = new Set<Promise<void>>();
-  /** Their ids: a job running past its lock is not claimed again by this worker. */
-  private readonly runningIds = new Set<number>();
+  /**
+   * Jobs claimed by the background loop and not yet finished, by id (a job running past its lock
+   * is not claimed again by this worker).
+   */
+  private readonly active = new Map<number, Promise<void>>();
   private stopped = true;
   private wakeAgain = false;
   private periodicTimers: NodeJS.Timeout[] = [];
@@ -102,7 +103,7 @@ export class JobWorker {
     for (const timer of this.periodicTimers.splice(0)) clearInterval(timer);
     // A claim that was under way starts its jobs when it returns (they are locked to this worker):
     // wait for those too.
-    while (this.claiming || this.active.size > 0) await Promise.all([this.claiming, ...this.active]);
+    while (this.claiming || this.active.size > 0) await Promise.all([this.claiming, ...this.active.values()]);
     await Promise.all(this.periodicRuns);
   }
 
@@ -177,7 +178,7 @@ export class JobWorker {
     let claimed: JobRow[] = [];
     this.claiming = (async () => {
       try {
-        claimed = await this.options.jobs.claimDue(this.options.clock(), this.lockMs, free, [...this.runningIds]);
+        claimed = await this.options.jobs.claimDue(this.options.clock(), this.lockMs, free, [...this.active.keys()]);
       } catch (err) {
         this.options.log.error({ err }, 'claiming jobs failed');
       }
@@ -185,17 +186,15 @@ export class JobWorker {
     await this.claiming;
     this.claiming = null;
     for (const job of claimed) {
-      this.runningIds.add(job.id);
       const run: Promise<void> = this.runJob(job)
         // Only writing the outcome can fail here (the database gone): the job's lock runs out and another run takes it.
         .catch((err: unknown) => this.options.log.error({ err, jobId: job.id }, 'recording a job outcome failed'))
         .then(() => {
-          this.active.delete(run);
-          this.runningIds.delete(job.id);
+          this.active.delete(job.id);
           // Half the places free: claim the next jobs while the others are still running.
           if (this.active.size <= Math.floor(this.limit() / 2) && !this.timer && !this.claiming) this.schedule(0);
         });
-      this.active.add(run);
+      this.active.set(job.id, run);
     }
     const again = this.wakeAgain || claimed.length === free;
     this.wakeAgain = false;
