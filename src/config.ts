@@ -85,6 +85,8 @@ export interface Config {
   maxWaitingSignatures: number;
   /** Exports of signatures (hand-in pack, signers' CSV) a process streams at once; past it, 503 with Retry-After. */
   maxExportsAtOnce: number;
+  /** Petitions with fewer confirmed signatures are fraud-reviewed live; bigger ones by a job, their findings kept (FraudService.report). */
+  fraudReviewLiveSignatures: number;
   /** argon2id's cost for new staff password hashes. */
   passwordHashing: PasswordHashing;
   /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
@@ -191,6 +193,7 @@ const EnvSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(1),
+  FRAUD_REVIEW_LIVE_SIGNATURES: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
   // No lower than OWASP's minimum for argon2id (19 MiB, two passes).
   PASSWORD_HASH_MEMORY_KIB: z.coerce.number().int().min(19_456).max(4_194_304).default(DEFAULT_PASSWORD_HASHING.memoryCost),
   PASSWORD_HASH_TIME_COST: z.coerce.number().int().min(2).max(20).default(DEFAULT_PASSWORD_HASHING.timeCost),
@@ -304,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     maxWaitingSignatures: e.MAX_WAITING_SIGNATURES,
     maxExportsAtOnce: e.MAX_EXPORTS_AT_ONCE,
+    fraudReviewLiveSignatures: e.FRAUD_REVIEW_LIVE_SIGNATURES,
     passwordHashing: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: e.PASSWORD_HASH_PARALLELISM },
     pageCacheMs: e.PAGE_CACHE_MS,
   };

@@ -260,7 +260,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       read: (ids) => repositories.petitions.signatureCounts(ids),
       onError: (err) => log.warn({ err }, 'live counts could not be read'),
     }),
-    fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock),
+    fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock, { liveSignatures: config.fraudReviewLiveSignatures }, nudge),
     pageCache: new PublicPageCache(config.pageCacheMs, () => clock().getTime()),
   };
   const visitors = new VisitorRate(config.jobYieldAt);
@@ -291,6 +291,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
           run: async () => {
             const before = new Date(clock().getTime() - config.ipRetentionDays * 86_400_000).toISOString();
             while ((await repositories.signatures.dropIpAddresses(before, 1000)) === 1000);
+            await services.fraud.forgetIpAddresses(before);
           },
         },
         { name: 'forget ended rate-limit windows', everyMs: 300_000, run: () => rateLimitStore.sweep(clock().getTime()) },
@@ -300,6 +301,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       ...broadcasts.jobHandlers(),
       ...webhooks.jobHandlers(),
       ...services.milestones.jobHandlers(),
+      ...services.fraud.jobHandlers(),
       ...endorsementJobHandlers({ endorsements: services.endorsements, petitions, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...accountJobHandlers({ users: services.users, mailer, baseUrl: config.baseUrl, siteName: config.siteName }),
       ...petitionJobHandlers({ petitions, teams: repositories.teams, mailer, siteName: config.siteName }),

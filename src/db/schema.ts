@@ -448,6 +448,20 @@ export interface InvalidationsTable {
   reverted_at: string | null;
 }
 
+/** A big petition's fraud-review findings, kept between views (see migration 0018). */
+export interface FraudReportsTable {
+  petition_id: number;
+  /** JSON of the findings, without the invalidations (read live). */
+  report: string | null;
+  /** When the computation began: the findings are as of then. */
+  computed_at: string | null;
+  took_ms: number | null;
+  /** A job to compute them is queued or running. */
+  requested_at: string | null;
+  /** An invalidation or reinstatement since the findings were computed. */
+  outdated_at: string | null;
+}
+
 /** Rate-limit counters shared by every app process: one row per key and time window. */
 export interface RateLimitHitsTable {
   key: string;
@@ -496,6 +510,7 @@ export interface Database {
   petition_area_counts: PetitionAreaCountsTable;
   petition_hourly_counts: PetitionHourlyCountsTable;
   invalidations: InvalidationsTable;
+  fraud_reports: FraudReportsTable;
   rate_limit_hits: RateLimitHitsTable;
 }
 

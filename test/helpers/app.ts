@@ -63,6 +63,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxEventLoopDelayMs: 0,
     maxWaitingSignatures: 10_000,
     maxExportsAtOnce: 1,
+    fraudReviewLiveSignatures: 200_000,
     // Real argon2id at its lowest cost (~1 ms a hash instead of ~200): the suite creates and signs
     // in hundreds of accounts. Production's cost comes from PASSWORD_HASH_*, never below OWASP's minimum.
     passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 },

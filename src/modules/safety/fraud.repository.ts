@@ -1,7 +1,8 @@
-import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { scanOnReader, type Db } from '../../db/database.ts';
 import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
-import type { Database, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
+import type { Database, FraudReportsTable, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
+import type { NewJob } from '../../jobs/jobs.repository.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import { changeCounts } from '../signatures/signatures.repository.ts';
 
@@ -19,6 +20,9 @@ export interface SignatureCriteria {
 }
 
 export type Invalidation = Selectable<InvalidationsTable>;
+
+/** A petition's kept fraud-review findings (JSON) and the state of their computation (see migration 0018). */
+export type StoredFraudReport = Selectable<FraudReportsTable>;
 
 export interface GroupCount {
   key: string;
@@ -96,6 +100,7 @@ export class FraudRepository {
       const confirmed = changed.filter((r) => r.confirmed_at !== null);
       await changeCounts(trx, this.shards, confirmed.map((r) => ({ ...r, petition_id: petitionId })), -1);
       await trx.updateTable('invalidations').set({ signature_count: changed.length, confirmed_count: confirmed.length }).where('id', '=', created.id).execute();
+      await markReportOutdated(trx, petitionId, now);
       await this.effects.write(trx, effects({ id: created.id, signatures: changed.length, confirmed: confirmed.length }), now);
       return trx.selectFrom('invalidations').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     });
@@ -120,6 +125,7 @@ export class FraudRepository {
         .returning(['id', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
         .execute();
       await changeCounts(trx, this.shards, changed.filter((r) => r.confirmed_at !== null).map((r) => ({ ...r, petition_id: claimed.petition_id })), 1);
+      await markReportOutdated(trx, claimed.petition_id, now);
       await this.effects.write(trx, effects(claimed), now);
       return claimed;
     });
@@ -132,6 +138,75 @@ export class FraudRepository {
   async listInvalidations(petitionId: number): Promise<Invalidation[]> {
     return this.db.kysely.selectFrom('invalidations').selectAll().where('petition_id', '=', petitionId).orderBy('id', 'desc').execute();
   }
+
+  /** The petition's kept findings and the state of their computation; undefined when none were ever kept or asked for. */
+  async storedReport(petitionId: number): Promise<StoredFraudReport | undefined> {
+    return this.db.kysely.selectFrom('fraud_reports').selectAll().where('petition_id', '=', petitionId).executeTakeFirst();
+  }
+
+  /**
+   * Queues `job` to compute the petition's findings, unless a request is already in hand (made at
+   * or after `abandonedBefore`; an older one is taken as lost with its process). The mark and the
+   * job commit together, so processes viewing the review at once queue one job between them.
+   * Returns whether this call queued it.
+   */
+  async requestReport(petitionId: number, job: NewJob, now: Date, abandonedBefore: Date): Promise<boolean> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const marked = await trx
+        .insertInto('fraud_reports')
+        .values({ petition_id: petitionId, requested_at: now.toISOString() })
+        .onConflict((oc) =>
+          oc
+            .column('petition_id')
+            .doUpdateSet({ requested_at: now.toISOString() })
+            .where((eb) => eb.or([eb('fraud_reports.requested_at', 'is', null), eb('fraud_reports.requested_at', '<', abandonedBefore.toISOString())])),
+        )
+        .returning('petition_id')
+        .executeTakeFirst();
+      if (!marked) return false;
+      await this.effects.write(trx, { jobs: [job] }, now);
+      return true;
+    });
+  }
+
+  /**
+   * Keeps findings computed from `computedAt`, and ends the request for them, if any. `onlyIfKept`:
+   * only where the petition's row is still there (a job's findings; the petition may have been
+   * deleted meanwhile), instead of adding it (findings computed live that took long).
+   */
+  async keepReport(petitionId: number, report: string, computedAt: Date, tookMs: number, options: { onlyIfKept?: boolean } = {}): Promise<void> {
+    const values = { report, computed_at: computedAt.toISOString(), took_ms: Math.round(tookMs), requested_at: null };
+    if (options.onlyIfKept) {
+      await this.db.kysely.updateTable('fraud_reports').set(values).where('petition_id', '=', petitionId).execute();
+      return;
+    }
+    await this.db.kysely
+      .insertInto('fraud_reports')
+      .values({ petition_id: petitionId, ...values })
+      .onConflict((oc) => oc.column('petition_id').doUpdateSet(values))
+      .execute();
+  }
+
+  /** Kept findings that name IP addresses, for clearing those past the fraud-review period. */
+  async reportsNamingAddresses(): Promise<Pick<StoredFraudReport, 'petition_id' | 'report' | 'computed_at'>[]> {
+    return this.db.kysely
+      .selectFrom('fraud_reports')
+      .select(['petition_id', 'report', 'computed_at'])
+      .where('report', 'is not', null)
+      // The addresses as the findings' JSON writes them ("ip":null when not kept).
+      .where('report', 'like', '%"ip":"%')
+      .execute();
+  }
+
+  /** Replaces kept findings with a corrected copy, unless newer ones were kept meanwhile. */
+  async replaceReport(petitionId: number, computedAt: string, report: string): Promise<void> {
+    await this.db.kysely.updateTable('fraud_reports').set({ report }).where('petition_id', '=', petitionId).where('computed_at', '=', computedAt).execute();
+  }
+}
+
+/** Notes on a petition's kept findings (if any) that an invalidation or reinstatement changed the signatures after them. */
+async function markReportOutdated(trx: Kysely<Database>, petitionId: number, now: Date): Promise<void> {
+  await trx.updateTable('fraud_reports').set({ outdated_at: now.toISOString() }).where('petition_id', '=', petitionId).execute();
 }
 
 /** The signatures of a petition that some criteria match. */

@@ -7,8 +7,8 @@ import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
-import { maskEmail, type FraudReport } from './fraud.service.ts';
-import type { SignatureCriteria } from './fraud.repository.ts';
+import { maskEmail, REPORT_REFRESH_MS, type FraudReport, type FraudReviewState } from './fraud.service.ts';
+import type { Invalidation, SignatureCriteria } from './fraud.repository.ts';
 import type { SignatureRow } from '../../db/schema.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -93,10 +93,52 @@ const InvalidateForm = (p: { petition: Petition; csrf: string; values: Record<st
   </form>
 );
 
-const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudReport; notice?: string; values?: Record<string, string>; errors?: FieldErrors }) => {
+/** Seconds or minutes, as people say them: "35 seconds", "4 minutes", "under a second". */
+const duration = (ms: number) => {
+  if (ms < 1000) return 'under a second';
+  const [n, unit] = ms < 90_000 ? [Math.max(1, Math.round(ms / 1000)), 'second'] : [Math.round(ms / 60_000), 'minute'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+};
+
+/** Where a big petition's findings come from, and the way to newer ones. Nothing for a small petition's (computed for this page). */
+const ReviewState = (p: { petition: Petition; state: FraudReviewState; hasFindings: boolean; csrf: string }) => {
+  const { state } = p;
+  if (state.live) return null;
+  const expected = state.tookMs === null ? 'a few seconds for every million signatures' : state.tookMs < 1000 ? 'a moment' : `about ${duration(state.tookMs)}`;
+  return (
+    <div class="panel" id="review-state">
+      {p.hasFindings && state.computedAt ? (
+        <p>
+          These findings are as of {when(state.computedAt)} UTC (they took {duration(state.tookMs ?? 0)} to compute). This petition has too many signatures to review while
+          the page loads: its findings are computed in the background, again when someone looks and they are more than {REPORT_REFRESH_MS / 60_000} minutes old.
+        </p>
+      ) : (
+        <p>
+          <strong>The findings for this petition are being computed.</strong> This takes {expected}; this page reloads itself until they are ready.
+        </p>
+      )}
+      {p.hasFindings && state.outdated ? <p>Signatures were invalidated or reinstated since: the figures below do not show it yet.</p> : null}
+      {p.hasFindings && state.updatingSince ? (
+        <p role="status">
+          Newer findings are being computed (asked for at {when(state.updatingSince)} UTC). Reload this page in {expected} to see them.
+        </p>
+      ) : null}
+      {p.hasFindings && !state.updatingSince ? (
+        <form method="post" action={`${base(p.petition)}/fraud/refresh`} class="inline-form">
+          <CsrfField token={p.csrf} />
+          <button type="submit" class="button button-secondary">
+            Review again now
+          </button>
+        </form>
+      ) : null}
+    </div>
+  );
+};
+
+const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudReport | null; invalidations: Invalidation[]; state: FraudReviewState; notice?: string; values?: Record<string, string>; errors?: FieldErrors }) => {
   const { petition, report: r } = p;
   return (
-    <Layout ctx={p.ctx} title={`Signature review: ${petition.title}`}>
+    <Layout ctx={p.ctx} title={`Signature review: ${petition.title}`} refreshSeconds={r ? undefined : 15}>
       <p>
         <a href={base(petition)}>← {petition.title}</a>
       </p>
@@ -106,6 +148,19 @@ const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudRepor
           <p>{p.notice}</p>
         </div>
       ) : null}
+      <ReviewState petition={petition} state={p.state} hasFindings={r !== null} csrf={p.ctx.csrfToken} />
+      {r ? <Findings petition={petition} report={r} /> : null}
+      <Invalidations petition={petition} invalidations={p.invalidations} csrf={p.ctx.csrfToken} />
+      <InvalidateForm petition={petition} csrf={p.ctx.csrfToken} values={p.values ?? {}} errors={p.errors ?? {}} />
+    </Layout>
+  );
+};
+
+/** What looks automated about the signatures: the report's tables. */
+const Findings = (p: { petition: Petition; report: FraudReport }) => {
+  const { petition, report: r } = p;
+  return (
+    <>
       <p>
         {formatNumber(r.totals.confirmed)} confirmed, {formatNumber(r.totals.pending)} waiting for confirmation, {formatNumber(r.totals.invalidated)} invalidated. IP
         addresses are kept for the fraud-review period only; after that signatures from one address are still grouped by a keyed hash.
@@ -166,8 +221,17 @@ const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudRepor
         <li>{formatNumber(r.unknownPostcodes)} UK postcodes are not in the imported ONS postcode directory{r.unknownPostcodes === 0 ? ' (or no directory is imported)' : ''}.</li>
       </ul>
 
+    </>
+  );
+};
+
+/** The petition's invalidations, each reversible (read live, whatever the findings' age). */
+const Invalidations = (p: { petition: Petition; invalidations: Invalidation[]; csrf: string }) => {
+  const { petition } = p;
+  return (
+    <>
       <h2>Invalidations</h2>
-      {r.invalidations.length === 0 ? (
+      {p.invalidations.length === 0 ? (
         <p>None.</p>
       ) : (
         <table class="table">
@@ -186,7 +250,7 @@ const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudRepor
             </tr>
           </thead>
           <tbody>
-            {r.invalidations.map((inv) => (
+            {p.invalidations.map((inv) => (
               <tr>
                 <td>{when(inv.created_at)}</td>
                 <td>{inv.reason}</td>
@@ -199,7 +263,7 @@ const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudRepor
                     `Reinstated ${when(inv.reverted_at)}`
                   ) : (
                     <form method="post" action={`${base(petition)}/invalidations/${inv.id}/reinstate`} class="inline-form">
-                      <CsrfField token={p.ctx.csrfToken} />
+                      <CsrfField token={p.csrf} />
                       <button type="submit" class="button button-secondary">
                         Reinstate
                       </button>
@@ -211,8 +275,7 @@ const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudRepor
           </tbody>
         </table>
       )}
-      <InvalidateForm petition={petition} csrf={p.ctx.csrfToken} values={p.values ?? {}} errors={p.errors ?? {}} />
-    </Layout>
+    </>
   );
 };
 
@@ -278,14 +341,24 @@ export function registerFraudRoutes(app: FastifyInstance, ctx: AppContext): void
   const slugOf = (request: FastifyRequest) => (request.params as { slug: string }).slug;
 
   const showDashboard = async (request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; values?: Record<string, string>; errors?: FieldErrors; status?: number } = {}) => {
-    const { petition, report } = await fraud.report(request.user, slugOf(request));
+    const { petition, report, invalidations, state } = await fraud.report(request.user, slugOf(request));
     reply.header('cache-control', 'private, no-store');
-    return sendPage(reply, <FraudPage ctx={await pageContext(ctx, request, reply)} petition={petition} report={report} notice={extra.notice} values={extra.values} errors={extra.errors} />, extra.status ?? 200);
+    return sendPage(
+      reply,
+      <FraudPage ctx={await pageContext(ctx, request, reply)} petition={petition} report={report} invalidations={invalidations} state={state} notice={extra.notice} values={extra.values} errors={extra.errors} />,
+      extra.status ?? 200,
+    );
   };
 
   app.get('/petitions/:slug/fraud', async (request, reply) => {
     const notice = (request.query as { notice?: string }).notice;
-    return showDashboard(request, reply, { notice: notice === 'invalidated' ? 'The signatures were invalidated.' : notice === 'reinstated' ? 'The signatures were reinstated.' : undefined });
+    const notices: Record<string, string> = { invalidated: 'The signatures were invalidated.', reinstated: 'The signatures were reinstated.', refreshing: 'The findings are being computed again.' };
+    return showDashboard(request, reply, { notice: notice ? notices[notice] : undefined });
+  });
+
+  app.post('/petitions/:slug/fraud/refresh', { config: { csrf: true } }, async (request, reply) => {
+    await fraud.refresh(request.user, slugOf(request));
+    return reply.redirect(`${base({ slug: slugOf(request) })}/fraud?notice=refreshing`, 303);
   });
 
   app.get('/petitions/:slug/fraud/signatures', async (request, reply) => {
@@ -322,9 +395,12 @@ export function registerFraudRoutes(app: FastifyInstance, ctx: AppContext): void
 
   // The same for API clients (moderators' tokens).
   const api = app.withTypeProvider<ZodTypeProvider>();
-  api.get('/api/v1/petitions/:slug/fraud', { schema: { params: SlugParams } }, async (request) => {
-    const { report } = await fraud.report(await requireApiUser(ctx, request), request.params.slug);
-    return { data: report };
+  // `review` says how fresh the findings are; a big petition's first findings are computed by a
+  // job: 202 with Retry-After until they are ready.
+  api.get('/api/v1/petitions/:slug/fraud', { schema: { params: SlugParams, querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }) } }, async (request, reply) => {
+    const { report, state } = await fraud.report(await requireApiUser(ctx, request), request.params.slug, { refresh: request.query.refresh === 'true' });
+    if (!report) return reply.status(202).header('retry-after', '15').send({ data: null, review: state });
+    return { data: report, review: state };
   });
   api.post('/api/v1/petitions/:slug/invalidations', { schema: { params: SlugParams, body: InvalidationBody } }, async (request, reply) => {
     const inv = await fraud.invalidate(await requireApiUser(ctx, request), request.params.slug, request.body);

@@ -7,7 +7,8 @@ import type { Clock } from '../../lib/time.ts';
 import { authorize } from '../petitions/petition-policy.ts';
 import { fieldErrorsFrom, type Petition, type PetitionsService } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
-import type { FraudRepository, Invalidation, SignatureCriteria } from './fraud.repository.ts';
+import type { JobHandler } from '../../jobs/worker.ts';
+import type { FraudRepository, Invalidation, SignatureCriteria, StoredFraudReport } from './fraud.repository.ts';
 import type { IpPolicy } from './ip-policy.ts';
 
 /** How a moderator picks signatures: an IP address (or its hash), an email domain, a time window, ids. */
@@ -55,6 +56,37 @@ export interface FraudReport {
   patternSample: number;
 }
 
+/** The findings as kept between views of a big petition's review (the invalidations are read live). */
+export type FraudFindings = Omit<FraudReport, 'invalidations'>;
+
+/** Where the findings shown come from, and whether newer ones are on their way. */
+export interface FraudReviewState {
+  /** Computed for this request (a small petition). */
+  live: boolean;
+  /** When the computation of the findings shown began: they are as of then (ISO time). */
+  computedAt: string | null;
+  /** How long it took. */
+  tookMs: number | null;
+  /** Newer findings were asked for at this time and are being computed by a job (ISO time). */
+  updatingSince: string | null;
+  /** Signatures were invalidated or reinstated after the findings shown were computed. */
+  outdated: boolean;
+}
+
+export interface FraudServiceOptions {
+  /** Petitions with fewer confirmed signatures are reviewed live (see FraudService.report). */
+  liveSignatures: number;
+}
+
+/** Findings that took at least this long to compute are kept, and the petition's are computed by a job from then on. */
+export const LIVE_REPORT_MS = 1000;
+/** Kept findings older than this are computed again when someone looks. */
+export const REPORT_REFRESH_MS = 5 * 60_000;
+/** A request for findings this old without an answer is taken as lost (its process stopped); at least, and three times the last computation. */
+const REPORT_ABANDONED_MS = 10 * 60_000;
+/** The job that computes a big petition's findings. */
+export const FRAUD_REPORT_JOB = 'fraud.report';
+
 /** A minute is a spike when it has this many times the median minute, and at least SPIKE_MINIMUM. */
 const SPIKE_FACTOR = 10;
 const SPIKE_MINIMUM = 10;
@@ -72,6 +104,8 @@ export class FraudService {
     private readonly petitions: PetitionsService,
     private readonly ipPolicy: IpPolicy,
     private readonly clock: Clock,
+    private readonly options: FraudServiceOptions,
+    private readonly nudge: () => void = () => {},
   ) {}
 
   private async authorised(user: User | null, slug: string): Promise<Petition> {
@@ -80,29 +114,112 @@ export class FraudService {
     return view.petition;
   }
 
-  async report(user: User | null, slug: string): Promise<{ petition: Petition; report: FraudReport }> {
+  /**
+   * The review's findings. A small petition's are computed for the request (under a second). A
+   * big one's (at least `liveSignatures` confirmed, or whose last findings took a second or more)
+   * take about 3.7 seconds a million signatures, too long for a page: they are computed by a job
+   * and kept, and the page shows the last ones with their time. Opening the review asks for newer
+   * findings when the kept ones are five minutes old, or outdated by an invalidation; `refresh`
+   * asks at once. The invalidations are always read live.
+   */
+  async report(user: User | null, slug: string, options: { refresh?: boolean } = {}): Promise<{ petition: Petition; report: FraudReport | null; invalidations: Invalidation[]; state: FraudReviewState }> {
     const petition = await this.authorised(user, slug);
-    const [{ totals, minutes, ips, domains, bursts, recent, unknownPostcodes }, invalidations] = await Promise.all([
-      this.fraud.report(petition.id, { groups: 20, minutes: 10, burstMinimum: BURST_MINIMUM, bursts: 20, patternSample: PATTERN_SAMPLE }),
-      this.fraud.listInvalidations(petition.id),
-    ]);
+    const [stored, invalidations] = await Promise.all([this.fraud.storedReport(petition.id), this.fraud.listInvalidations(petition.id)]);
+    const big = petition.signatureCount >= this.options.liveSignatures || (!!stored?.report && (stored.took_ms ?? 0) >= LIVE_REPORT_MS);
+    if (!big) {
+      const started = this.clock();
+      const { findings, tookMs } = await this.computeFindings(petition.id);
+      // Slow now: from the next view on, a job computes them.
+      if (tookMs >= LIVE_REPORT_MS) await this.fraud.keepReport(petition.id, JSON.stringify(findings), started, tookMs);
+      return { petition, report: { ...findings, invalidations }, invalidations, state: { live: true, computedAt: started.toISOString(), tookMs, updatingSince: null, outdated: false } };
+    }
+    const state = await this.askForFindingsWhenDue(petition.id, stored, options.refresh ?? false);
+    const findings = stored?.report ? (JSON.parse(stored.report) as FraudFindings) : null;
+    return { petition, report: findings ? { ...findings, invalidations } : null, invalidations, state };
+  }
+
+  /** Asks for newer findings now (the "review again" button); nothing to do for a petition reviewed live. */
+  async refresh(user: User | null, slug: string): Promise<void> {
+    await this.report(user, slug, { refresh: true });
+  }
+
+  /** Queues the job for a big petition's findings if the kept ones are missing, old or outdated (or `force`), unless one is on its way. */
+  private async askForFindingsWhenDue(petitionId: number, stored: StoredFraudReport | undefined, force: boolean): Promise<FraudReviewState> {
+    const now = this.clock();
+    const computedAt = stored?.report ? stored.computed_at : null;
+    const outdated = !!(computedAt && stored?.outdated_at && stored.outdated_at >= computedAt);
+    const lostAfter = Math.max(REPORT_ABANDONED_MS, 3 * (stored?.took_ms ?? 0));
+    let updatingSince = stored?.requested_at && now.getTime() - Date.parse(stored.requested_at) < lostAfter ? stored.requested_at : null;
+    const due = force || !computedAt || outdated || now.getTime() - Date.parse(computedAt) >= REPORT_REFRESH_MS;
+    if (due && !updatingSince) {
+      const asked = await this.fraud.requestReport(petitionId, { kind: FRAUD_REPORT_JOB, payload: { petitionId }, maxAttempts: 3 }, now, new Date(now.getTime() - lostAfter));
+      if (asked) {
+        updatingSince = now.toISOString();
+        this.nudge();
+      } else {
+        // Another process asked a moment ago.
+        updatingSince = (await this.fraud.storedReport(petitionId))?.requested_at ?? null;
+      }
+    }
+    return { live: false, computedAt, tookMs: computedAt ? stored!.took_ms : null, updatingSince, outdated };
+  }
+
+  /** Computes a petition's findings and keeps them (the job a big petition's review queues). */
+  async refreshKeptFindings(petitionId: number): Promise<void> {
+    const started = this.clock();
+    const { findings, tookMs } = await this.computeFindings(petitionId);
+    await this.fraud.keepReport(petitionId, JSON.stringify(findings), started, tookMs, { onlyIfKept: true });
+  }
+
+  /** The job handler for {@link FRAUD_REPORT_JOB}. */
+  jobHandlers(): Record<string, JobHandler> {
+    return { [FRAUD_REPORT_JOB]: (payload) => this.refreshKeptFindings(Number(payload.petitionId)) };
+  }
+
+  /**
+   * Clears from kept findings the IP addresses whose fraud-review period is over (signed before
+   * `before`), as the hourly sweep clears them from the signatures: a group or burst keeps its
+   * address only while one of its signatures still does.
+   */
+  async forgetIpAddresses(before: string): Promise<void> {
+    const cutoff = Date.parse(before);
+    for (const kept of await this.fraud.reportsNamingAddresses()) {
+      const findings = JSON.parse(kept.report!) as FraudFindings;
+      let changed = false;
+      for (const group of findings.ips) {
+        if (group.ip && Date.parse(group.last) < cutoff) [group.ip, changed] = [null, true];
+      }
+      for (const burst of findings.bursts) {
+        if (burst.ip && Date.parse(`${burst.window}:00Z`) + 600_000 <= cutoff) [burst.ip, changed] = [null, true];
+      }
+      if (changed) await this.fraud.replaceReport(kept.petition_id, kept.computed_at!, JSON.stringify(findings));
+    }
+  }
+
+  /** Reads and interprets a petition's findings (everything but the invalidations), timed. */
+  private async computeFindings(petitionId: number): Promise<{ findings: FraudFindings; tookMs: number }> {
+    const began = performance.now();
+    const { totals, minutes, ips, domains, bursts, recent, unknownPostcodes } = await this.fraud.report(petitionId, {
+      groups: 20,
+      minutes: 10,
+      burstMinimum: BURST_MINIMUM,
+      bursts: 20,
+      patternSample: PATTERN_SAMPLE,
+    });
     const spikeAt = Math.max(SPIKE_MINIMUM, minutes.median * SPIKE_FACTOR);
     const valid = recent.filter((r) => r.status !== 'invalidated');
-    return {
-      petition,
-      report: {
-        totals,
-        minutes: { median: minutes.median, top: minutes.top.map((m) => ({ ...m, spike: m.count >= spikeAt })) },
-        ips: ips.map((g) => ({ ipHash: g.key, ip: g.ip, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
-        domains: domains.map((g) => ({ domain: g.key, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
-        bursts,
-        sequences: numberedAddresses(valid),
-        countryMismatches: valid.filter((r) => r.country !== 'GB' && r.postcode && normaliseUkPostcode(r.postcode)).length,
-        unknownPostcodes,
-        invalidations,
-        patternSample: recent.length,
-      },
+    const findings: FraudFindings = {
+      totals,
+      minutes: { median: minutes.median, top: minutes.top.map((m) => ({ ...m, spike: m.count >= spikeAt })) },
+      ips: ips.map((g) => ({ ipHash: g.key, ip: g.ip, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
+      domains: domains.map((g) => ({ domain: g.key, count: g.count, confirmed: g.confirmed, first: g.first, last: g.last })),
+      bursts,
+      sequences: numberedAddresses(valid),
+      countryMismatches: valid.filter((r) => r.country !== 'GB' && r.postcode && normaliseUkPostcode(r.postcode)).length,
+      unknownPostcodes,
+      patternSample: recent.length,
     };
+    return { findings, tookMs: performance.now() - began };
   }
 
   /** The signatures behind a finding, newest first. */

@@ -199,6 +199,134 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
     assert.ok(audit.every((a) => a.actor_id === moderator.id));
     await areaSums();
   });
+
+  it('reviews a big petition in the background: kept findings with their time, newer ones when old or outdated, one job between views, no IP address past its period', async () => {
+    let clock = new Date('2026-11-22T09:00:00.000Z');
+    // Five confirmed signatures make a "big" petition here (200,000 by default).
+    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock } });
+    try {
+      const moderator = await createUser(big.ctx, { role: 'moderator' });
+      const { petition } = await createPetition(big.ctx);
+      const signFrom = async (email: string, ip: string) => {
+        const res = await big.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput({ email }), remoteAddress: ip });
+        assert.equal(res.statusCode, 202, res.body);
+        const row = await big.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(email)).where('petition_id', '=', petition.id).executeTakeFirstOrThrow();
+        await big.ctx.services.signatures.confirmSignature(big.ctx.services.signatures.confirmationTokens.sign(row.id));
+      };
+      for (let i = 0; i < 10; i++) await signFrom(`burst${i}@example.net`, '192.0.2.77');
+      for (let i = 0; i < 5; i++) await signFrom(`person${i}@example.org`, `203.0.113.${10 + i}`);
+      const jobs = async () => Number((await big.ctx.db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', 'fraud.report').where('state', '=', 'pending').executeTakeFirstOrThrow()).n);
+      const session = await signedInSession(big.app, moderator.email);
+      const review = async () => {
+        const res = await session.get(`/petitions/${petition.slug}/fraud`);
+        assert.equal(res.statusCode, 200, res.body);
+        return res;
+      };
+
+      // First look: nothing kept yet. The page says so and reloads itself; a job is queued, once.
+      let page = await review();
+      assert.match(textOf(page.body), /The findings for this petition are being computed\. This takes a few seconds for every million signatures; this page reloads itself until they are ready/);
+      assert.match(page.body, /<meta http-equiv="refresh" content="15"/);
+      assert.doesNotMatch(textOf(page.body), /confirmed, \d+ waiting/);
+      assert.match(textOf(page.body), /Invalidations None\./, 'invalidations are read live');
+      await review();
+      assert.equal(await jobs(), 1, 'one job however often the page is opened');
+      const token = await big.ctx.services.auth.createApiToken(moderator, 'review');
+      const api = apiClient(big.app, token);
+      const waiting = await api('GET', `/api/v1/petitions/${petition.slug}/fraud`);
+      assert.equal(waiting.statusCode, 202);
+      assert.equal(waiting.headers['retry-after'], '15');
+      assert.equal(waiting.json().data, null);
+      assert.equal(waiting.json().review.updatingSince, '2026-11-22T09:00:00.000Z');
+
+      // The job computes and keeps them; the page shows them with their time, and asks for nothing new.
+      await big.drainJobs();
+      clock = new Date('2026-11-22T09:01:00.000Z');
+      page = await review();
+      let text = textOf(page.body);
+      assert.match(text, /These findings are as of 2026-11-22 09:00 UTC \(they took (under a second|\d+ seconds?) to compute\)/);
+      assert.match(text, /15 confirmed, 0 waiting for confirmation, 0 invalidated/);
+      assert.match(text, /Bursts from one address Address Ten minutes from \(UTC\) Signatures 192\.0\.2\.77 2026-11-22 09:00 10/);
+      assert.match(text, /Review again now/);
+      assert.doesNotMatch(page.body, /http-equiv="refresh"/);
+      assert.equal(await jobs(), 0);
+      const ready = await api('GET', `/api/v1/petitions/${petition.slug}/fraud`);
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().data.totals.confirmed, 15);
+      assert.deepEqual(ready.json().review, { live: false, computedAt: '2026-11-22T09:00:00.000Z', tookMs: ready.json().review.tookMs, updatingSince: null, outdated: false });
+
+      // A new signature does not show until the findings are five minutes old; then they are asked for again.
+      await signFrom('late@example.org', '203.0.113.9');
+      assert.match(textOf((await review()).body), /15 confirmed/);
+      assert.equal(await jobs(), 0);
+      clock = new Date('2026-11-22T09:05:00.000Z');
+      text = textOf((await review()).body);
+      assert.match(text, /15 confirmed/, 'the kept findings, while newer ones are computed');
+      assert.match(text, /Newer findings are being computed \(asked for at 2026-11-22 09:05 UTC\)/);
+      assert.doesNotMatch(text, /Review again now/);
+      assert.equal(await jobs(), 1);
+      await big.drainJobs();
+      assert.match(textOf((await review()).body), /16 confirmed, 0 waiting for confirmation, 0 invalidated/);
+
+      // An invalidation outdates them: said on the page, and newer ones are asked for at once.
+      clock = new Date('2026-11-22T09:06:00.000Z');
+      assert.equal((await session.post(`/petitions/${petition.slug}/invalidations`, { ip: '192.0.2.77', reason: 'A burst from one address' })).statusCode, 303);
+      text = textOf((await session.get(`/petitions/${petition.slug}/fraud?notice=invalidated`)).body);
+      assert.match(text, /The signatures were invalidated\. .*Signatures were invalidated or reinstated since: the figures below do not show it yet\. Newer findings are being computed/);
+      assert.match(text, /Invalidations Invalidations When Reason Signatures Were confirmed State 2026-11-22 09:06 A burst from one address 10 10/);
+      clock = new Date('2026-11-22T09:07:00.000Z');
+      await big.drainJobs();
+      text = textOf((await review()).body);
+      assert.match(text, / 6 confirmed, 0 waiting for confirmation, 10 invalidated/);
+      assert.doesNotMatch(text, /do not show it yet/);
+
+      // "Review again now" asks at once.
+      const refreshed = await session.post(`/petitions/${petition.slug}/fraud/refresh`, {});
+      assert.equal(refreshed.statusCode, 303);
+      assert.equal(refreshed.headers.location, `/petitions/${petition.slug}/fraud?notice=refreshing`);
+      assert.equal(await jobs(), 1);
+      await big.drainJobs();
+
+      // A request whose process died is asked again once it is long overdue (ten minutes at least).
+      clock = new Date('2026-11-22T09:20:00.000Z');
+      await review();
+      assert.equal(await jobs(), 1);
+      await big.ctx.db.kysely.updateTable('jobs').set({ state: 'dead' }).where('kind', '=', 'fraud.report').execute();
+      clock = new Date('2026-11-22T09:29:00.000Z');
+      await review();
+      assert.equal(await jobs(), 0, 'not yet');
+      clock = new Date('2026-11-22T09:31:00.000Z');
+      await review();
+      assert.equal(await jobs(), 1, 'asked again');
+      await big.drainJobs();
+
+      // Past the fraud-review period the kept findings lose the address too, as the signatures do.
+      const kept = async () => (await big.ctx.db.kysely.selectFrom('fraud_reports').select('report').where('petition_id', '=', petition.id).executeTakeFirstOrThrow()).report!;
+      assert.match(await kept(), /192\.0\.2\.77/);
+      clock = new Date('2026-12-23T09:00:00.000Z');
+      const before = new Date(clock.getTime() - big.ctx.config.ipRetentionDays * 86_400_000).toISOString();
+      await big.ctx.repositories.signatures.dropIpAddresses(before, 1000);
+      await big.ctx.services.fraud.forgetIpAddresses(before);
+      assert.doesNotMatch(await kept(), /192\.0\.2\.77|203\.0\.113\.9/);
+      assert.match(await kept(), /"ipHash":"[\w-]{11}"/, 'the keyed hashes stay');
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('reviews a small petition live, keeping nothing', async () => {
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    const { petition } = await createPetition(t.ctx);
+    await seedSignatures(t.ctx, petition.id, 20);
+    const session = await signedInSession(t.app, moderator.email);
+    const page = await session.get(`/petitions/${petition.slug}/fraud`);
+    assert.match(textOf(page.body), /20 confirmed, 0 waiting for confirmation, 0 invalidated/);
+    assert.doesNotMatch(textOf(page.body), /These findings are as of|being computed|Review again now/);
+    assert.equal(await t.ctx.db.kysely.selectFrom('fraud_reports').select('petition_id').where('petition_id', '=', petition.id).executeTakeFirst(), undefined);
+    const api = await apiClient(t.app, await t.ctx.services.auth.createApiToken(moderator, 'review'))('GET', `/api/v1/petitions/${petition.slug}/fraud`);
+    assert.equal(api.json().review.live, true);
+    assert.equal(api.json().review.updatingSince, null);
+  });
 });
 
 /** A dialect that records the most connections its driver had out at once. */
