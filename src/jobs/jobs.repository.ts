@@ -9,7 +9,17 @@ export interface NewJob {
   payload: Record<string, unknown>;
   runAt?: Date;
   maxAttempts?: number;
+  /**
+   * Runs ahead of every job already due: someone is waiting for it on a page (a big petition's
+   * fraud review), while a surge can leave tens of thousands of confirmation emails queued.
+   * Claims take the earliest `run_at` first, so an urgent job is stored as due since
+   * {@link URGENT_RUN_AT}. A retry after a failure waits its turn like any other.
+   */
+  urgent?: boolean;
 }
+
+/** The `run_at` of an urgent job: before any other job's. */
+export const URGENT_RUN_AT = new Date(0);
 
 /** Adds jobs in the caller's transaction, 500 to a statement (see JobsRepository.enqueueMany). */
 export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
@@ -23,7 +33,7 @@ export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, 
           state: 'pending' as const,
           attempts: 0,
           max_attempts: job.maxAttempts ?? 8,
-          run_at: (job.runAt ?? now).toISOString(),
+          run_at: (job.urgent ? URGENT_RUN_AT : (job.runAt ?? now)).toISOString(),
           created_at: now.toISOString(),
         })),
       )

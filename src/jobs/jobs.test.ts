@@ -45,6 +45,13 @@ describeEachDatabase('jobs outbox and worker', (kind) => {
     assert.equal(runs, 1);
   });
 
+  it('runs an urgent job ahead of a backlog of due ones', async () => {
+    await jobs.enqueueMany(t.db.kysely, Array.from({ length: 50 }, (_, i) => ({ kind: 'email', payload: { i } })), new Date(now.getTime() - 60_000));
+    await jobs.enqueue(t.db.kysely, { kind: 'report', payload: {}, urgent: true }, now);
+    const claimed = await jobs.claimDue(now, 60_000, 5);
+    assert.deepEqual(claimed.map((j) => j.kind).sort(), ['email', 'email', 'email', 'email', 'report']);
+  });
+
   it('retries a failing job with backoff, then gives up after max_attempts', async () => {
     await jobs.enqueue(t.db.kysely, { kind: 'flaky', payload: {}, maxAttempts: 3 }, now);
     let runs = 0;

@@ -152,7 +152,7 @@ export class FraudService {
     let updatingSince = stored?.requested_at && now.getTime() - Date.parse(stored.requested_at) < lostAfter ? stored.requested_at : null;
     const due = force || !computedAt || outdated || now.getTime() - Date.parse(computedAt) >= REPORT_REFRESH_MS;
     if (due && !updatingSince) {
-      const asked = await this.fraud.requestReport(petitionId, { kind: FRAUD_REPORT_JOB, payload: { petitionId }, maxAttempts: 3 }, now, new Date(now.getTime() - lostAfter));
+      const asked = await this.fraud.requestReport(petitionId, { kind: FRAUD_REPORT_JOB, payload: { petitionId }, maxAttempts: 3, urgent: true }, now, new Date(now.getTime() - lostAfter));
       if (asked) {
         updatingSince = now.toISOString();
         this.nudge();
