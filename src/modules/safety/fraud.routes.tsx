@@ -365,8 +365,7 @@ export function registerFraudRoutes(app: FastifyInstance, ctx: AppContext): void
     const query = Object.fromEntries(Object.entries(request.query as Record<string, unknown>).filter(([k, v]) => typeof v === 'string' && v !== '' && k !== 'page')) as Record<string, string>;
     const page = Math.max(1, Math.min(10_000, Number((request.query as { page?: string }).page) || 1));
     const listed = await fraud.list(request.user, slugOf(request), query, page);
-    const { rows, total } = listed;
-    const preview = listed.criteria.invalidationId || Object.keys(listed.criteria).length === 0 ? null : await fraud.preview(request.user, slugOf(request), query);
+    const { rows, total, preview } = listed;
     reply.header('cache-control', 'private, no-store');
     return sendPage(
       reply,

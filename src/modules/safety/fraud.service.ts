@@ -222,20 +222,17 @@ export class FraudService {
     return { findings, tookMs: performance.now() - began };
   }
 
-  /** The signatures behind a finding, newest first. */
+  /**
+   * The signatures behind a finding, newest first, and (for a choice of signatures, not an
+   * invalidation's list) what invalidating them would take out of the count.
+   */
   async list(user: User | null, slug: string, input: unknown, page: number) {
     const petition = await this.authorised(user, slug);
     const criteria = this.criteria(input, { allowEmpty: true });
     const perPage = 100;
-    const { rows, total } = await this.fraud.list(petition.id, criteria, perPage, (page - 1) * perPage);
-    return { petition, criteria, rows, total, perPage };
-  }
-
-  /** What an invalidation with these criteria would take out of the count. */
-  async preview(user: User | null, slug: string, input: unknown) {
-    const petition = await this.authorised(user, slug);
-    const criteria = this.criteria(input);
-    return { petition, criteria, ...(await this.fraud.countValid(petition.id, criteria)) };
+    const { rows, total, valid } = await this.fraud.list(petition.id, criteria, perPage, (page - 1) * perPage);
+    const preview = criteria.invalidationId || Object.keys(criteria).length === 0 ? null : valid;
+    return { petition, criteria, rows, total, perPage, preview };
   }
 
   async invalidate(user: User | null, slug: string, input: unknown): Promise<Invalidation> {
