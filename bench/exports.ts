@@ -9,32 +9,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { fill } from './scale.ts';
-import { prepareBenchSite, rssMb, type Row } from './site.ts';
+import { freshDatabase, openPetitionsThenStop, prepareBenchSite, rssMb, type Row } from './site.ts';
 
 const ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 200_000);
 const SCENARIOS = [['pdf'], ['csv'], ['pdf', 'pdf'], ['pdf', 'csv'], ['csv', 'csv']] as const;
 
 export async function runExportsBench(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-exports-'));
-  const path = join(dir, 'db.sqlite');
+  const database = await freshDatabase('sqlite', dir);
   try {
-    const site = await prepareBenchSite(`sqlite://${path}`);
+    const site = await prepareBenchSite(database.url);
     site.env.MAX_EXPORTS_AT_ONCE = '2';
-    let server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
-    await site.waitUntilUp();
-    const slug = await site.openPetition('A petition with very many signatures');
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    const db = new BetterSqlite3(path);
-    const petitionId = Number((db.prepare('select id from petitions where slug = ?').get(slug) as { id: number }).id);
-    db.close();
-    await fill('sqlite', `sqlite://${path}`, petitionId, ROWS);
+    const [{ slug, id: petitionId }] = (await openPetitionsThenStop(site, database, ['A petition with very many signatures'])) as [{ slug: string; id: number }];
+    await fill('sqlite', database.url, petitionId, ROWS);
 
     const rows: Row[] = [];
     for (const kinds of SCENARIOS) {
-      server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
+      const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
       await site.waitUntilUp();
       // Settled after start-up, as a process that has served for a while.
       await new Promise((r) => setTimeout(r, 1000));
@@ -69,6 +61,7 @@ export async function runExportsBench(): Promise<Row[]> {
     }
     return rows;
   } finally {
+    await database.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { consentWording } from '../src/modules/signatures/signatures.schema.ts';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { storedSignatureStatus, storedSignatureTimes } from '../src/db/dialect.ts';
 import { signatureEmailKey } from '../src/lib/email-keys.ts';
-import { BIN, freshDatabase, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
+import { BIN, freshDatabase, openPetitionsThenStop, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -162,16 +162,10 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
   const database = await freshDatabase(kind, dir);
   const site = await prepareBenchSite(database.url);
   const rows: Row[] = [];
-  let server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
+  let server: ChildProcess | undefined;
   try {
-    await site.waitUntilUp();
-    const small = await site.openPetition('An ordinary petition beside a very big one');
-    const big = await site.openPetition('The petition with millions of signatures');
+    const [{ slug: small }, { slug: big, id: bigId }] = (await openPetitionsThenStop(site, database, ['An ordinary petition beside a very big one', 'The petition with millions of signatures'])) as [{ slug: string; id: number }, { slug: string; id: number }];
     const idOf = async (slug: string) => Number((await database.query<{ id: number }>(`select id from petitions where slug = '${slug}'`))[0]!.id);
-    const bigId = await idOf(big);
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-
     const emptyBytes = await databaseBytes(kind, database.url, database.query);
     let began = Date.now();
     await fill(kind, database.url, bigId, SIGNATURES);
@@ -222,8 +216,9 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     const shown = await site.liveCount(big);
     const confirmedRows = Number((await database.query<{ n: number }>(`select count(*) as n from signatures where petition_id = ${bigId} and status = 'confirmed'`))[0]!.n);
     // The worker folds the confirmations' tally events into the area counts.
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    const signingServer = server;
+    signingServer.kill('SIGTERM');
+    await new Promise((r) => signingServer.once('exit', r));
     server = site.serve({ worker: true });
     await site.waitUntilUp();
     for (let i = 0; i < 600; i++) {
@@ -270,7 +265,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     }
     return rows;
   } finally {
-    if (server.exitCode === null) server.kill('SIGTERM');
+    if (server && server.exitCode === null) server.kill('SIGTERM');
     await database.dispose();
     rmSync(dir, { recursive: true, force: true });
   }

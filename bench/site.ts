@@ -204,6 +204,27 @@ export function summarise(name: string, r: autocannon.Result, rssMb?: number, se
   };
 }
 
+/**
+ * Opens petitions through a server started for the purpose, then stops it: a benchmark then fills
+ * them straight into the database (fill in scale.ts) before measuring a fresh server. Returns each
+ * petition's slug and id, in order.
+ */
+export async function openPetitionsThenStop(site: BenchSite, database: { query: <T>(sql: string) => Promise<T[]> }, titles: string[]): Promise<{ slug: string; id: number }[]> {
+  const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await site.waitUntilUp();
+    const opened: { slug: string; id: number }[] = [];
+    for (const title of titles) {
+      const slug = await site.openPetition(title);
+      opened.push({ slug, id: Number((await database.query<{ id: number }>(`select id from petitions where slug = '${slug}'`))[0]!.id) });
+    }
+    return opened;
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
 let postgresDatabases = 0;
 
 /** A fresh, empty database of one kind and a way to query it directly (for the exactness check). */
