@@ -114,6 +114,7 @@ const RULES: Record<string, Role[] | { skip: string }> = {
   'POST /petitions/:slug/webhooks/:id/test': OWNERS_ADMIN,
   'GET /petitions/:slug/fraud': MODERATORS,
   'GET /petitions/:slug/fraud/signatures': MODERATORS,
+  'GET /petitions/:slug/fraud/state': MODERATORS,
   'POST /petitions/:slug/fraud/refresh': MODERATORS,
   'POST /petitions/:slug/invalidations': MODERATORS,
   'POST /petitions/:slug/invalidations/:id/reinstate': MODERATORS,

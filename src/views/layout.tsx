@@ -48,19 +48,16 @@ export interface LayoutProps {
   imageUrl?: string;
   /** Progressive enhancements: the page works without them. */
   scripts?: string[] | undefined;
-  /** Reloads the page after this many seconds (a page waiting for a result that is on its way). */
-  refreshSeconds?: number | undefined;
   children?: Child;
 }
 
-export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, scripts, refreshSeconds, children }) => (
+export const Layout: FC<LayoutProps> = ({ ctx, title, description, canonicalUrl, imageUrl, scripts, children }) => (
   <html lang={htmlLang()}>
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{title === ctx.siteName ? title : `${title} – ${ctx.siteName}`}</title>
       {description ? <meta name="description" content={description} /> : null}
-      {refreshSeconds ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
       {canonicalUrl ? <link rel="canonical" href={canonicalUrl} /> : null}
       {canonicalUrl ? <meta property="og:url" content={canonicalUrl} /> : null}
       {LANGUAGES.map((l) => (

@@ -100,11 +100,19 @@ const duration = (ms: number) => {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 };
 
-/** Where a big petition's findings come from, and the way to newer ones. Nothing for a small petition's (computed for this page). */
+/**
+ * Where a big petition's findings come from, and the way to newer ones. Nothing for a small
+ * petition's (computed for this page). While newer findings are computed, the page says so and
+ * /static/review-progress.js (where scripts run) polls `fraud/state` and offers them once ready;
+ * without it, a link reloads the page. Never an automatic reload: a moderator may be half-way
+ * through the invalidation form below (and WCAG 2.2.1 asks that pages not refresh on their own).
+ */
 const ReviewState = (p: { petition: Petition; state: FraudReviewState; hasFindings: boolean; csrf: string }) => {
   const { state } = p;
   if (state.live) return null;
   const expected = state.tookMs === null ? 'a few seconds for every million signatures' : state.tookMs < 1000 ? 'a moment' : `about ${duration(state.tookMs)}`;
+  const reload = <a href={`${base(p.petition)}/fraud`}>Reload this page</a>;
+  const progress = state.updatingSince ? { 'data-review-progress': `${base(p.petition)}/fraud/state`, 'data-computed-at': state.computedAt ?? '' } : {};
   return (
     <div class="panel" id="review-state">
       {p.hasFindings && state.computedAt ? (
@@ -112,15 +120,17 @@ const ReviewState = (p: { petition: Petition; state: FraudReviewState; hasFindin
           These findings are as of {when(state.computedAt)} UTC (they took {duration(state.tookMs ?? 0)} to compute). This petition has too many signatures to review while
           the page loads: its findings are computed in the background, again when someone looks and they are more than {REPORT_REFRESH_MS / 60_000} minutes old.
         </p>
-      ) : (
-        <p>
-          <strong>The findings for this petition are being computed.</strong> This takes {expected}; this page reloads itself until they are ready.
-        </p>
-      )}
+      ) : null}
       {p.hasFindings && state.outdated ? <p>Signatures were invalidated or reinstated since: the figures below do not show it yet.</p> : null}
-      {p.hasFindings && state.updatingSince ? (
-        <p role="status">
-          Newer findings are being computed (asked for at {when(state.updatingSince)} UTC). Reload this page in {expected} to see them.
+      {state.updatingSince ? (
+        <p role="status" {...progress}>
+          {p.hasFindings ? (
+            <>Newer findings are being computed (asked for at {when(state.updatingSince)} UTC). This takes {expected}: {reload} to see them once they are ready.</>
+          ) : (
+            <>
+              <strong>The findings for this petition are being computed</strong> (asked for at {when(state.updatingSince)} UTC). This takes {expected}: {reload} to see them once they are ready.
+            </>
+          )}
         </p>
       ) : null}
       {p.hasFindings && !state.updatingSince ? (
@@ -138,7 +148,7 @@ const ReviewState = (p: { petition: Petition; state: FraudReviewState; hasFindin
 const FraudPage = (p: { ctx: PageContext; petition: Petition; report: FraudReport | null; invalidations: Invalidation[]; state: FraudReviewState; notice?: string; values?: Record<string, string>; errors?: FieldErrors }) => {
   const { petition, report: r } = p;
   return (
-    <Layout ctx={p.ctx} title={`Signature review: ${petition.title}`} refreshSeconds={r ? undefined : 15}>
+    <Layout ctx={p.ctx} title={`Signature review: ${petition.title}`} scripts={p.state.updatingSince ? ['/static/review-progress.js'] : undefined}>
       <p>
         <a href={base(petition)}>← {petition.title}</a>
       </p>
@@ -354,6 +364,12 @@ export function registerFraudRoutes(app: FastifyInstance, ctx: AppContext): void
     const notice = (request.query as { notice?: string }).notice;
     const notices: Record<string, string> = { invalidated: 'The signatures were invalidated.', reinstated: 'The signatures were reinstated.', refreshing: 'The findings are being computed again.' };
     return showDashboard(request, reply, { notice: notice ? notices[notice] : undefined });
+  });
+
+  // Polled by /static/review-progress.js while newer findings are computed.
+  app.get('/petitions/:slug/fraud/state', async (request, reply) => {
+    reply.header('cache-control', 'private, no-store');
+    return { data: await fraud.progress(request.user, slugOf(request)) };
   });
 
   app.post('/petitions/:slug/fraud/refresh', { config: { csrf: true } }, async (request, reply) => {

@@ -138,6 +138,16 @@ export class FraudService {
     return { petition, report: findings ? { ...findings, invalidations } : null, invalidations, state };
   }
 
+  /**
+   * Where a big petition's findings stand, from the kept row alone (never asks for or computes
+   * any): what the review page's script polls to say when newer findings are ready.
+   */
+  async progress(user: User | null, slug: string): Promise<{ computedAt: string | null; updatingSince: string | null }> {
+    const petition = await this.authorised(user, slug);
+    const stored = await this.fraud.storedReport(petition.id);
+    return { computedAt: stored?.report ? stored.computed_at : null, updatingSince: stored?.requested_at ?? null };
+  }
+
   /** Asks for newer findings now (the "review again" button); nothing to do for a petition reviewed live. */
   async refresh(user: User | null, slug: string): Promise<void> {
     await this.report(user, slug, { refresh: true });

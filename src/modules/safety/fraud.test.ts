@@ -225,8 +225,12 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
 
       // First look: nothing kept yet. The page says so and reloads itself; a job is queued, once.
       let page = await review();
-      assert.match(textOf(page.body), /The findings for this petition are being computed\. This takes a few seconds for every million signatures; this page reloads itself until they are ready/);
-      assert.match(page.body, /<meta http-equiv="refresh" content="15"/);
+      assert.match(textOf(page.body), /The findings for this petition are being computed \(asked for at 2026-11-22 09:00 UTC\)\. This takes a few seconds for every million signatures: Reload this page to see them once they are ready/);
+      assert.doesNotMatch(page.body, /http-equiv="refresh"/, 'never reloads by itself (WCAG 2.2.1; the invalidation form may be half filled in)');
+      assert.match(page.body, /<p role="status" data-review-progress="\/petitions\/[^"]+\/fraud\/state" data-computed-at="">/);
+      assert.match(page.body, /<script src="\/static\/review-progress\.js" defer="">/);
+      const progress = async () => (await session.get(`/petitions/${petition.slug}/fraud/state`)).json().data;
+      assert.deepEqual(await progress(), { computedAt: null, updatingSince: '2026-11-22T09:00:00.000Z' });
       assert.doesNotMatch(textOf(page.body), /confirmed, \d+ waiting/);
       assert.match(textOf(page.body), /Invalidations None\./, 'invalidations are read live');
       await review();
@@ -248,7 +252,8 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       assert.match(text, /15 confirmed, 0 waiting for confirmation, 0 invalidated/);
       assert.match(text, /Bursts from one address Address Ten minutes from \(UTC\) Signatures 192\.0\.2\.77 2026-11-22 09:00 10/);
       assert.match(text, /Review again now/);
-      assert.doesNotMatch(page.body, /http-equiv="refresh"/);
+      assert.doesNotMatch(page.body, /review-progress/, 'nothing to wait for');
+      assert.deepEqual(await progress(), { computedAt: '2026-11-22T09:00:00.000Z', updatingSince: null });
       assert.equal(await jobs(), 0);
       const ready = await api('GET', `/api/v1/petitions/${petition.slug}/fraud`);
       assert.equal(ready.statusCode, 200);
@@ -260,6 +265,8 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       assert.match(textOf((await review()).body), /15 confirmed/);
       assert.equal(await jobs(), 0);
       clock = new Date('2026-11-22T09:05:00.000Z');
+      await progress();
+      assert.equal(await jobs(), 0, 'the script\'s polling never asks for findings');
       text = textOf((await review()).body);
       assert.match(text, /15 confirmed/, 'the kept findings, while newer ones are computed');
       assert.match(text, /Newer findings are being computed \(asked for at 2026-11-22 09:05 UTC\)/);
