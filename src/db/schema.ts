@@ -182,7 +182,8 @@ export interface SignaturesTable {
   language: Generated<string>;
 }
 
-export type JobState = 'pending' | 'running' | 'done' | 'dead';
+/** A job done leaves no row (see writeJobOutcomes); one given up stays, `dead`, with its last error. */
+export type JobState = 'pending' | 'running' | 'dead';
 
 /** The durable outbox: rows written in the same transaction as the change that needs them. */
 export interface JobsTable {

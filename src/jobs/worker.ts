@@ -143,7 +143,7 @@ export class JobWorker {
       const handler = handlers[job.kind];
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
       await handler(JSON.parse(job.payload) as Record<string, unknown>, job);
-      await jobs.markDone(job.id, clock());
+      await jobs.markDone(job.id);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const now = clock();

@@ -17,6 +17,7 @@ import * as m0015 from './0015_signature_leftovers.ts';
 import * as m0016 from './0016_no_ip_index.ts';
 import * as m0017 from './0017_signature_status_code.ts';
 import * as m0018 from './0018_fraud_reports.ts';
+import * as m0019 from './0019_no_done_jobs.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016_no_ip_index': m0016,
   '0017_signature_status_code': m0017,
   '0018_fraud_reports': m0018,
+  '0019_no_done_jobs': m0019,
 };

@@ -269,6 +269,22 @@ describeEachDatabase('migration 0017 (signature status code)', (kind) => {
   });
 });
 
+describeEachDatabase('migration 0019 (no rows for jobs done)', (kind) => {
+  const at = databaseAt(kind, '0018_fraud_reports');
+
+  it('deletes the rows of jobs done, keeping those waiting, running or given up', async () => {
+    const { migrator } = at;
+    const db = at.t.db.kysely as any;
+    const now = '2026-11-01T10:00:00.000Z';
+    for (const state of ['done', 'pending', 'done', 'running', 'dead', 'done']) {
+      await db.insertInto('jobs').values({ kind: 'k', payload: JSON.stringify({ state }), state, attempts: 1, max_attempts: 8, run_at: now, created_at: now }).execute();
+    }
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    assert.deepEqual((await db.selectFrom('jobs').select('state').orderBy('id').execute()).map((r: { state: string }) => r.state), ['pending', 'running', 'dead']);
+  });
+});
+
 /** A test database migrated up to `migration` and no further, for the tests of the describe block that calls it. */
 function databaseAt(kind: DatabaseKind, migration: string): { t: TestDatabase; migrator: Migrator } {
   const at = {} as { t: TestDatabase; migrator: Migrator };
