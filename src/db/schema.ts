@@ -276,13 +276,18 @@ export interface BroadcastsTable {
   created_at: string;
   max_signature_id: number;
   total: number;
+  /** Every recipient up to this signature id has been dealt with (migration 0020). */
+  progress_id: Generated<number>;
+  sent_count: Generated<number>;
   finished_at: string | null;
 }
 
 /** One row per recipient of a broadcast: written before sending, so nobody gets it twice. */
+/** A recipient of a broadcast being sent, reserved before the email goes (deleted once it has finished). */
 export interface BroadcastDeliveriesTable {
   broadcast_id: number;
   signature_id: number;
+  /** Rows written since migration 0020 stay 'sending': the count is kept on the broadcast. */
   state: 'sending' | 'sent';
   created_at: string;
 }

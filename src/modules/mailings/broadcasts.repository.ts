@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
 import type { BroadcastKind } from '../../db/schema.ts';
@@ -78,15 +79,17 @@ export class BroadcastsRepository {
   }
 
   /**
-   * The next recipients who have no delivery record yet and still want to hear from the
-   * campaign (someone who unsubscribed meanwhile is skipped).
+   * The next recipients after signature `afterId` who have no delivery record yet and still want
+   * to hear from the campaign (someone who unsubscribed meanwhile is skipped).
    */
-  async nextRecipients(broadcast: { id: number; petitionId: number }, maxSignatureId: number, limit: number): Promise<Recipient[]> {
+  async nextRecipients(broadcast: { id: number; petitionId: number }, afterId: number, maxSignatureId: number, limit: number): Promise<Recipient[]> {
     const rows = await this.db.kysely
       .selectFrom('signatures')
       .select(['signatures.id', 'signatures.name', 'signatures.email', 'signatures.language'])
       .where('signatures.petition_id', '=', broadcast.petitionId)
       .where(mailable)
+      // On from the broadcast's progress: only the last batch's recipients have delivery rows to skip.
+      .where('signatures.id', '>', afterId)
       .where('signatures.id', '<=', maxSignatureId)
       .where((eb) =>
         eb.not(
@@ -105,28 +108,41 @@ export class BroadcastsRepository {
     return rows.map((r) => ({ signatureId: r.id, name: r.name, email: r.email, language: r.language }));
   }
 
-  async maxSignatureId(broadcastId: number): Promise<number> {
-    const row = await this.db.kysely.selectFrom('broadcasts').select('max_signature_id').where('id', '=', broadcastId).executeTakeFirst();
-    return Number(row?.max_signature_id ?? 0);
+  /** Where sending stands: recipients are those up to `maxSignatureId`; all up to `progressId` were dealt with. */
+  async progress(broadcastId: number): Promise<{ maxSignatureId: number; progressId: number }> {
+    const row = await this.db.kysely.selectFrom('broadcasts').select(['max_signature_id', 'progress_id']).where('id', '=', broadcastId).executeTakeFirst();
+    return { maxSignatureId: Number(row?.max_signature_id ?? 0), progressId: Number(row?.progress_id ?? 0) };
   }
 
-  /** Reserves one recipient before sending; false when someone (another worker, an earlier run) already did. */
+  /**
+   * Reserves one recipient before sending; false when someone (another worker, an earlier run)
+   * already did, or the broadcast has finished (its reservations are deleted then, and a worker
+   * that ran past its lock must not take them for free places).
+   */
   async claimDelivery(broadcastId: number, signatureId: number, now: Date): Promise<boolean> {
     const row = await this.db.kysely
       .insertInto('broadcast_deliveries')
-      .values({ broadcast_id: broadcastId, signature_id: signatureId, state: 'sending', created_at: now.toISOString() })
+      .columns(['broadcast_id', 'signature_id', 'state', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('broadcasts')
+          .select([eb.val(broadcastId).as('broadcast_id'), eb.val(signatureId).as('signature_id'), eb.val('sending').as('state'), eb.val(now.toISOString()).as('created_at')])
+          .where('id', '=', broadcastId)
+          .where('finished_at', 'is', null),
+      )
       .onConflict((oc) => oc.columns(['broadcast_id', 'signature_id']).doNothing())
       .returning('signature_id')
       .executeTakeFirst();
     return !!row;
   }
 
-  async markSent(broadcastId: number, signatureId: number): Promise<void> {
+  /** Counts emails sent, and (`throughId`) moves the progress on past a batch whose every recipient was dealt with. */
+  async recordSent(broadcastId: number, sent: number, throughId: number | null): Promise<void> {
+    if (sent === 0 && throughId === null) return;
     await this.db.kysely
-      .updateTable('broadcast_deliveries')
-      .set({ state: 'sent' })
-      .where('broadcast_id', '=', broadcastId)
-      .where('signature_id', '=', signatureId)
+      .updateTable('broadcasts')
+      .set((eb) => ({ sent_count: eb('sent_count', '+', sent), ...(throughId === null ? {} : { progress_id: sql<number>`case when progress_id < ${throughId} then ${throughId} else progress_id end` }) }))
+      .where('id', '=', broadcastId)
       .execute();
   }
 
@@ -149,6 +165,19 @@ export class BroadcastsRepository {
       .execute();
   }
 
+  /**
+   * Deletes up to `limit` delivery rows of a finished broadcast; returns how many went. A few
+   * thousand at a time: on SQLite each delete holds the write lock signing needs.
+   */
+  async forgetDeliveries(broadcastId: number, limit: number): Promise<number> {
+    const result = await this.db.kysely
+      .deleteFrom('broadcast_deliveries')
+      .where('broadcast_id', '=', broadcastId)
+      .where('signature_id', 'in', (eb) => eb.selectFrom('broadcast_deliveries').select('signature_id').where('broadcast_id', '=', broadcastId).orderBy('signature_id').limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Stops campaign emails to one signature (unsubscribe); returns its petition id, or null. */
   async unsubscribe(signatureId: number, now: Date): Promise<number | null> {
     const row = await this.db.kysely
@@ -161,17 +190,7 @@ export class BroadcastsRepository {
   }
 
   private withProgress() {
-    return this.db.kysely
-      .selectFrom('broadcasts')
-      .selectAll('broadcasts')
-      .select((eb) =>
-        eb
-          .selectFrom('broadcast_deliveries')
-          .select((d) => d.fn.countAll<number>().as('n'))
-          .whereRef('broadcast_deliveries.broadcast_id', '=', 'broadcasts.id')
-          .where('broadcast_deliveries.state', '=', 'sent')
-          .as('sent'),
-      );
+    return this.db.kysely.selectFrom('broadcasts').selectAll('broadcasts');
   }
 }
 
@@ -184,7 +203,7 @@ function toBroadcast(row: {
   body: string;
   created_at: string;
   total: number;
-  sent: number | null;
+  sent_count: number;
   finished_at: string | null;
 }): Broadcast {
   return {
@@ -196,7 +215,7 @@ function toBroadcast(row: {
     body: row.body,
     createdAt: row.created_at,
     total: Number(row.total),
-    sent: Number(row.sent ?? 0),
+    sent: Number(row.sent_count),
     finishedAt: row.finished_at,
   };
 }

@@ -109,32 +109,45 @@ export class BroadcastsService {
     return {
       [BROADCAST_JOB]: async (payload) => {
         const broadcast = await this.broadcasts.find(Number(payload.broadcastId));
-        if (!broadcast || broadcast.finishedAt) return;
+        if (!broadcast) return;
+        // Finished, but its delivery rows may not all have gone (the process stopped meanwhile).
+        if (broadcast.finishedAt) return this.forgetDeliveries(broadcast.id);
         const petition = await this.petitions.getById(broadcast.petitionId);
         if (!petition) return;
-        const maxSignatureId = await this.broadcasts.maxSignatureId(broadcast.id);
+        const { maxSignatureId, progressId } = await this.broadcasts.progress(broadcast.id);
         const started = Date.now();
-        for (;;) {
-          const recipients = await this.broadcasts.nextRecipients(broadcast, maxSignatureId, BATCH_SIZE);
+        for (let after = progressId; ; ) {
+          const recipients = await this.broadcasts.nextRecipients(broadcast, after, maxSignatureId, BATCH_SIZE);
           if (recipients.length === 0) {
             await this.broadcasts.finish(broadcast.id, this.clock());
+            await this.forgetDeliveries(broadcast.id);
             return;
           }
           for (let i = 0; i < recipients.length; i += PARALLEL_SENDS) {
             const results = await Promise.allSettled(recipients.slice(i, i + PARALLEL_SENDS).map((r) => this.deliver(broadcast, petition, r)));
+            const sent = results.filter((r) => r.status === 'fulfilled' && r.value).length;
             const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            // The batch's progress is recorded once all of it is dealt with, with its last sends.
+            const batchDone = !failed && i + PARALLEL_SENDS >= recipients.length;
+            await this.broadcasts.recordSent(broadcast.id, sent, batchDone ? recipients.at(-1)!.signatureId : null);
             // Anything not sent was given back; the job retries later and carries on from there.
             if (failed) throw failed.reason;
           }
+          after = recipients.at(-1)!.signatureId;
           if (Date.now() - started > JOB_TIME_BUDGET_MS) throw new ContinueLater();
         }
       },
     };
   }
 
-  /** Reserves, sends and records one recipient's copy; a refused message is given back for a retry. */
-  private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<void> {
-    if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) return;
+  /** Deletes a finished broadcast's delivery rows, a few thousand at a time. */
+  private async forgetDeliveries(broadcastId: number): Promise<void> {
+    while ((await this.broadcasts.forgetDeliveries(broadcastId, 5000)) > 0);
+  }
+
+  /** Reserves and sends one recipient's copy (true when this call sent it); a refused message is given back for a retry. */
+  private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<boolean> {
+    if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) return false;
     try {
       // The campaign's words go as written; the greeting, links and footer are in the signer's language.
       await this.mailer.send(withLanguage(isLanguage(recipient.language) ? recipient.language : 'en', () => this.message(broadcast, petition, recipient)));
@@ -142,7 +155,7 @@ export class BroadcastsService {
       await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
       throw err;
     }
-    await this.broadcasts.markSent(broadcast.id, recipient.signatureId);
+    return true;
   }
 
   /**
