@@ -294,6 +294,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
             await services.fraud.forgetIpAddresses(before);
           },
         },
+        { name: 'forget webhook deliveries after their log period', everyMs: 3_600_000, run: () => webhooks.forgetOldDeliveries() },
         { name: 'forget ended rate-limit windows', everyMs: 300_000, run: () => rateLimitStore.sweep(clock().getTime()) },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],

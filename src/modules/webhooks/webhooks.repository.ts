@@ -66,12 +66,35 @@ export class WebhooksRepository {
     return (await this.db.kysely.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
+  /** Records an attempt; a delivered event's payload goes (it may hold a signer's details, and is never sent again). */
   async recordAttempt(id: number, outcome: { status: DeliveryRow['status']; responseStatus: number | null; error: string | null }, now: Date): Promise<void> {
     await this.db.kysely
       .updateTable('webhook_deliveries')
-      .set((eb) => ({ status: outcome.status, response_status: outcome.responseStatus, error: outcome.error, attempts: eb('attempts', '+', 1), last_attempt_at: now.toISOString() }))
+      .set((eb) => ({
+        status: outcome.status,
+        response_status: outcome.responseStatus,
+        error: outcome.error,
+        attempts: eb('attempts', '+', 1),
+        last_attempt_at: now.toISOString(),
+        ...(outcome.status === 'delivered' ? { payload: '' } : {}),
+      }))
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * Deletes up to `limit` of the oldest deliveries logged before `before`; returns how many went.
+   * Ids follow time, so the oldest come first along the primary key, and a log with none that old
+   * is found so from its first row (no scan of the table every hour).
+   */
+  async forgetDeliveriesBefore(before: string, limit: number): Promise<number> {
+    const oldest = await this.db.kysely.selectFrom('webhook_deliveries').select('created_at').orderBy('id').limit(1).executeTakeFirst();
+    if (!oldest || oldest.created_at >= before) return 0;
+    const result = await this.db.kysely
+      .deleteFrom('webhook_deliveries')
+      .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('created_at', '<', before).orderBy('id').limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async recentDeliveries(webhookId: number, limit: number): Promise<DeliveryRow[]> {

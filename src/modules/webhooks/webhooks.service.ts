@@ -14,6 +14,8 @@ import type { DeliveryRow, WebhookRow, WebhooksRepository } from './webhooks.rep
 
 const EVENT_JOB = WEBHOOK_EVENT_JOB;
 const DELIVER_JOB = 'webhook.deliver';
+/** How long the delivery log keeps a delivery (the webhook pages show the latest ten). */
+export const DELIVERY_LOG_DAYS = 30;
 
 export const WebhookInput = withExample(
   z.object({
@@ -98,6 +100,16 @@ export class WebhooksService {
     const value = await this.webhooks.anyListening(event);
     this.listeningCache.set(event, { value, until: Date.now() + 5000 });
     return value;
+  }
+
+  /**
+   * Forgets deliveries logged more than {@link DELIVERY_LOG_DAYS} days ago (long given up or
+   * delivered): a webhook on `signature.confirmed` logs one a signature, ten million for a big
+   * petition, and an undelivered one's payload may hold a signer's details.
+   */
+  async forgetOldDeliveries(): Promise<void> {
+    const before = new Date(this.clock().getTime() - DELIVERY_LOG_DAYS * 86_400_000).toISOString();
+    while ((await this.webhooks.forgetDeliveriesBefore(before, 1000)) === 1000);
   }
 
   jobHandlers(): Record<string, JobHandler> {

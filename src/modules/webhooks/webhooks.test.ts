@@ -102,6 +102,19 @@ describeEachDatabase('webhooks', (kind) => {
     log = (await ownerApi('GET', `/api/v1/webhooks?petition=${petition.slug}`)).json().data.find((w: { id: number }) => w.id === created.id);
     assert.equal(log.recent_deliveries[0].status, 'delivered');
     assert.equal(log.recent_deliveries[0].attempts, 2);
+    const stored = await t.ctx.db.kysely.selectFrom('webhook_deliveries').select('payload').where('id', '=', log.recent_deliveries[0].id).executeTakeFirstOrThrow();
+    assert.equal(stored.payload, '', 'a delivered event keeps no payload (it may hold signers’ details)');
+
+    // The log forgets deliveries after thirty days.
+    const logged = async () => Number((await t.ctx.db.kysely.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await logged();
+    assert.ok(before > 0);
+    await t.ctx.services.webhooks.forgetOldDeliveries();
+    assert.equal(await logged(), before, 'none is that old yet');
+    clockOffset += 31 * 86_400_000;
+    await t.ctx.services.webhooks.forgetOldDeliveries();
+    assert.equal(await logged(), 0);
+    clockOffset -= 31 * 86_400_000;
   });
 
   it('sends a test event, and keeps webhooks to their owners', async () => {
