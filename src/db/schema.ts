@@ -63,6 +63,8 @@ export interface PetitionsTable {
   updated_at: string;
   opened_at: string | null;
   closed_at: string | null;
+  /** When the signers' details were erased after the retention period (migration 0021). */
+  signers_erased_at: Generated<string | null>;
   submitted_at: string | null;
   rejected_at: string | null;
   /** One of the configured rejection reason codes. */

@@ -221,8 +221,10 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
       await t.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: closedAt }).where('id', '=', p.id).execute();
     }
 
-    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 2);
-    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', 1000), 0, 'nothing left to erase');
+    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', NOW, 1), 2, 'in batches of one, both');
+    assert.equal(await repos.signatures.eraseExpired('2026-01-01T00:00:00.000Z', NOW), 0, 'nothing left to erase');
+    const marked = await t.db.kysely.selectFrom('petitions').select(['id', 'signers_erased_at']).where('id', 'in', [old.id, recent.id]).orderBy('id').execute();
+    assert.deepEqual(marked.map((p) => p.signers_erased_at), [NOW.toISOString(), null], 'the old petition is marked done and not read again');
     const rows = await t.db.kysely.selectFrom('signatures').selectAll().where('petition_id', '=', old.id).execute();
     for (const row of rows) {
       assert.equal(row.name, '');
