@@ -69,12 +69,12 @@ export class BroadcastsRepository {
   }
 
   async find(id: number): Promise<Broadcast | null> {
-    const rows = await this.withProgress().where('broadcasts.id', '=', id).execute();
+    const rows = await this.db.kysely.selectFrom('broadcasts').selectAll().where('id', '=', id).execute();
     return rows[0] ? toBroadcast(rows[0]) : null;
   }
 
   async listForPetition(petitionId: number): Promise<Broadcast[]> {
-    const rows = await this.withProgress().where('broadcasts.petition_id', '=', petitionId).orderBy('broadcasts.id', 'desc').execute();
+    const rows = await this.db.kysely.selectFrom('broadcasts').selectAll().where('petition_id', '=', petitionId).orderBy('id', 'desc').execute();
     return rows.map(toBroadcast);
   }
 
@@ -187,10 +187,6 @@ export class BroadcastsRepository {
       .returning('petition_id')
       .executeTakeFirst();
     return row?.petition_id ?? null;
-  }
-
-  private withProgress() {
-    return this.db.kysely.selectFrom('broadcasts').selectAll('broadcasts');
   }
 }
 
