@@ -458,17 +458,27 @@ export class SignaturesRepository {
     return { rows, total };
   }
 
-  /** Every signature given with an email address, on any petition: for a data-subject request. */
+  /**
+   * Every signature given with an email address, on any petition: for a data-subject request.
+   * Looked up petition by petition along the (petition, email key) unique index: the key alone
+   * has no index, and searching by it read every signature on the site.
+   */
   async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string; consent: string | null })[]> {
-    return this.db.kysely
-      .selectFrom('signatures')
-      .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
-      .leftJoin('consent_wordings', 'consent_wordings.id', 'signatures.consent_wording_id')
-      .selectAll('signatures')
-      .select(['petitions.slug as petition_slug', 'petitions.title as petition_title', 'consent_wordings.wording as consent'])
-      .where('signatures.email_key', '=', emailKey)
-      .orderBy('signatures.id')
-      .execute();
+    const petitionIds = (await this.db.kysely.selectFrom('petitions').select('id').orderBy('id').execute()).map((p) => p.id);
+    const found: (SignatureRow & { petition_slug: string; petition_title: string; consent: string | null })[] = [];
+    for (let i = 0; i < petitionIds.length; i += 500) {
+      const rows = await this.db.kysely
+        .selectFrom('signatures')
+        .innerJoin('petitions', 'petitions.id', 'signatures.petition_id')
+        .leftJoin('consent_wordings', 'consent_wordings.id', 'signatures.consent_wording_id')
+        .selectAll('signatures')
+        .select(['petitions.slug as petition_slug', 'petitions.title as petition_title', 'consent_wordings.wording as consent'])
+        .where('signatures.petition_id', 'in', petitionIds.slice(i, i + 500))
+        .where('signatures.email_key', '=', emailKey)
+        .execute();
+      found.push(...rows);
+    }
+    return found.sort((a, b) => a.id - b.id);
   }
 
   /** Confirmed signers who agreed to hear from the campaign (the audience of an update). */
