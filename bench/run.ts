@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark, bounded in rows and time, on this machine only, and
  * prints a table. Record figures in docs/performance.md with the command that produced them.
  */
+import { runBroadcastBench } from './broadcast.ts';
 import { runExportsBench } from './exports.ts';
 import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
@@ -16,6 +17,7 @@ if (!only || only === 'signing') console.table(await runSigningBench());
 if (!only || only === 'sustained') console.table(await runSustainedBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
 if (!only || only === 'exports') console.table(await runExportsBench());
+if (!only || only === 'broadcast') console.table(await runBroadcastBench());
 if (!only || only === 'geo') console.table(await runGeoBench());
 if (!only || only === 'soak') console.table(await runSoakBench());
 if (!only || only === 'scale') console.table(await runScaleBench());

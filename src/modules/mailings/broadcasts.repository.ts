@@ -115,25 +115,31 @@ export class BroadcastsRepository {
   }
 
   /**
-   * Reserves one recipient before sending; false when someone (another worker, an earlier run)
-   * already did, or the broadcast has finished (its reservations are deleted then, and a worker
-   * that ran past its lock must not take them for free places).
+   * Reserves a batch of recipients before sending, in one statement; returns those this call
+   * reserved: not those someone (another worker, an earlier run) already did, and none once the
+   * broadcast has finished (its reservations are deleted then, and a worker that ran past its
+   * lock must not take them for free places: checked after the insert, in its transaction, so a
+   * finish committed before it is seen).
    */
-  async claimDelivery(broadcastId: number, signatureId: number, now: Date): Promise<boolean> {
-    const row = await this.db.kysely
-      .insertInto('broadcast_deliveries')
-      .columns(['broadcast_id', 'signature_id', 'state', 'created_at'])
-      .expression((eb) =>
-        eb
-          .selectFrom('broadcasts')
-          .select([eb.val(broadcastId).as('broadcast_id'), eb.val(signatureId).as('signature_id'), eb.val('sending').as('state'), eb.val(now.toISOString()).as('created_at')])
-          .where('id', '=', broadcastId)
-          .where('finished_at', 'is', null),
-      )
-      .onConflict((oc) => oc.columns(['broadcast_id', 'signature_id']).doNothing())
-      .returning('signature_id')
-      .executeTakeFirst();
-    return !!row;
+  async claimDeliveries(broadcastId: number, signatureIds: number[], now: Date): Promise<Set<number>> {
+    if (signatureIds.length === 0) return new Set();
+    try {
+      return await this.db.kysely.transaction().execute(async (trx) => {
+        const claimed = await trx
+          .insertInto('broadcast_deliveries')
+          .values(signatureIds.map((signatureId) => ({ broadcast_id: broadcastId, signature_id: signatureId, state: 'sending' as const, created_at: now.toISOString() })))
+          .onConflict((oc) => oc.columns(['broadcast_id', 'signature_id']).doNothing())
+          .returning('signature_id')
+          .execute();
+        if (claimed.length === 0) return new Set<number>();
+        const open = await trx.selectFrom('broadcasts').select('id').where('id', '=', broadcastId).where('finished_at', 'is', null).executeTakeFirst();
+        if (!open) throw new BroadcastFinished();
+        return new Set(claimed.map((r) => Number(r.signature_id)));
+      });
+    } catch (err) {
+      if (err instanceof BroadcastFinished) return new Set();
+      throw err;
+    }
   }
 
   /** Counts emails sent, and (`throughId`) moves the progress on past a batch whose every recipient was dealt with. */
@@ -146,14 +152,10 @@ export class BroadcastsRepository {
       .execute();
   }
 
-  /** Gives a reservation back after the mail server refused the message, so a retry sends it. */
-  async releaseDelivery(broadcastId: number, signatureId: number): Promise<void> {
-    await this.db.kysely
-      .deleteFrom('broadcast_deliveries')
-      .where('broadcast_id', '=', broadcastId)
-      .where('signature_id', '=', signatureId)
-      .where('state', '=', 'sending')
-      .execute();
+  /** Gives reservations back (the mail server refused a message of the batch), so a retry sends to them. */
+  async releaseDeliveries(broadcastId: number, signatureIds: number[]): Promise<void> {
+    if (signatureIds.length === 0) return;
+    await this.db.kysely.deleteFrom('broadcast_deliveries').where('broadcast_id', '=', broadcastId).where('signature_id', 'in', signatureIds).where('state', '=', 'sending').execute();
   }
 
   async finish(broadcastId: number, now: Date): Promise<void> {
@@ -215,3 +217,6 @@ function toBroadcast(row: {
     finishedAt: row.finished_at,
   };
 }
+
+/** Rolls back a reservation made after the broadcast finished (see claimDeliveries). */
+class BroadcastFinished extends Error {}

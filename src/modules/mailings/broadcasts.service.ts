@@ -124,14 +124,21 @@ export class BroadcastsService {
             return;
           }
           for (let i = 0; i < recipients.length; i += PARALLEL_SENDS) {
-            const results = await Promise.allSettled(recipients.slice(i, i + PARALLEL_SENDS).map((r) => this.deliver(broadcast, petition, r)));
-            const sent = results.filter((r) => r.status === 'fulfilled' && r.value).length;
-            const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            // Each round's recipients are reserved in one write (on SQLite each write is an fsync),
+            // just before they are sent: a crash loses at most one round, never sends twice.
+            const round = recipients.slice(i, i + PARALLEL_SENDS);
+            const claimed = await this.broadcasts.claimDeliveries(broadcast.id, round.map((r) => r.signatureId), this.clock());
+            const mine = round.filter((r) => claimed.has(r.signatureId));
+            const results = await Promise.allSettled(mine.map((r) => this.deliver(broadcast, petition, r)));
+            const failed = mine.filter((_, k) => results[k]!.status === 'rejected');
             // The batch's progress is recorded once all of it is dealt with, with its last sends.
-            const batchDone = !failed && i + PARALLEL_SENDS >= recipients.length;
-            await this.broadcasts.recordSent(broadcast.id, sent, batchDone ? recipients.at(-1)!.signatureId : null);
-            // Anything not sent was given back; the job retries later and carries on from there.
-            if (failed) throw failed.reason;
+            const batchDone = failed.length === 0 && i + PARALLEL_SENDS >= recipients.length;
+            await this.broadcasts.recordSent(broadcast.id, mine.length - failed.length, batchDone ? recipients.at(-1)!.signatureId : null);
+            if (failed.length > 0) {
+              // What was not sent is given back; the job retries later and carries on from there.
+              await this.broadcasts.releaseDeliveries(broadcast.id, failed.map((r) => r.signatureId));
+              throw (results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!).reason;
+            }
           }
           after = recipients.at(-1)!.signatureId;
           if (Date.now() - started > JOB_TIME_BUDGET_MS) throw new ContinueLater();
@@ -145,17 +152,10 @@ export class BroadcastsService {
     while ((await this.broadcasts.forgetDeliveries(broadcastId, 5000)) > 0);
   }
 
-  /** Reserves and sends one recipient's copy (true when this call sent it); a refused message is given back for a retry. */
-  private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<boolean> {
-    if (!(await this.broadcasts.claimDelivery(broadcast.id, recipient.signatureId, this.clock()))) return false;
-    try {
-      // The campaign's words go as written; the greeting, links and footer are in the signer's language.
-      await this.mailer.send(withLanguage(isLanguage(recipient.language) ? recipient.language : 'en', () => this.message(broadcast, petition, recipient)));
-    } catch (err) {
-      await this.broadcasts.releaseDelivery(broadcast.id, recipient.signatureId);
-      throw err;
-    }
-    return true;
+  /** Sends one reserved recipient's copy. */
+  private async deliver(broadcast: Broadcast, petition: Petition, recipient: Recipient): Promise<void> {
+    // The campaign's words go as written; the greeting, links and footer are in the signer's language.
+    await this.mailer.send(withLanguage(isLanguage(recipient.language) ? recipient.language : 'en', () => this.message(broadcast, petition, recipient)));
   }
 
   /**

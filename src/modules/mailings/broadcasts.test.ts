@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, seedSignatures } from '../../../test/helpers/factories.ts';
+import { addresses, TestSmtpServer } from '../../../test/helpers/smtp.ts';
 
 describeEachDatabase('sending a broadcast to many signers', (kind) => {
   let t: TestApp;
@@ -44,6 +45,33 @@ describeEachDatabase('sending a broadcast to many signers', (kind) => {
     const rows = await t.ctx.db.kysely.selectFrom('broadcast_deliveries').select('signature_id').where('broadcast_id', '=', broadcast.id).execute();
     assert.deepEqual(rows, [], 'the reservations went with the finish');
     // A worker that ran past its lock cannot reserve anyone again once the broadcast has finished.
-    assert.equal(await repo.claimDelivery(broadcast.id, ids[0]!, new Date()), false);
+    assert.deepEqual(await repo.claimDeliveries(broadcast.id, ids.slice(0, 3), new Date()), new Set());
+    assert.deepEqual(await t.ctx.db.kysely.selectFrom('broadcast_deliveries').select('signature_id').where('broadcast_id', '=', broadcast.id).execute(), [], 'nor leave a row');
+  });
+
+  it('gives back the recipients the mail server refused, and sends to them on the retry, once each', async () => {
+    const smtp = new TestSmtpServer();
+    let offset = 0;
+    const withSmtp = await createTestApp(kind, { config: { smtpUrl: await smtp.start() }, overrides: { clock: () => new Date(Date.now() + offset) } });
+    try {
+      const { petition, owner } = await createPetition(withSmtp.ctx);
+      const recipients = await seedSignatures(withSmtp.ctx, petition.id, 12);
+      await withSmtp.ctx.services.updates.post(owner, petition.slug, { title: 'Decision day', body: 'The board meets at ten.', email_signers: true });
+      smtp.failNext = 2;
+      await withSmtp.drainJobs();
+      const broadcast = (await withSmtp.ctx.repositories.broadcasts.listForPetition(petition.id))[0]!;
+      const got = () => smtp.messages.filter((m) => /Decision day/.test(m.subject ?? '')).flatMap((m) => addresses(m));
+      assert.ok(got().length < 12, 'the refusals stopped the run');
+      assert.equal((await withSmtp.ctx.repositories.broadcasts.find(broadcast.id))!.sent, got().length);
+      offset = 2 * 3_600_000;
+      await withSmtp.drainJobs();
+      const done = (await withSmtp.ctx.repositories.broadcasts.find(broadcast.id))!;
+      assert.ok(done.finishedAt);
+      assert.equal(done.sent, 12);
+      assert.deepEqual(got().sort(), [...recipients].sort(), 'each recipient once');
+    } finally {
+      await withSmtp.close();
+      await smtp.stop();
+    }
   });
 });
