@@ -66,9 +66,14 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
     max: options.poolMax ?? 10,
     types: { getTypeParser: pgTypeParser as Pg['types']['getTypeParser'] },
   });
-  // An idle connection the server dropped (restart, failover) must not crash the process:
-  // the pool discards it and the next query opens a new one.
+  // A connection the server dropped (restart, failover, an administrator) must not crash the
+  // process. An idle one is reported on the pool, which discards it; one in use, between two
+  // statements of a transaction, is reported on the connection itself, which the pool stops
+  // listening to while it is lent out (an unhandled 'error' event: the process died). Its
+  // transaction's next statement fails instead, the pool discards it on release, and the next
+  // query opens a new one.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   // The cursor lets exports stream a million signatures without holding them in memory.
   return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }) };
 }
