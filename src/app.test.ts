@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, type TestApp } from '../test/helpers/app.ts';
+import { createTestApp, testConfig, type TestApp } from '../test/helpers/app.ts';
 import { textOf } from '../test/helpers/browser-session.ts';
 import { createPetition, signerInput } from '../test/helpers/factories.ts';
-import { createLogger } from './context.ts';
+import { buildApp } from './app.ts';
+import { createContext, createLogger } from './context.ts';
+import { isDatabaseUnavailable } from './db/dialect.ts';
 
 describe('the web application', () => {
   let t: TestApp;
@@ -111,3 +113,34 @@ describe('health when the database is gone', () => {
     await t.app.close();
   });
 });
+
+describe('requests while the database cannot be reached', () => {
+  it('answer 503 with Retry-After and a clear message, as a page and as JSON, never 500', async () => {
+    // PostgreSQL at an address where nothing listens: every query fails to connect.
+    const config = testConfig({ database: { kind: 'postgres', url: 'postgres://undersign@127.0.0.1:9/undersign' }, logLevel: 'silent' });
+    const ctx = createContext(config);
+    const app = await buildApp(ctx);
+    try {
+      const api = await app.inject({ method: 'POST', url: '/api/v1/petitions/keep-the-unit-open/signatures', payload: signerInput() });
+      assert.equal(api.statusCode, 503, api.body);
+      assert.equal(api.headers['retry-after'], '5');
+      assert.deepEqual(api.json().error, { code: 'service_unavailable', message: 'The site cannot reach its database just now. Please try again in a few seconds.', field: null });
+      const page = await app.inject({ method: 'GET', url: '/petitions/keep-the-unit-open' });
+      assert.equal(page.statusCode, 503);
+      assert.equal(page.headers['retry-after'], '5');
+      assert.match(textOf(page.body), /cannot reach its database just now/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('recognises a connection dropped mid-transaction and a lock held too long as the database being unavailable, not bad input', () => {
+    assert.equal(isDatabaseUnavailable(new Error('Connection terminated unexpectedly')), true);
+    assert.equal(isDatabaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })), true);
+    assert.equal(isDatabaseUnavailable(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })), true);
+    assert.equal(isDatabaseUnavailable(new Error('wrapped', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })), true);
+    assert.equal(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' })), false);
+    assert.equal(isDatabaseUnavailable(Object.assign(new Error('invalid input syntax'), { code: '22P02' })), false);
+  });
+});
+

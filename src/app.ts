@@ -7,7 +7,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyUnderPressure from '@fastify/under-pressure';
 import { LoadMonitor } from './modules/health/load-monitor.ts';
 import { fastifyStoreFor } from './modules/safety/rate-limits.ts';
-import { isBadDataError } from './db/dialect.ts';
+import { isBadDataError, isDatabaseUnavailable } from './db/dialect.ts';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -269,6 +269,10 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
     return new AppError('validation_failed', field === 'body' ? message : `${field}: ${message}`, { fields });
   }
   if (isBadDataError(error)) return new AppError('bad_request', 'Something in the request could not be stored or searched for. Check for unusual characters.');
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'the database was unavailable');
+    return new AppError('service_unavailable', 'The site cannot reach its database just now. Please try again in a few seconds.', { retryAfterSeconds: 5 });
+  }
   const fastifyError = error as FastifyError;
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped === 'csrf_failed') {

@@ -318,6 +318,23 @@ export function isBadDataError(err: unknown): boolean {
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
+/**
+ * True when an error says the database could not be reached or used just now, rather than that
+ * the request was wrong: PostgreSQL restarting, failing over or refusing connections (SQLSTATE
+ * class 08, 57P01–57P03, 53300), a dropped or refused connection, the pool timing out, or a
+ * SQLite lock still held when the wait for it ran out. Such a request gets 503 with Retry-After.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED'].includes(code)) return true;
+    // pg reports a dropped connection and a pool that could not connect in time by message only.
+    if (typeof e.message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** True when an error is a unique-constraint violation, on either database. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
