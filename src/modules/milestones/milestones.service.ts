@@ -29,8 +29,11 @@ export class MilestonesService {
   async detect(): Promise<number> {
     let found = 0;
     const now = this.clock();
-    for (const { id, goal, count } of await this.milestones.countsToCheck()) {
-      const recorded = await this.milestones.recorded(id);
+    // Closed within the last day: milestones passed in the sweep before the close are still recorded.
+    const candidates = await this.milestones.countsToCheck(new Date(now.getTime() - 86_400_000));
+    const recordedBy = await this.milestones.recorded(candidates.map((c) => c.id));
+    for (const { id, goal, count } of candidates) {
+      const recorded = recordedBy.get(id)!;
       const due: { kind: 'count' | 'goal' | 'response' | 'debate'; threshold: number }[] = milestoneThresholds(count)
         .filter((t) => !recorded.has(`count:${t}`))
         .map((threshold) => ({ kind: 'count' as const, threshold }));

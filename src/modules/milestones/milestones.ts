@@ -49,22 +49,30 @@ export class MilestonesRepository {
     return rows.map((r) => ({ kind: r.kind, threshold: r.threshold, reachedAt: r.reached_at }));
   }
 
-  /** Open and recently closed petitions with their counts and goals: candidates for new milestones. */
-  async countsToCheck(): Promise<{ id: number; goal: number | null; count: number }[]> {
+  /**
+   * Open (and gathering) petitions and those closed since `closedSince`, with their counts and
+   * goals: candidates for new milestones. A closed petition confirms no more signatures, so one
+   * closed long ago is not looked at again every sweep (a national site keeps tens of thousands).
+   */
+  async countsToCheck(closedSince: Date): Promise<{ id: number; goal: number | null; count: number }[]> {
     const rows = await this.db.kysely
       .selectFrom('petitions')
       .innerJoin('petition_counters', 'petition_counters.petition_id', 'petitions.id')
       .select(['petitions.id', 'petitions.goal', (eb) => eb.fn.sum<number>('petition_counters.confirmed_count').as('n')])
-      .where('petitions.state', 'in', ['open', 'closed', 'pending'])
+      .where((eb) => eb.or([eb('petitions.state', 'in', ['open', 'pending']), eb.and([eb('petitions.state', '=', 'closed'), eb('petitions.closed_at', '>=', closedSince.toISOString())])]))
       .groupBy(['petitions.id', 'petitions.goal'])
       .execute();
     return rows.map((r) => ({ id: r.id, goal: r.goal, count: Number(r.n) }));
   }
 
-  /** Which of these milestones the petition has already recorded. */
-  async recorded(petitionId: number): Promise<Set<string>> {
-    const rows = await this.db.kysely.selectFrom('milestones').select(['kind', 'threshold']).where('petition_id', '=', petitionId).execute();
-    return new Set(rows.map((r) => `${r.kind}:${r.threshold}`));
+  /** The milestones these petitions have already recorded ("kind:threshold"), in a query for each 500. */
+  async recorded(petitionIds: number[]): Promise<Map<number, Set<string>>> {
+    const recorded = new Map<number, Set<string>>(petitionIds.map((id) => [id, new Set<string>()]));
+    for (let i = 0; i < petitionIds.length; i += 500) {
+      const rows = await this.db.kysely.selectFrom('milestones').select(['petition_id', 'kind', 'threshold']).where('petition_id', 'in', petitionIds.slice(i, i + 500)).execute();
+      for (const r of rows) recorded.get(r.petition_id)?.add(`${r.kind}:${r.threshold}`);
+    }
+    return recorded;
   }
 
   /** When the n-th confirmation happened: the exact moment a threshold was passed. */
