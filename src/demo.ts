@@ -95,8 +95,9 @@ export async function loadDemo(config: Config, log: Logger): Promise<{ slug: str
     });
 
     now = opened + 31 * DAY;
-    await petitions.closeExpiredPetitions();
+    // The worker records milestones within seconds of their passing, while the petition is open.
     await milestones.detect();
+    await petitions.closeExpiredPetitions();
     await handin.recordPaperBatch(mep, petition.slug, { count: 96, collected_on: new Date(opened + 20 * DAY).toISOString().slice(0, 10), place: 'Street stall, Brixton', collected_by: 'Campaign volunteers' });
     now = opened + 32 * DAY;
     await handin.recordDelivery(mep, petition.slug, {
