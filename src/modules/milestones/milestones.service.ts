@@ -29,8 +29,9 @@ export class MilestonesService {
   async detect(): Promise<number> {
     let found = 0;
     const now = this.clock();
-    // Closed within the last day: milestones passed in the sweep before the close are still recorded.
-    const candidates = await this.milestones.countsToCheck(new Date(now.getTime() - 86_400_000));
+    // Closed within the last week: milestones passed just before the close are still recorded,
+    // even after the workers were down for days.
+    const candidates = await this.milestones.countsToCheck(new Date(now.getTime() - 7 * 86_400_000));
     const recordedBy = await this.milestones.recorded(candidates.map((c) => c.id));
     for (const { id, goal, count } of candidates) {
       const recorded = recordedBy.get(id)!;

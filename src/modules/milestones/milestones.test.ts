@@ -68,19 +68,19 @@ describeEachDatabase('response and debate thresholds', (kind) => {
   });
   after(() => t.close());
 
-  it('looks at a closed petition for a day after it closed, then no more', async () => {
+  it('looks at a closed petition for a week after it closed, then no more', async () => {
     const closedAt = async (hoursAgo: number) => {
       const { petition } = await createPetition(t.ctx);
       await seedSignatures(t.ctx, petition.id, 100);
       await t.ctx.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: new Date(Date.now() - hoursAgo * 3_600_000).toISOString() }).where('id', '=', petition.id).execute();
       return petition.slug;
     };
-    const recent = await closedAt(1);
-    const old = await closedAt(48);
+    const recent = await closedAt(6 * 24);
+    const old = await closedAt(8 * 24);
     await t.ctx.services.milestones.detect();
     const milestones = async (slug: string) => (await apiClient(t.app)('GET', `/api/v1/petitions/${slug}/milestones`)).json().data.map((m: { kind: string; threshold: number }) => `${m.kind}:${m.threshold}`);
     assert.ok((await milestones(recent)).includes('count:100'), 'passed just before it closed');
-    assert.deepEqual(await milestones(old), [], 'closed two days ago: not looked at');
+    assert.deepEqual(await milestones(old), [], 'closed eight days ago: not looked at');
   });
 
   it('marks a petition awaiting a response, then for debate, and tells the moderators', async () => {
