@@ -12,6 +12,7 @@ import { counterShards } from './db/dialect.ts';
 import type { SqliteStream, SqliteTask, SqliteThreadReply } from './db/sqlite-thread.ts';
 import { claimDueJobs, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
 import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
+import { readNthConfirmationTime } from './modules/milestones/milestones.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
@@ -49,6 +50,7 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'fraud.count': ({ petitionId, criteria }: Scan) => countValidMatches(db, petitionId, criteria),
   'fraud.ids': ({ petitionId, criteria }: Scan) => findValidMatches(db, petitionId, criteria),
   'handin.areas': ({ petitionId }: { petitionId: number }) => countConfirmedByPostcode(db, petitionId),
+  'milestones.nth': ({ petitionId, n }: { petitionId: number; n: number }) => readNthConfirmationTime(db, petitionId, n),
   'stream.open': async ({ name, input }: { name: SqliteStream; input: never }) => {
     const { sql, parameters } = streamQueries[name](input);
     const connection = new BetterSqlite3(path, { readonly: true });

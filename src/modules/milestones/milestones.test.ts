@@ -6,7 +6,7 @@ import { textOf } from '../../../test/helpers/browser-session.ts';
 import { describeEachDatabase } from '../../../test/helpers/db.ts';
 import { createPetition, createUser, seedSignatures } from '../../../test/helpers/factories.ts';
 import { mailsTo } from '../../../test/helpers/mail.ts';
-import { milestoneThresholds, nextGoal } from './milestones.ts';
+import { milestoneThresholds, nextGoal, readNthConfirmationTime } from './milestones.ts';
 
 describe('milestone steps', () => {
   it('follows 100, 250, 500, 1,000, 1,500, 2,000, then the 1–2–5 series', () => {
@@ -38,6 +38,11 @@ describeEachDatabase('milestones', (kind) => {
     await seedSignatures(t.ctx, petition.id, 1684);
     const found = await t.ctx.services.milestones.detect();
     assert.equal(found, 5, '250, 500, 1,000, 1,500 and the goal');
+    // On a SQLite file the walk to the n-th confirmation runs on the reader thread, with the same answer.
+    assert.equal(t.ctx.db.reader !== null, kind === 'sqlite');
+    const nth = await t.ctx.repositories.milestones.nthConfirmationTime(petition.id, 1500);
+    assert.ok(nth);
+    assert.equal(nth, await readNthConfirmationTime(t.ctx.db, petition.id, 1500));
     const list = (await apiClient(t.app)('GET', `/api/v1/petitions/${petition.slug}/milestones`)).json().data;
     assert.deepEqual(
       list.map((m: { kind: string; threshold: number }) => `${m.kind}:${m.threshold}`).sort(),

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.ts';
+import { scanOnReader, type Db } from '../../db/database.ts';
 import { sql } from 'kysely';
 import { signatureTimeColumn } from '../../db/dialect.ts';
 import { confirmedOnly } from '../signatures/signatures.repository.ts';
@@ -75,20 +75,14 @@ export class MilestonesRepository {
     return recorded;
   }
 
-  /** When the n-th confirmation happened: the exact moment a threshold was passed. */
-  async nthConfirmationTime(petitionId: number, n: number): Promise<string | null> {
-    const row = await this.db.kysely
-      .selectFrom('signatures')
-      .select('confirmed_at')
-      .where('petition_id', '=', petitionId)
-      .where(confirmedOnly)
-      // The stored column, in the order of the partial index (see signatureTimeColumn).
-      .orderBy(sql.ref(signatureTimeColumn(this.db.kind, 'confirmed_at')))
-      .orderBy('id')
-      .offset(n - 1)
-      .limit(1)
-      .executeTakeFirst();
-    return row?.confirmed_at ?? null;
+  /**
+   * When the n-th confirmation happened: the exact moment a threshold was passed. Walks the
+   * petition's confirmed signatures in order up to the n-th (about a second for the ten
+   * millionth), so on a SQLite file it runs on the reader thread: on the web thread it would stop
+   * every page for that long, at the peak that passed the milestone.
+   */
+  nthConfirmationTime(petitionId: number, n: number): Promise<string | null> {
+    return scanOnReader(this.db, 'milestones.nth', { petitionId, n }, () => readNthConfirmationTime(this.db, petitionId, n));
   }
 
   /** Records a milestone once (several workers may find it at the same moment). */
@@ -105,4 +99,20 @@ export class MilestonesRepository {
       return true;
     });
   }
+}
+
+/** The time of a petition's n-th confirmation (see MilestonesRepository.nthConfirmationTime; also run by the SQLite reader thread). */
+export async function readNthConfirmationTime(db: Pick<Db, 'kysely' | 'kind'>, petitionId: number, n: number): Promise<string | null> {
+  const row = await db.kysely
+    .selectFrom('signatures')
+    .select('confirmed_at')
+    .where('petition_id', '=', petitionId)
+    .where(confirmedOnly)
+    // The stored column, in the order of the partial index (see signatureTimeColumn).
+    .orderBy(sql.ref(signatureTimeColumn(db.kind, 'confirmed_at')))
+    .orderBy('id')
+    .offset(n - 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.confirmed_at ?? null;
 }
