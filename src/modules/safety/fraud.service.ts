@@ -145,7 +145,7 @@ export class FraudService {
   async progress(user: User | null, slug: string): Promise<{ computedAt: string | null; updatingSince: string | null }> {
     const petition = await this.authorised(user, slug);
     const stored = await this.fraud.storedReport(petition.id);
-    return { computedAt: stored?.report ? stored.computed_at : null, updatingSince: stored?.requested_at ?? null };
+    return { computedAt: stored?.report ? stored.computed_at : null, updatingSince: liveRequest(stored, this.clock()) };
   }
 
   /** Asks for newer findings now (the "review again" button); nothing to do for a petition reviewed live. */
@@ -158,11 +158,10 @@ export class FraudService {
     const now = this.clock();
     const computedAt = stored?.report ? stored.computed_at : null;
     const outdated = !!(computedAt && stored?.outdated_at && stored.outdated_at >= computedAt);
-    const lostAfter = Math.max(REPORT_ABANDONED_MS, 3 * (stored?.took_ms ?? 0));
-    let updatingSince = stored?.requested_at && now.getTime() - Date.parse(stored.requested_at) < lostAfter ? stored.requested_at : null;
+    let updatingSince = liveRequest(stored, now);
     const due = force || !computedAt || outdated || now.getTime() - Date.parse(computedAt) >= REPORT_REFRESH_MS;
     if (due && !updatingSince) {
-      const asked = await this.fraud.requestReport(petitionId, { kind: FRAUD_REPORT_JOB, payload: { petitionId }, maxAttempts: 3, urgent: true }, now, new Date(now.getTime() - lostAfter));
+      const asked = await this.fraud.requestReport(petitionId, { kind: FRAUD_REPORT_JOB, payload: { petitionId }, maxAttempts: 3, urgent: true }, now, new Date(now.getTime() - lostAfter(stored)));
       if (asked) {
         updatingSince = now.toISOString();
         this.nudge();
@@ -309,6 +308,14 @@ export class FraudService {
     }
     return given;
   }
+}
+
+/** How long a request for findings may go unanswered before it is taken as lost with its process. */
+const lostAfter = (stored: StoredFraudReport | undefined) => Math.max(REPORT_ABANDONED_MS, 3 * (stored?.took_ms ?? 0));
+
+/** When the findings being computed were asked for, unless that request is lost (see lostAfter). */
+function liveRequest(stored: StoredFraudReport | undefined, now: Date): string | null {
+  return stored?.requested_at && now.getTime() - Date.parse(stored.requested_at) < lostAfter(stored) ? stored.requested_at : null;
 }
 
 /** Criteria as people read them in the audit log (hashes stay hashes). */
