@@ -16,8 +16,8 @@ import { readNthConfirmationTime } from './modules/milestones/milestones.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
-const { path } = workerData as { path: string };
-const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false });
+const { path, journalsInMemory } = workerData as { path: string; journalsInMemory: boolean };
+const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false, journalsInMemory });
 const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 

@@ -29,7 +29,7 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
   return {
     kysely: new Kysely<Database>({ dialect }),
     kind,
-    writer: threads ? new SqliteThread(location.path) : null,
+    writer: threads ? new SqliteThread(location.path, { journalsInMemory: true }) : null,
     // A report holds a petition's sample of rows at once (50,000 rows, ~15 MB): a larger heap than
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
     reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000 }) : null,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../test/helpers/db.ts';
 import { newSignature, repositoriesFor, userRow } from '../../test/helpers/repositories.ts';
 import type { NewSignature } from '../modules/signatures/signatures.repository.ts';
@@ -117,6 +118,20 @@ describe('the SQLite writer thread', () => {
     const outcomes = await Promise.allSettled([signing, ...updates]);
     const failures = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
     assert.deepEqual(failures, []);
+  });
+
+  it('keeps the writer’s statement journals in memory, and no other connection’s', async () => {
+    // A signing batch's statement journal spilled to a new temporary file every batch (~80 writes).
+    const tempStore = async (db: ReturnType<typeof openDatabase>) => Number(((await sql<{ temp_store: number }>`pragma temp_store`.execute(db.kysely)).rows[0]!).temp_store);
+    const writerLike = openDatabase(t.location, { writerThread: false, journalsInMemory: true });
+    const other = openDatabase(t.location, { writerThread: false });
+    try {
+      assert.equal(await tempStore(writerLike), 2, 'memory');
+      assert.equal(await tempStore(other), 0, 'the default: files, for a sort or grouping of a whole petition');
+    } finally {
+      await closeDatabase(writerLike);
+      await closeDatabase(other);
+    }
   });
 
   it('finishes the batches it was given before it closes', async () => {

@@ -56,6 +56,7 @@ export class SqliteThread {
 
   private readonly heapMb: number;
   private readonly idleMs: number | null;
+  private readonly journalsInMemory: boolean;
   /** Streams open on the thread: it is not stopped for being idle while one is (see stream). */
   private openStreams = 0;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -67,10 +68,13 @@ export class SqliteThread {
       heapMb?: number;
       /** Stop the thread after this long without a task (its memory back to the process); the next task starts another. */
       idleMs?: number;
+      /** The writer's connection keeps its statement journals in memory (see DialectOptions.journalsInMemory). */
+      journalsInMemory?: boolean;
     } = {},
   ) {
     this.heapMb = options.heapMb ?? 48;
     this.idleMs = options.idleMs ?? null;
+    this.journalsInMemory = options.journalsInMemory ?? false;
   }
 
   /** Whether the thread is up now (it starts on the first task, and stops when closed or idle). */
@@ -151,10 +155,10 @@ export class SqliteThread {
     const worker = ENTRY.pathname.endsWith('.ts')
       ? new Worker(
           `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register({ tsconfig: ${JSON.stringify(TSCONFIG)} }); return import(${JSON.stringify(ENTRY.href)}); });`,
-          { eval: true, workerData: { path: this.path } },
+          { eval: true, workerData: { path: this.path, journalsInMemory: this.journalsInMemory } },
         )
       : // A small heap keeps the process within its memory budget.
-        new Worker(ENTRY, { workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 8 } });
+        new Worker(ENTRY, { workerData: { path: this.path, journalsInMemory: this.journalsInMemory }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 8 } });
     worker.unref();
     worker.on('message', (reply: SqliteThreadReply) => this.settle(reply));
     // A thread that dies (it should not) fails what it held; the next task starts a new one.
