@@ -198,6 +198,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   );
   const webhooks = new WebhooksService(repositories.webhooks, petitions, repositories.signatures, clock, { production: config.env === 'production', siteName: config.siteName }, nudge);
   const ipPolicy = new IpPolicy(config.secretKey, config.blockedIps);
+  const fraud = new FraudService(repositories.fraud, petitions, ipPolicy, clock, { liveSignatures: config.fraudReviewLiveSignatures }, nudge);
   const rateLimitStore: RateLimitStore = config.rateLimitStore === 'database' ? new DatabaseRateLimitStore(db) : new MemoryRateLimitStore();
   const signatures = new SignaturesService(repositories.signatures, petitions, clock, config.secretKey, nudge, {
     blockedEmailDomains: config.blockedEmailDomains,
@@ -207,6 +208,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     limiter: config.rateLimit
       ? new SigningRateLimiter(rateLimitStore, { perIpPerPetition: config.signLimitPerIp, perDomainPerPetition: config.signLimitPerDomain, windowMs: 3_600_000 }, () => clock().getTime())
       : null,
+    forgetSigner: (removed) => fraud.forgetSigner(removed),
   });
   const broadcasts = new BroadcastsService(
     repositories.broadcasts,
@@ -260,7 +262,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       read: (ids) => repositories.petitions.signatureCounts(ids),
       onError: (err) => log.warn({ err }, 'live counts could not be read'),
     }),
-    fraud: new FraudService(repositories.fraud, petitions, ipPolicy, clock, { liveSignatures: config.fraudReviewLiveSignatures }, nudge),
+    fraud,
     pageCache: new PublicPageCache(config.pageCacheMs, () => clock().getTime()),
   };
   const visitors = new VisitorRate(config.jobYieldAt);

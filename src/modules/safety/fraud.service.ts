@@ -205,6 +205,27 @@ export class FraudService {
     }
   }
 
+  /**
+   * Forgets a signer whose signature was removed (they withdrew it, or asked for their data to be
+   * erased) in the petition's kept findings: their masked address among a sequence's examples,
+   * and the address they signed from where a group or burst names it (the keyed hash stays, for
+   * the drill-down). The findings are marked outdated too, so the next look asks for newer ones:
+   * a computation under way may have read the signature before it went.
+   */
+  async forgetSigner(removed: { petitionId: number; email: string; ipHash: string | null }): Promise<void> {
+    const kept = await this.fraud.storedReport(removed.petitionId);
+    if (!kept) return;
+    await this.fraud.markOutdated(removed.petitionId, this.clock());
+    if (!kept.report) return;
+    const findings = JSON.parse(kept.report) as FraudFindings;
+    const masked = maskEmail(removed.email);
+    for (const sequence of findings.sequences) sequence.examples = sequence.examples.filter((example) => example !== masked);
+    for (const named of [...findings.ips, ...findings.bursts]) {
+      if (removed.ipHash && named.ipHash === removed.ipHash) named.ip = null;
+    }
+    await this.fraud.replaceReport(removed.petitionId, kept.computed_at!, JSON.stringify(findings));
+  }
+
   /** Reads and interprets a petition's findings (everything but the invalidations), timed. */
   private async computeFindings(petitionId: number): Promise<{ findings: FraudFindings; tookMs: number }> {
     const began = performance.now();

@@ -321,6 +321,61 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
     }
   });
 
+  it('forgets in a big petition\'s kept findings a signer who withdraws or asks to be erased, and drops them once the petition\'s signers are erased', async () => {
+    let clock = new Date('2026-11-24T09:00:00.000Z');
+    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock } });
+    try {
+      const moderator = await createUser(big.ctx, { role: 'moderator' });
+      const { petition } = await createPetition(big.ctx);
+      const signatureIds = new Map<string, number>();
+      for (let i = 1; i <= 6; i++) {
+        const email = `anna${i}@example.net`;
+        const res = await big.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signerInput({ email }), remoteAddress: i <= 3 ? '192.0.2.50' : '203.0.113.60' });
+        assert.equal(res.statusCode, 202, res.body);
+        const row = await big.ctx.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', signatureEmailKey(email)).where('petition_id', '=', petition.id).executeTakeFirstOrThrow();
+        await big.ctx.services.signatures.confirmSignature(big.ctx.services.signatures.confirmationTokens.sign(row.id));
+        signatureIds.set(email, row.id);
+      }
+      const session = await signedInSession(big.app, moderator.email);
+      await session.get(`/petitions/${petition.slug}/fraud`);
+      await big.drainJobs();
+      const kept = async () => (await big.ctx.db.kysely.selectFrom('fraud_reports').selectAll().where('petition_id', '=', petition.id).executeTakeFirst()) ?? null;
+      const findings = async () => JSON.parse((await kept())!.report!) as { ips: { ip: string | null; count: number }[]; sequences: { examples: string[] }[] };
+      const before = await findings();
+      const [first, second] = before.sequences[0]!.examples;
+      assert.ok(first && second, JSON.stringify(before.sequences));
+      assert.ok(before.ips.some((g) => g.ip === '192.0.2.50' && g.count === 3), JSON.stringify(before.ips));
+      const emailOf = (masked: string) => `anna${/(\d+)@/.exec(masked)![1]}@example.net`;
+      const ipOf = (email: string) => (Number(/\d+/.exec(email)![0]) <= 3 ? '192.0.2.50' : '203.0.113.60');
+      assert.ok(JSON.stringify(before).includes(ipOf(emailOf(first))));
+
+      // A signer withdraws: their masked address and the address they signed from go; the findings are outdated.
+      clock = new Date('2026-11-24T09:01:00.000Z');
+      await big.ctx.services.signatures.removeSignature(big.ctx.services.signatures.removalTokens.sign(signatureIds.get(emailOf(first))!));
+      let after = await findings();
+      assert.ok(!after.sequences[0]!.examples.includes(first), 'their masked address is gone');
+      assert.ok(after.sequences[0]!.examples.includes(second), 'the others\' stay');
+      assert.ok(!JSON.stringify(after).includes(ipOf(emailOf(first))), 'the address they signed from is no longer named');
+      assert.equal((await kept())!.outdated_at, '2026-11-24T09:01:00.000Z');
+      const state = (await apiClient(big.app, await big.ctx.services.auth.createApiToken(moderator, 'review'))('GET', `/api/v1/petitions/${petition.slug}/fraud`)).json().review;
+      assert.equal(state.outdated, true);
+      assert.equal(state.updatingSince, '2026-11-24T09:01:00.000Z', 'newer findings asked for');
+
+      // A data-subject erasure does the same.
+      assert.equal(await big.ctx.services.signatures.erasePersonalData(emailOf(second)), 1);
+      after = await findings();
+      assert.ok(!after.sequences[0]!.examples.includes(second));
+
+      // Once the petition has long closed and its signers are erased, nothing is kept.
+      await big.ctx.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: '2026-01-01T00:00:00.000Z' }).where('id', '=', petition.id).execute();
+      assert.ok(await kept());
+      assert.equal(await big.ctx.repositories.signatures.eraseExpired('2026-06-01T00:00:00.000Z', clock), 4);
+      assert.equal(await kept(), null);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('reviews a small petition live, keeping nothing', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

@@ -63,6 +63,14 @@ export interface SignatureToConfirm {
   announce: NewJob | null;
 }
 
+/** A signature just deleted: what is left to forget of its signer elsewhere (kept fraud findings). */
+export interface RemovedSignature {
+  petitionId: number;
+  wasConfirmed: boolean;
+  email: string;
+  ipHash: string | null;
+}
+
 export type ConfirmResult = { outcome: ConfirmOutcome; petitionId: number | null };
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'petition_closed' | 'not_found';
@@ -328,16 +336,16 @@ export class SignaturesRepository {
    * Deletes a signature at its signer's request; a confirmed one leaves the count in the same
    * transaction, so the count stays exact. Returns its petition, or null if it was already gone.
    */
-  async remove(signatureId: number): Promise<{ petitionId: number; wasConfirmed: boolean } | null> {
+  async remove(signatureId: number): Promise<RemovedSignature | null> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const row = await trx
         .deleteFrom('signatures')
         .where('id', '=', signatureId)
-        .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'area_set_id'])
+        .returning(['petition_id', 'status', 'confirmed_at', 'country', 'postcode', 'area_set_id', 'email', 'ip_hash'])
         .executeTakeFirst();
       if (!row) return null;
       if (row.status === 'confirmed') await changeCounts(trx, this.shards, [row], -1);
-      return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed' };
+      return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed', email: row.email, ipHash: row.ip_hash };
     });
   }
 
@@ -427,7 +435,12 @@ export class SignaturesRepository {
         const last = rows.at(-1)!;
         after = { created: last.created, id: last.id };
       }
-      await this.db.kysely.updateTable('petitions').set({ signers_erased_at: now.toISOString() }).where('id', '=', petition.id).execute();
+      // The fraud review's kept findings name some of them (masked addresses, IP addresses); a
+      // closed petition's review needs none, and a later look computes them from what is left.
+      await this.db.kysely.transaction().execute(async (trx) => {
+        await trx.deleteFrom('fraud_reports').where('petition_id', '=', petition.id).execute();
+        await trx.updateTable('petitions').set({ signers_erased_at: now.toISOString() }).where('id', '=', petition.id).execute();
+      });
     }
     return erased;
   }

@@ -7,7 +7,7 @@ import { webhookEvent, type WebhookEvent } from '../webhooks/events.ts';
 import MailChecker from 'mailchecker';
 import { t, withLanguage, type Language } from '../../i18n/i18n.ts';
 import { consentWording, parseSignInput } from './signatures.schema.ts';
-import type { SignaturesRepository } from './signatures.repository.ts';
+import type { RemovedSignature, SignaturesRepository } from './signatures.repository.ts';
 import { GroupCommitFull } from '../../db/group-commit.ts';
 import type { IpPolicy } from '../safety/ip-policy.ts';
 import type { SigningRateLimiter } from '../safety/rate-limits.ts';
@@ -41,6 +41,8 @@ export class SignaturesService {
       limiter?: SigningRateLimiter | null;
       /** The emergency check before each signature (SIGN_CHALLENGE); null when off. */
       challenge?: SigningChallenge | null;
+      /** Forgets a removed signer wherever else they are named (the fraud review's kept findings). */
+      forgetSigner?: (removed: RemovedSignature) => Promise<void>;
     } = { blockedEmailDomains: [] },
   ) {
     this.confirmationTokens = new TokenSigner(secretKey, 'signature-confirmation');
@@ -161,7 +163,7 @@ export class SignaturesService {
   /** Removes the signature a removal link was made for (the signer changed their mind). */
   async removeSignature(token: string): Promise<Petition> {
     const id = this.removalTokens.verify(token);
-    const removed = id === null ? null : await this.signatures.remove(id);
+    const removed = id === null ? null : await this.removeAndForget(id);
     const petition = removed ? await this.petitions.getById(removed.petitionId) : null;
     if (!petition) throw new AppError('not_found', 'This link is not valid, or the signature was already removed.');
     return petition;
@@ -189,8 +191,15 @@ export class SignaturesService {
   /** Erases every signature given with an email address (a data-subject erasure request); counts follow. */
   async erasePersonalData(email: string): Promise<number> {
     const rows = await this.signatures.findByEmail(signatureEmailKey(email));
-    for (const row of rows) await this.signatures.remove(row.id);
+    for (const row of rows) await this.removeAndForget(row.id);
     return rows.length;
+  }
+
+  /** Deletes a signature (counts follow), then its signer's traces elsewhere. */
+  private async removeAndForget(signatureId: number): Promise<RemovedSignature | null> {
+    const removed = await this.signatures.remove(signatureId);
+    if (removed) await this.options.forgetSigner?.(removed);
+    return removed;
   }
 
   removalUrl(baseUrl: string, signatureId: number): string {
