@@ -60,6 +60,7 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
   const place = PLACES[i % PLACES.length]!;
   const created = new Date(start + i * 250);
   const confirmed = new Date(created.getTime() + 60_000);
+  const address = i % 250_000;
   return {
     petition_id: petitionId,
     name: `${first} ${last}`,
@@ -74,9 +75,10 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
     ...storedSignatureStatus(kind, 'confirmed'),
     // As confirmation leaves it: the time of the last request is cleared.
     ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: null, confirmed_at: confirmed.toISOString() }),
-    // Addresses are dropped after the fraud-review period; their keyed hashes stay.
-    ip: null,
-    ip_hash: createHash('sha256').update(`ip-${i % 250_000}`).digest('base64url').slice(0, 11),
+    // As signed within the fraud-review period (IP_RETENTION_DAYS), as a viral petition's are:
+    // the address is kept (dropped afterwards; its keyed hash stays). 250,000 addresses in all.
+    ip: `10.${address >> 16}.${(address >> 8) & 255}.${address & 255}`,
+    ip_hash: createHash('sha256').update(`ip-${address}`).digest('base64url').slice(0, 11),
     // Read from the address while it is kept (written at erasure).
     email_domain: null,
     language: i % 25 === 0 ? 'cy' : 'en',

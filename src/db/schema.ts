@@ -65,6 +65,8 @@ export interface PetitionsTable {
   closed_at: string | null;
   /** When the signers' details were erased after the retention period (migration 0021). */
   signers_erased_at: Generated<string | null>;
+  /** The signatures given before this time hold no IP address any more (migration 0022). */
+  ips_dropped_before: Generated<string | null>;
   submitted_at: string | null;
   rejected_at: string | null;
   /** One of the configured rejection reason codes. */

@@ -20,6 +20,7 @@ import * as m0018 from './0018_fraud_reports.ts';
 import * as m0019 from './0019_no_done_jobs.ts';
 import * as m0020 from './0020_broadcast_progress.ts';
 import * as m0021 from './0021_signers_erased.ts';
+import * as m0022 from './0022_ip_sweep_by_petition.ts';
 
 /** Migrations in order; names sort lexically, so keep the number prefix. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0019_no_done_jobs': m0019,
   '0020_broadcast_progress': m0020,
   '0021_signers_erased': m0021,
+  '0022_ip_sweep_by_petition': m0022,
 };

@@ -242,3 +242,56 @@ describeEachDatabase('retention: erasing signers’ details', (kind) => {
   });
 
 });
+
+describeEachDatabase('the sweep of IP addresses past the fraud-review period', (kind) => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await openTestDatabase(kind);
+  });
+  after(() => t.cleanup());
+
+  it('drops them petition by petition from where the last sweep ended, in as many calls as asked, never reading a petition done again', async () => {
+    const repos = repositoriesFor(t.db);
+    const owner = await repos.users.insert(userRow('ip-owner@example.org'));
+    const day = (d: number, minute = 0) => new Date(Date.UTC(2026, 9, d, 9, minute)).toISOString();
+    const petition = async (slug: string) =>
+      (await repos.petitions.insert({ slug, title: slug, action: 'a', background: 'b', target_name: 't', state: 'open', owner_id: owner.id, created_at: day(1), updated_at: day(1) }, () => ({}), new Date(day(1)))).id;
+    const busy = await petition('busy-ips');
+    const quiet = await petition('quiet-ips');
+    const sign = async (petitionId: number, at: string) => {
+      const s = newSignature(petitionId);
+      await repos.signatures.recordSignature(s, new Date(at), at, job);
+      return s.emailKey;
+    };
+    for (let i = 0; i < 5; i++) await sign(busy, day(2, i));
+    await sign(quiet, day(2));
+    const late = await sign(busy, day(20));
+    const withIp = async (petitionId: number) =>
+      Number((await t.db.kysely.selectFrom('signatures').select((eb) => eb.fn.countAll().as('n')).where('petition_id', '=', petitionId).where('ip', 'is not', null).executeTakeFirstOrThrow()).n);
+    const marks = async () => (await t.db.kysely.selectFrom('petitions').select('ips_dropped_before').where('id', 'in', [busy, quiet]).orderBy('id').execute()).map((p) => p.ips_dropped_before);
+
+    // Three at a time: the first call stops inside the busy petition and marks how far it got.
+    const before10 = day(10);
+    assert.equal(await repos.signatures.dropIpAddresses(before10, 3), 3);
+    assert.equal(await withIp(busy), 3);
+    assert.deepEqual(await marks(), [day(2, 2), null]);
+    assert.equal(await repos.signatures.dropIpAddresses(before10, 3), 3, 'the rest of the busy one, then the quiet one');
+    assert.equal(await repos.signatures.dropIpAddresses(before10, 3), 0);
+    assert.equal(await withIp(busy), 1, 'the signature given after `before` keeps its address');
+    assert.equal(await withIp(quiet), 0);
+    assert.deepEqual(await marks(), [day(10, -1), day(10, -1)], 'a minute short of `before`');
+    const hashes = await t.db.kysely.selectFrom('signatures').select('ip_hash').where('petition_id', '=', busy).execute();
+    assert.ok(hashes.every((r) => r.ip_hash === 'hash-of-203.0.113.9'), 'the keyed hashes stay');
+
+    // A signature whose time was read just before the last sweep's `before` but committed after it is found by the next sweep.
+    const straggler = await sign(quiet, '2026-10-10T08:59:30.000Z');
+    assert.equal(await repos.signatures.dropIpAddresses(day(11), 10), 1);
+    assert.equal((await t.db.kysely.selectFrom('signatures').select('ip').where('email_key', '=', straggler).executeTakeFirstOrThrow()).ip, null);
+
+    // A petition closed before its mark is not read again; the late signature goes when its time comes.
+    await t.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: day(5) }).where('id', '=', quiet).execute();
+    assert.equal(await repos.signatures.dropIpAddresses(day(25), 10), 1);
+    assert.equal((await t.db.kysely.selectFrom('signatures').select('ip').where('email_key', '=', late).executeTakeFirstOrThrow()).ip, null);
+    assert.deepEqual(await marks(), [day(25, -1), day(11, -1)], 'the closed petition was left as it was');
+  });
+});

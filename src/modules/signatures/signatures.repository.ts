@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, emailDomain, rowChunks, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, emailDomain, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -8,6 +8,9 @@ import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { areaCodesOf, areaSetIds, areaSetKey, type AreaCodes } from '../geo/area-sets.repository.ts';
 import { GroupCommit } from '../../db/group-commit.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
+
+/** How far back each hourly IP sweep reads again (see SignaturesRepository.dropIpAddresses). */
+const IP_SWEEP_OVERLAP_MS = 60_000;
 
 /**
  * Confirmed signers who agreed to hear from the campaign: the condition of the partial index
@@ -447,19 +450,52 @@ export class SignaturesRepository {
 
   /**
    * Drops the IP addresses of signatures given before `before` (their keyed hash stays, so
-   * fraud review can still group them). Returns how many; call until it returns less than `limit`.
+   * fraud review can still group them). Petition by petition, along the (petition, time) index
+   * from where the last sweep ended (`ips_dropped_before`), so no index of its own is kept on the
+   * signatures (migration 0022); a petition closed before that mark has nothing left to drop.
+   * Returns how many; call until it returns less than `limit`.
    */
   async dropIpAddresses(before: string, limit: number): Promise<number> {
-    const due = await this.db.kysely
-      .selectFrom('signatures')
-      .select('id')
-      .where('ip', 'is not', null)
-      .where(signatureTimeIs(this.db.kind, 'created_at', '<', before))
-      .limit(limit)
+    const kind = this.db.kind;
+    const created = signatureTimeColumn(kind, 'created_at');
+    // A minute short of `before`: a signature whose time was read just before it may commit after
+    // this sweep read its petition (with IP_RETENTION_DAYS=0); the next sweep reads from here.
+    const sweptTo = new Date(Date.parse(before) - IP_SWEEP_OVERLAP_MS).toISOString();
+    const petitions = await this.db.kysely
+      .selectFrom('petitions')
+      .select(['id', 'ips_dropped_before'])
+      .where('created_at', '<', before)
+      .where((eb) => eb.or([eb('ips_dropped_before', 'is', null), eb('ips_dropped_before', '<', sweptTo)]))
+      .where((eb) => eb.or([eb('closed_at', 'is', null), eb('ips_dropped_before', 'is', null), eb('ips_dropped_before', '<=', eb.ref('closed_at'))]))
+      .orderBy('id')
       .execute();
-    if (due.length === 0) return 0;
-    await this.db.kysely.updateTable('signatures').set({ ip: null }).where('id', 'in', due.map((r) => r.id)).execute();
-    return due.length;
+    let dropped = 0;
+    const done: number[] = [];
+    for (const petition of petitions) {
+      let q = this.db.kysely
+        .selectFrom('signatures')
+        .select(['id', sql.ref<string | number>(created).as('created')])
+        .where('petition_id', '=', petition.id)
+        .where(signatureTimeIs(kind, 'created_at', '<', before))
+        .where('ip', 'is not', null);
+      if (petition.ips_dropped_before) q = q.where(signatureTimeIs(kind, 'created_at', '>=', petition.ips_dropped_before));
+      const room = limit - dropped;
+      const due = await q.orderBy(sql.ref(created)).limit(room).execute();
+      if (due.length > 0) await this.db.kysely.updateTable('signatures').set({ ip: null }).where('id', 'in', due.map((r) => r.id)).execute();
+      dropped += due.length;
+      if (due.length === room) {
+        // Stopped within this petition: the next call goes on from here (signatures given at the
+        // same millisecond as the last are read again; their addresses are gone by then).
+        const mark = isoFromStoredSignatureTime(due.at(-1)!.created);
+        await this.db.kysely.updateTable('petitions').set({ ips_dropped_before: mark }).where('id', '=', petition.id).execute();
+        break;
+      }
+      done.push(petition.id);
+    }
+    for (let i = 0; i < done.length; i += 500) {
+      await this.db.kysely.updateTable('petitions').set({ ips_dropped_before: sweptTo }).where('id', 'in', done.slice(i, i + 500)).execute();
+    }
+    return dropped;
   }
 
   /** One page of a petition's confirmed signatures, oldest first, with the total (for OSDI clients). */
