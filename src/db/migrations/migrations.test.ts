@@ -5,6 +5,7 @@ import { describeEachDatabase, openTestDatabase, type DatabaseKind, type TestDat
 import { signatureEmailDomain, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes } from '../dialect.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { migrations } from './index.ts';
+import { repositoriesFor } from '../../../test/helpers/repositories.ts';
 
 describeEachDatabase('migration 0010 (consent wordings)', (kind) => {
   const at = databaseAt(kind, '0009_languages');
@@ -366,3 +367,45 @@ describeEachDatabase('query plans', (kind) => {
     if (kind === 'sqlite') assert.match(plan, /created_ms>\? AND created_ms<\?/, plan);
   });
 });
+
+describeEachDatabase('migration 0022 (the IP sweep by petition)', (kind) => {
+  const at = databaseAt(kind, '0021_signers_erased');
+
+  it('starts every petition\'s sweep at the oldest signature still holding an address, drops the index it replaces, and can go back', async () => {
+    const { t, migrator } = at;
+    const db = t.db.kysely as any;
+    const petitionId = await openPetitionRow(db, '2026-09-01T10:00:00.000Z');
+    const times = ['2026-09-02T10:00:00.000Z', '2026-10-05T10:00:00.123Z', '2026-10-06T10:00:00.000Z'];
+    for (const [i, at] of times.entries()) {
+      // The first's address was dropped by an earlier sweep.
+      await db
+        .insertInto('signatures')
+        .values({ petition_id: petitionId, name: `S${i}`, email: `s${i}@example.net`, email_key: `k${i}`, country: 'GB', ip: i === 0 ? null : `203.0.113.${i}`, ...storedSignatureStatus(kind, 'confirmed'), ...storedSignatureTimes(kind, { created_at: at, confirmed_at: at }) })
+        .execute();
+    }
+    const indexes = () => indexNames(t, 'signatures');
+    assert.ok((await indexes()).includes('signatures_ip_kept'));
+
+    const up = await migrator.migrateToLatest();
+    if (up.error) throw up.error;
+    assert.equal((await db.selectFrom('petitions').select('ips_dropped_before').where('id', '=', petitionId).executeTakeFirstOrThrow()).ips_dropped_before, times[1]);
+    assert.ok(!(await indexes()).includes('signatures_ip_kept'));
+    const repos = repositoriesFor(t.db);
+    assert.equal(await repos.signatures.dropIpAddresses('2026-11-10T00:00:00.000Z', 10), 2);
+
+    const down = await migrator.migrateTo('0021_signers_erased');
+    if (down.error) throw down.error;
+    assert.ok((await indexes()).includes('signatures_ip_kept'));
+    const again = await migrator.migrateToLatest();
+    if (again.error) throw again.error;
+  });
+});
+
+/** The names of a table's indexes. */
+async function indexNames(t: TestDatabase, table: string): Promise<string[]> {
+  const rows =
+    t.db.kind === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`.execute(t.db.kysely)
+      : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = ${table}`.execute(t.db.kysely);
+  return rows.rows.map((r) => r.name);
+}
