@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { consentWording } from '../src/modules/signatures/signatures.schema.ts';
 import { TokenSigner } from '../src/lib/tokens.ts';
-import { storedSignatureStatus, storedSignatureTimes } from '../src/db/dialect.ts';
+import { storedIp, storedSignatureStatus, storedSignatureTimes } from '../src/db/dialect.ts';
 import { signatureEmailKey } from '../src/lib/email-keys.ts';
 import { BIN, freshDatabase, openPetitionsThenStop, prepareBenchSite, rssMb, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
@@ -77,7 +77,7 @@ function signatureRow(kind: 'sqlite' | 'postgres', i: number, petitionId: number
     ...storedSignatureTimes(kind, { created_at: created.toISOString(), confirmation_requested_at: null, confirmed_at: confirmed.toISOString() }),
     // As signed within the fraud-review period (IP_RETENTION_DAYS), as a viral petition's are:
     // the address is kept (dropped afterwards; its keyed hash stays). 250,000 addresses in all.
-    ip: `10.${address >> 16}.${(address >> 8) & 255}.${address & 255}`,
+    ip: storedIp(kind, `10.${address >> 16}.${(address >> 8) & 255}.${address & 255}`),
     ip_hash: createHash('sha256').update(`ip-${address}`).digest('base64url').slice(0, 11),
     // Read from the address while it is kept (written at erasure).
     email_domain: null,

@@ -164,8 +164,11 @@ export interface SignaturesTable {
   confirmation_requested_ms: ColumnType<number | null, number | null | undefined, number | null>;
   /** When the signer followed an unsubscribe link (contact_opt_in is then 0). */
   unsubscribed_at: string | null;
-  /** The signer's IP address: kept for fraud review, then dropped (IP_RETENTION_DAYS). */
-  ip: string | null;
+  /**
+   * The signer's IP address: kept for fraud review, then dropped (IP_RETENTION_DAYS). On SQLite an
+   * IPv4 address is stored as its four bytes: write it with `storedIp`, read it with `ipFromStored`.
+   */
+  ip: string | Uint8Array | null;
   /** Keyed hash of the IP address: groups signatures from one address after the address is dropped. */
   ip_hash: string | null;
   /**

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { scanOnReader, type Db } from '../../db/database.ts';
-import { counterShards, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
+import { counterShards, ipFromStored, isoFromStoredSignatureTime, signatureEmailDomain, signatureTimeBucket, signatureTimeColumn, signatureTimeIs, statusBeforeInvalidation, storedSignatureStatus } from '../../db/dialect.ts';
 import type { Database, FraudReportsTable, InvalidationsTable, SignatureRow } from '../../db/schema.ts';
 import type { NewJob } from '../../jobs/jobs.repository.ts';
 import type { Effects, EffectsWriter } from '../../db/effects.ts';
@@ -368,7 +368,7 @@ class FraudReportQueries {
       .orderBy('key')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ key: String(r.key), count: Number(r.count), confirmed: Number(r.confirmed), first: isoFromStoredSignatureTime(r.first as string | number), last: isoFromStoredSignatureTime(r.last as string | number), ip: by === 'ip_hash' ? ((r.ip as string | null) ?? null) : null }));
+    return rows.map((r) => ({ key: String(r.key), count: Number(r.count), confirmed: Number(r.confirmed), first: isoFromStoredSignatureTime(r.first as string | number), last: isoFromStoredSignatureTime(r.last as string | number), ip: by === 'ip_hash' ? ipFromStored(r.ip as string | Uint8Array | null) : null }));
   }
 
   /** One IP hash's signatures in ten-minute windows, where a window holds at least `minimum`. */
@@ -384,7 +384,7 @@ class FraudReportQueries {
       .orderBy('n', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ipHash: r.ip_hash!, ip: (r.ip as string | null) ?? null, window: new Date(Number(r.window) * 600_000).toISOString().slice(0, 16), count: Number(r.n) }));
+    return rows.map((r) => ({ ipHash: r.ip_hash!, ip: ipFromStored(r.ip as string | Uint8Array | null), window: new Date(Number(r.window) * 600_000).toISOString().slice(0, 16), count: Number(r.n) }));
   }
 
   /** The most recent signatures' emails, postcodes and countries, for pattern checks done in code. */

@@ -9,7 +9,7 @@ import { createPetition, createUser, seedSignatures, signerInput } from '../../.
 import { createDialect, postcodeDistrict } from '../../db/dialect.ts';
 import type { Database } from '../../db/schema.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
-import { signatureEmailDomain } from '../../db/dialect.ts';
+import { ipFromStored, signatureEmailDomain } from '../../db/dialect.ts';
 import { readFraudReport } from './fraud.repository.ts';
 
 describeEachDatabase('trust and safety: IP addresses, limits, fraud review and invalidation', (kind) => {
@@ -47,7 +47,8 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       .select(['ip', 'ip_hash', signatureEmailDomain(t.ctx.db.kind).as('domain')])
       .where('email_key', '=', signatureEmailKey('kept@example.org'))
       .executeTakeFirstOrThrow();
-    assert.equal(row.ip, '203.0.113.7');
+    assert.equal(ipFromStored(row.ip), '203.0.113.7');
+    if (kind === 'sqlite') assert.deepEqual([...(row.ip as Uint8Array)], [203, 0, 113, 7], 'its four bytes, not 11 characters');
     assert.match(row.ip_hash!, /^[\w-]{11}$/);
     assert.equal(row.domain, 'example.org');
     const page = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });

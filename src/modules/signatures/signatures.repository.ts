@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, emailDomain, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, emailDomain, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedIp, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -195,7 +195,7 @@ function rowFor(kind: DialectKind, signature: NewSignature, nowIso: string, area
     public_name: signature.publicName ? 1 : 0,
     contact_opt_in: signature.contactOptIn ? 1 : 0,
     consent_wording_id: consentWordingId,
-    ip: signature.ip,
+    ip: storedIp(kind, signature.ip),
     ip_hash: signature.ipHash,
     language: signature.language,
     area_set_id: areaSetId,
