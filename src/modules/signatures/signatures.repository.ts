@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { batchConcurrency, counterShards, dialectOf, emailDomain, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedIp, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
+import { batchConcurrency, counterShards, dialectOf, emailDomain, ipFromStored, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedIp, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
@@ -512,9 +512,9 @@ export class SignaturesRepository {
    * Looked up petition by petition along the (petition, email key) unique index: the key alone
    * has no index, and searching by it read every signature on the site.
    */
-  async findByEmail(emailKey: string): Promise<(SignatureRow & { petition_slug: string; petition_title: string; consent: string | null })[]> {
+  async findByEmail(emailKey: string): Promise<(Omit<SignatureRow, 'ip'> & { ip: string | null; petition_slug: string; petition_title: string; consent: string | null })[]> {
     const petitionIds = (await this.db.kysely.selectFrom('petitions').select('id').orderBy('id').execute()).map((p) => p.id);
-    const found: (SignatureRow & { petition_slug: string; petition_title: string; consent: string | null })[] = [];
+    const found: (Omit<SignatureRow, 'ip'> & { ip: string | null; petition_slug: string; petition_title: string; consent: string | null })[] = [];
     for (let i = 0; i < petitionIds.length; i += 500) {
       const rows = await this.db.kysely
         .selectFrom('signatures')
@@ -525,7 +525,7 @@ export class SignaturesRepository {
         .where('signatures.petition_id', 'in', petitionIds.slice(i, i + 500))
         .where('signatures.email_key', '=', emailKey)
         .execute();
-      found.push(...rows);
+      found.push(...rows.map((r) => ({ ...r, ip: ipFromStored(r.ip) })));
     }
     return found.sort((a, b) => a.id - b.id);
   }

@@ -185,6 +185,9 @@ export class SignaturesService {
       signed_at: r.created_at,
       confirmed_at: r.confirmed_at,
       unsubscribed_at: r.unsubscribed_at,
+      language: r.language,
+      // Kept for the fraud-review period only (IP_RETENTION_DAYS), then null.
+      ip_address: r.ip,
     }));
   }
 

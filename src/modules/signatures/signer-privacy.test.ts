@@ -29,6 +29,8 @@ describeEachDatabase('signers’ privacy and bots', (kind) => {
     assert.equal(consent.public_name, 'Show my name publicly as a supporter');
     assert.equal(consent.contact_opt_in, null);
     assert.equal(consent.at, record!.signed_at, 'given when the signature was');
+    assert.equal(record!.ip_address, '127.0.0.1', 'the address it came from, while it is kept');
+    assert.equal(record!.language, 'en');
 
     await t.drainJobs();
     const [mail] = await mailsTo(t.ctx, signer.email);
