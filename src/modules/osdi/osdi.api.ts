@@ -83,8 +83,17 @@ export function registerOsdiApi(app: FastifyInstance, ctx: AppContext): void {
     const { slug } = request.params as { slug: string };
     const view = await petitions.viewFor(slug, user);
     if (!petitions.can(view, 'export')) throw new AppError('forbidden', 'Only the petition’s owners and editors can read its signatures.');
-    const page = Math.max(1, Number((request.query as { page?: string }).page) || 1);
-    const { rows, total } = await ctx.repositories.signatures.pageConfirmed(view.petition.id, PER_PAGE, (page - 1) * PER_PAGE);
+    const query = request.query as { page?: string; after?: string };
+    const page = Math.max(1, Number(query.page) || 1);
+    // `next` links carry the last signature shown (`after`): each page is then read from there
+    // along the index, where a page number alone skips every signature before it. A page number
+    // alone (a client jumping ahead) still works, and so does `after` whose signature went.
+    const after = /^\d{1,15}$/.test(query.after ?? '') ? Number(query.after) : null;
+    const signatures = ctx.repositories.signatures;
+    const offset = { offset: (page - 1) * PER_PAGE };
+    const rows = (after !== null ? await signatures.pageConfirmed(view.petition.id, PER_PAGE, { after }) : null) ?? (await signatures.pageConfirmed(view.petition.id, PER_PAGE, offset))!;
+    // The petition's count is its confirmed signatures (kept exact with them): no count of rows.
+    const total = view.petition.signatureCount;
     const items = rows.map((s) => {
       const [given, ...family] = s.name.split(' ');
       return {
@@ -110,7 +119,7 @@ export function registerOsdiApi(app: FastifyInstance, ctx: AppContext): void {
       total_records: total,
       _links: {
         self: { href: `${petitionUrl(view.petition)}/signatures?page=${page}` },
-        ...(page < totalPages ? { next: { href: `${petitionUrl(view.petition)}/signatures?page=${page + 1}` } } : {}),
+        ...(page < totalPages && rows.length > 0 ? { next: { href: `${petitionUrl(view.petition)}/signatures?page=${page + 1}&after=${rows.at(-1)!.id}` } } : {}),
         'osdi:signatures': items.map((i) => i._links.self),
       },
       _embedded: { 'osdi:signatures': items },

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
-import { createPetition, createUser } from '../../../test/helpers/factories.ts';
+import { createPetition, createUser, seedSignatures } from '../../../test/helpers/factories.ts';
+import { describeEachDatabase } from '../../../test/helpers/db.ts';
+import { storedSignatureTimes } from '../../db/dialect.ts';
 import { confirmationPath, mailsTo } from '../../../test/helpers/mail.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { User } from '../users/users.service.ts';
@@ -63,5 +65,51 @@ describe('OSDI for organisers’ CRMs', () => {
     assert.equal((await hal(`/api/osdi/v1/petitions/${petition.slug}/signatures`)).statusCode, 401);
     const stranger = await t.ctx.services.auth.createApiToken(await createUser(t.ctx));
     assert.equal((await hal(`/api/osdi/v1/petitions/${petition.slug}/signatures`, { token: stranger })).statusCode, 403);
+  });
+});
+
+describeEachDatabase('OSDI signatures, page after page', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(kind);
+  });
+  after(() => t.close());
+
+  it('follows `next` from the last signature shown, in confirmation order, each signature once, with the petition\'s count as the total', async () => {
+    const owner = await createUser(t.ctx);
+    const { petition } = await createPetition(t.ctx, { owner });
+    // Confirmed at one moment (ties broken by id), then more later.
+    const first = await seedSignatures(t.ctx, petition.id, 30, { prefix: 'early' });
+    const later = await seedSignatures(t.ctx, petition.id, 25, { prefix: 'later' });
+    await t.ctx.db.kysely.updateTable('signatures').set(storedSignatureTimes(kind, { confirmed_at: '2030-01-01T00:00:00.000Z' })).where('email', 'in', later).execute();
+    const token = await t.ctx.services.auth.createApiToken(owner);
+    const get = async (url: string) => {
+      const res = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json();
+    };
+    const emails = (page: { _embedded: { 'osdi:signatures': { _embedded: { 'osdi:person': { email_addresses: { address: string }[] } } }[] } }) =>
+      page._embedded['osdi:signatures'].map((s) => s._embedded['osdi:person'].email_addresses[0]!.address);
+
+    const seen: string[] = [];
+    let url: string | null = `/api/osdi/v1/petitions/${petition.slug}/signatures`;
+    const pages: unknown[] = [];
+    while (url) {
+      const page = await get(url);
+      assert.equal(page.total_records, 55);
+      assert.equal(page.total_pages, 3);
+      pages.push(page);
+      seen.push(...emails(page));
+      url = page._links.next ? new URL(page._links.next.href).pathname + new URL(page._links.next.href).search : null;
+      if (url) assert.match(url, /\?page=\d&after=\d+$/);
+    }
+    assert.deepEqual(seen, [...first, ...later], 'every signature once, the earlier confirmed first');
+    assert.equal(pages.length, 3);
+
+    // By number alone (a client jumping ahead), and after a signature that has gone since.
+    assert.deepEqual(emails(await get(`/api/osdi/v1/petitions/${petition.slug}/signatures?page=3`)), later.slice(20));
+    const gone = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email', '=', first[24]!).executeTakeFirstOrThrow();
+    await t.ctx.repositories.signatures.remove(gone.id);
+    assert.deepEqual(emails(await get(`/api/osdi/v1/petitions/${petition.slug}/signatures?page=2&after=${gone.id}`)), [...first.slice(26), ...later.slice(0, 21)]);
   });
 });
