@@ -218,7 +218,8 @@ export class FraudService {
     await this.fraud.markOutdated(removed.petitionId, this.clock());
     if (!kept.report) return;
     const findings = JSON.parse(kept.report) as FraudFindings;
-    const masked = maskEmail(removed.email);
+    // As the examples were made: from the normalised address.
+    const masked = maskEmail(emailKey(removed.email));
     for (const sequence of findings.sequences) sequence.examples = sequence.examples.filter((example) => example !== masked);
     for (const named of [...findings.ips, ...findings.bursts]) {
       if (removed.ipHash && named.ipHash === removed.ipHash) named.ip = null;
