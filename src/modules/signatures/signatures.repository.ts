@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import { batchConcurrency, counterShards, dialectOf, emailDomain, ipFromStored, isoFromStoredSignatureTime, rowChunks, signatureTimeColumn, signatureTimeIs, storedIp, storedSignatureStatus, storedSignatureTimes, type DialectKind } from '../../db/dialect.ts';
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
 import { confirmsSignatures } from '../petitions/petition-state.ts';
@@ -65,6 +65,18 @@ export interface SignatureToConfirm {
   /** A job to queue when this confirmation counts (the webhook event); `petitionId` is set in its payload. */
   announce: NewJob | null;
 }
+
+/**
+ * Signatures after the one at (`time`, `id`) in the order (stored time `column`, id), for reading
+ * on from where a batch or page ended: the range on the time first, so that both planners seek to
+ * it along a (petition, time) index.
+ */
+function afterInTimeOrder(column: string, time: string | number, id: number) {
+  return (eb: ExpressionBuilder<Database, 'signatures'>) => eb.and([eb(sql.ref(column), '>=', time), eb.or([eb(sql.ref(column), '>', time), eb('id', '>', id)])]);
+}
+
+/** What a data-subject request reads of a signature: its row (the IP address as text), petition and consent wording. */
+export type SignerRecord = Omit<SignatureRow, 'ip'> & { ip: string | null; petition_slug: string; petition_title: string; consent: string | null };
 
 /** A signature just deleted: what is left to forget of its signer elsewhere (kept fraud findings). */
 export interface RemovedSignature {
@@ -409,10 +421,7 @@ export class SignaturesRepository {
           .select(['id', 'postcode', 'country', sql.ref<string | number>(created).as('created')])
           .where('petition_id', '=', petition.id)
           .where('email', '!=', '');
-        if (after) {
-          const from = after;
-          next = next.where(sql.ref(created), '>=', from.created).where((eb) => eb.or([eb(sql.ref(created), '>', from.created), eb('id', '>', from.id)]));
-        }
+        if (after) next = next.where(afterInTimeOrder(created, after.created, after.id));
         const rows = await next.orderBy(sql.ref(created)).orderBy('id').limit(batch).execute();
         if (rows.length === 0) break;
         await this.db.kysely.transaction().execute(async (trx) => {
@@ -518,8 +527,7 @@ export class SignaturesRepository {
         .where(confirmedOnly)
         .executeTakeFirst();
       if (!last) return null;
-      // The range on the indexed time first, so that both planners seek to it.
-      q = q.where(sql.ref(confirmed), '>=', last.t).where((eb) => eb.or([eb(sql.ref(confirmed), '>', last.t), eb('id', '>', from.after)]));
+      q = q.where(afterInTimeOrder(confirmed, last.t, from.after));
     }
     q = q.orderBy(sql.ref(confirmed)).orderBy('id').limit(limit);
     return 'offset' in from ? q.offset(from.offset).execute() : q.execute();
@@ -530,9 +538,9 @@ export class SignaturesRepository {
    * Looked up petition by petition along the (petition, email key) unique index: the key alone
    * has no index, and searching by it read every signature on the site.
    */
-  async findByEmail(emailKey: string): Promise<(Omit<SignatureRow, 'ip'> & { ip: string | null; petition_slug: string; petition_title: string; consent: string | null })[]> {
+  async findByEmail(emailKey: string): Promise<SignerRecord[]> {
     const petitionIds = (await this.db.kysely.selectFrom('petitions').select('id').orderBy('id').execute()).map((p) => p.id);
-    const found: (Omit<SignatureRow, 'ip'> & { ip: string | null; petition_slug: string; petition_title: string; consent: string | null })[] = [];
+    const found: SignerRecord[] = [];
     for (let i = 0; i < petitionIds.length; i += 500) {
       const rows = await this.db.kysely
         .selectFrom('signatures')
