@@ -109,7 +109,7 @@ describeEachDatabase('OSDI signatures, page after page', (kind) => {
     // By number alone (a client jumping ahead), and after a signature that has gone since.
     assert.deepEqual(emails(await get(`/api/osdi/v1/petitions/${petition.slug}/signatures?page=3`)), later.slice(20));
     const gone = await t.ctx.db.kysely.selectFrom('signatures').select('id').where('email', '=', first[24]!).executeTakeFirstOrThrow();
-    await t.ctx.repositories.signatures.remove(gone.id);
+    await t.ctx.repositories.signatures.remove(gone.id, new Date());
     assert.deepEqual(emails(await get(`/api/osdi/v1/petitions/${petition.slug}/signatures?page=2&after=${gone.id}`)), [...first.slice(26), ...later.slice(0, 21)]);
   });
 });

@@ -203,10 +203,6 @@ export class FraudRepository {
     await this.db.kysely.updateTable('fraud_reports').set({ report }).where('petition_id', '=', petitionId).where('computed_at', '=', computedAt).execute();
   }
 
-  /** Notes that the signatures changed after the petition's kept findings (if any) were computed. */
-  async markOutdated(petitionId: number, now: Date): Promise<void> {
-    await markReportOutdated(this.db.kysely, petitionId, now);
-  }
 }
 
 /** Notes on a petition's kept findings (if any) that an invalidation or reinstatement changed the signatures after them. */

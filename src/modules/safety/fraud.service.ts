@@ -209,14 +209,12 @@ export class FraudService {
    * Forgets a signer whose signature was removed (they withdrew it, or asked for their data to be
    * erased) in the petition's kept findings: their masked address among a sequence's examples,
    * and the address they signed from where a group or burst names it (the keyed hash stays, for
-   * the drill-down). The findings are marked outdated too, so the next look asks for newer ones:
-   * a computation under way may have read the signature before it went.
+   * the drill-down). The removal marked the findings outdated, so the next look asks for newer
+   * ones: a computation under way may have read the signature before it went.
    */
   async forgetSigner(removed: { petitionId: number; email: string; ipHash: string | null }): Promise<void> {
     const kept = await this.fraud.storedReport(removed.petitionId);
-    if (!kept) return;
-    await this.fraud.markOutdated(removed.petitionId, this.clock());
-    if (!kept.report) return;
+    if (!kept?.report) return;
     const findings = JSON.parse(kept.report) as FraudFindings;
     // As the examples were made: from the normalised address.
     const masked = maskEmail(emailKey(removed.email));

@@ -119,8 +119,8 @@ describeEachDatabase('SignaturesRepository', (kind) => {
     const { id } = await t.db.kysely.selectFrom('signatures').select('id').where('email_key', '=', input.emailKey).executeTakeFirstOrThrow();
     await signatures.confirm(id, NOW, rule);
     const before = Number((await petitions.findById(petitionId))!.signature_count);
-    assert.deepEqual(await signatures.remove(id), { petitionId, wasConfirmed: true, email: input.email, ipHash: input.ipHash }, 'with what is left to forget of the signer elsewhere');
-    assert.equal(await signatures.remove(id), null, 'removing twice is harmless');
+    assert.deepEqual(await signatures.remove(id, NOW), { petitionId, wasConfirmed: true, email: input.email, ipHash: input.ipHash }, 'with what is left to forget of the signer elsewhere');
+    assert.equal(await signatures.remove(id, NOW), null, 'removing twice is harmless');
     assert.equal(Number((await petitions.findById(petitionId))!.signature_count), before - 1);
     assert.equal(Number((await petitions.findById(petitionId))!.signature_count), await signatures.countConfirmedRows(petitionId));
   });

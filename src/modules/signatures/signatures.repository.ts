@@ -349,9 +349,11 @@ export class SignaturesRepository {
 
   /**
    * Deletes a signature at its signer's request; a confirmed one leaves the count in the same
-   * transaction, so the count stays exact. Returns its petition, or null if it was already gone.
+   * transaction, so the count stays exact, and the petition's kept fraud findings (if any) are
+   * marked outdated, as an invalidation marks them. Returns its petition and what is left to
+   * forget of the signer elsewhere, or null if it was already gone.
    */
-  async remove(signatureId: number): Promise<RemovedSignature | null> {
+  async remove(signatureId: number, now: Date): Promise<RemovedSignature | null> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const row = await trx
         .deleteFrom('signatures')
@@ -360,6 +362,7 @@ export class SignaturesRepository {
         .executeTakeFirst();
       if (!row) return null;
       if (row.status === 'confirmed') await changeCounts(trx, this.shards, [row], -1);
+      await trx.updateTable('fraud_reports').set({ outdated_at: now.toISOString() }).where('petition_id', '=', row.petition_id).execute();
       return { petitionId: row.petition_id, wasConfirmed: row.status === 'confirmed', email: row.email, ipHash: row.ip_hash };
     });
   }

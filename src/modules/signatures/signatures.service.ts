@@ -198,9 +198,12 @@ export class SignaturesService {
     return rows.length;
   }
 
-  /** Deletes a signature (counts follow), then its signer's traces elsewhere. */
+  /**
+   * Deletes a signature (counts follow; kept fraud findings are marked outdated with it), then
+   * its signer's traces in those findings until they are computed again.
+   */
   private async removeAndForget(signatureId: number): Promise<RemovedSignature | null> {
-    const removed = await this.signatures.remove(signatureId);
+    const removed = await this.signatures.remove(signatureId, this.clock());
     if (removed) await this.options.forgetSigner?.(removed);
     return removed;
   }
