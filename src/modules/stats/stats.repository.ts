@@ -194,7 +194,14 @@ export class StatsRepository {
 
   /** Every petition with at least one signature (for a site-wide rebuild). */
   async petitionsWithSignatures(): Promise<number[]> {
-    const rows = await this.db.kysely.selectFrom('signatures').select('petition_id').distinct().execute();
-    return rows.map((r) => r.petition_id);
+    // Petition by petition along the (petition, time) index: a distinct over the signatures would
+    // read every one of them.
+    const rows = await this.db.kysely
+      .selectFrom('petitions')
+      .select('id')
+      .where((eb) => eb.exists(eb.selectFrom('signatures').select('signatures.id').whereRef('signatures.petition_id', '=', 'petitions.id')))
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 }

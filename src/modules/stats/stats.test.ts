@@ -126,6 +126,10 @@ describeEachDatabase('where and when people signed', (kind) => {
 
     const { petition: draft } = await createPetition(t.ctx, { open: false });
     assert.equal((await apiClient(t.app)('GET', `/api/v1/petitions/${draft.slug}/stats`)).statusCode, 404);
+    // A site-wide rebuild (`undersign stats rebuild`) goes through the petitions that have signatures.
+    const withSignatures = await t.ctx.repositories.stats.petitionsWithSignatures();
+    assert.ok(withSignatures.includes(petition.id));
+    assert.ok(!withSignatures.includes(draft.id));
   });
 
   it('places signers in constituencies, councils, wards and regions from an imported ONS directory, with names, populations and maps', async () => {
