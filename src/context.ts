@@ -208,7 +208,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     limiter: config.rateLimit
       ? new SigningRateLimiter(rateLimitStore, { perIpPerPetition: config.signLimitPerIp, perDomainPerPetition: config.signLimitPerDomain, windowMs: 3_600_000 }, () => clock().getTime())
       : null,
-    forgetSigner: (removed) => fraud.forgetSigner(removed),
+    // The signature is gone and the kept findings marked outdated, both in the removal's own
+    // transaction: a failure to take the signer's traces out of the findings now must not tell
+    // them their removal failed. The next look at the findings computes them without the signer.
+    forgetSigner: (removed) =>
+      fraud.forgetSigner(removed).catch((err: { code?: unknown; message?: unknown }) => {
+        log.error({ petitionId: removed.petitionId, code: err?.code, reason: String(err?.message ?? err) }, 'a removed signer could not be taken out of the kept fraud findings; they are outdated and will be computed again');
+      }),
   });
   const broadcasts = new BroadcastsService(
     repositories.broadcasts,

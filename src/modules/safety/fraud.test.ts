@@ -11,6 +11,7 @@ import type { Database } from '../../db/schema.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 import { ipFromStored, signatureEmailDomain } from '../../db/dialect.ts';
 import { readFraudReport } from './fraud.repository.ts';
+import { createLogger } from '../../context.ts';
 
 describeEachDatabase('trust and safety: IP addresses, limits, fraud review and invalidation', (kind) => {
   let t: TestApp;
@@ -204,7 +205,9 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
   it('reviews a big petition in the background: kept findings with their time, newer ones when old or outdated, one job between views, no IP address past its period', async () => {
     let clock = new Date('2026-11-22T09:00:00.000Z');
     // Five confirmed signatures make a "big" petition here (200,000 by default).
-    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock } });
+    const logged: string[] = [];
+    const log = createLogger({ logLevel: 'warn' }, { write: (line: string) => void logged.push(line) });
+    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock, log } });
     try {
       const moderator = await createUser(big.ctx, { role: 'moderator' });
       const { petition } = await createPetition(big.ctx);
@@ -324,7 +327,9 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
 
   it('forgets in a big petition\'s kept findings a signer who withdraws or asks to be erased, and drops them once the petition\'s signers are erased', async () => {
     let clock = new Date('2026-11-24T09:00:00.000Z');
-    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock } });
+    const logged: string[] = [];
+    const log = createLogger({ logLevel: 'warn' }, { write: (line: string) => void logged.push(line) });
+    const big = await createTestApp(kind, { config: { fraudReviewLiveSignatures: 5 }, overrides: { clock: () => clock, log } });
     try {
       const moderator = await createUser(big.ctx, { role: 'moderator' });
       const { petition } = await createPetition(big.ctx);
@@ -368,10 +373,30 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
       after = await findings();
       assert.ok(!after.sequences[0]!.examples.includes(second));
 
+      // If taking a signer out of the findings fails, their withdrawal still stands and says so;
+      // the findings were marked outdated with it, and the failure is logged without the signer.
+      const third = after.sequences[0]!.examples[0]!;
+      const forget = big.ctx.services.fraud.forgetSigner;
+      big.ctx.services.fraud.forgetSigner = async () => {
+        throw new Error('the database went away');
+      };
+      try {
+        clock = new Date('2026-11-24T09:02:00.000Z');
+        const removedFrom = await big.ctx.services.signatures.removeSignature(big.ctx.services.signatures.removalTokens.sign(signatureIds.get(emailOf(third))!));
+        assert.equal(removedFrom.id, petition.id);
+        assert.equal(await big.ctx.db.kysely.selectFrom('signatures').select('id').where('id', '=', signatureIds.get(emailOf(third))!).executeTakeFirst(), undefined);
+        assert.equal((await kept())!.outdated_at, '2026-11-24T09:02:00.000Z');
+        const failure = logged.map((l) => JSON.parse(l)).find((l) => /could not be taken out of the kept fraud findings/.test(l.msg));
+        assert.equal(failure?.petitionId, petition.id);
+        assert.ok(!logged.join('').includes(emailOf(third)) && !logged.join('').toLowerCase().includes(emailOf(third).toLowerCase()));
+      } finally {
+        big.ctx.services.fraud.forgetSigner = forget;
+      }
+
       // Once the petition has long closed and its signers are erased, nothing is kept.
       await big.ctx.db.kysely.updateTable('petitions').set({ state: 'closed', closed_at: '2026-01-01T00:00:00.000Z' }).where('id', '=', petition.id).execute();
       assert.ok(await kept());
-      assert.equal(await big.ctx.repositories.signatures.eraseExpired('2026-06-01T00:00:00.000Z', clock), 4);
+      assert.equal(await big.ctx.repositories.signatures.eraseExpired('2026-06-01T00:00:00.000Z', clock), 3);
       assert.equal(await kept(), null);
     } finally {
       await big.close();

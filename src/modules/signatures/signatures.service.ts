@@ -41,7 +41,11 @@ export class SignaturesService {
       limiter?: SigningRateLimiter | null;
       /** The emergency check before each signature (SIGN_CHALLENGE); null when off. */
       challenge?: SigningChallenge | null;
-      /** Forgets a removed signer wherever else they are named (the fraud review's kept findings). */
+      /**
+       * Forgets a removed signer wherever else they are named (the fraud review's kept findings).
+       * Runs after the removal has committed; it reports its own failures rather than throw, as
+       * the signer's removal has happened.
+       */
       forgetSigner?: (removed: RemovedSignature) => Promise<void>;
     } = { blockedEmailDomains: [] },
   ) {
