@@ -66,6 +66,15 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The event loop's mean delay (ms) past which answers close their connection. Node 20's libuv
+ * takes one new connection from the kernel's queue per turn of the loop, so while a turn takes
+ * 50 ms a new visitor can wait seconds to be read at all, behind connections already open that
+ * keep sending (a crowd of signers, a balancer's pooled connections): closed after their answer,
+ * those queue again with everyone else, first come first served (docs/performance.md).
+ */
+const CROWDED_LOOP_DELAY_MS = 50;
+
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 
 /** Builds the web application for a context; does not listen. Tests call this with `app.inject()`. */
@@ -111,8 +120,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // they are worked out once and set by one hook: the plugin rebuilt them on every request, and
   // even registered but not global its hook cost 1.5 % of a signature's CPU (bench/profile.ts).
   const headers = securityHeadersOf(securityHeaders);
+  // How late the event loop runs: past MAX_EVENT_LOOP_DELAY_MS the site sheds load (below); past
+  // CROWDED_LOOP_DELAY_MS its answers close their connections (see LoadMonitor.isCrowded).
+  const monitor = config.maxEventLoopDelayMs > 0 ? new LoadMonitor(config.maxEventLoopDelayMs, { crowdedDelayMs: CROWDED_LOOP_DELAY_MS }) : null;
+  if (monitor) app.addHook('onClose', async () => monitor.close());
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
+    if (monitor?.isCrowded) reply.header('connection', 'close');
     ctx.visitors.record();
     done();
   });
@@ -132,11 +146,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         new AppError('rate_limited', `Too many attempts. Please wait ${context.after} and try again.`),
     });
   }
-  if (config.maxEventLoopDelayMs > 0) {
+  if (monitor) {
     // Shed load before latency collapses: a quick 503 with Retry-After beats a timeout or a 502.
     // The delay is judged over half-second windows (see LoadMonitor), not single ticks.
-    const monitor = new LoadMonitor(config.maxEventLoopDelayMs);
-    app.addHook('onClose', async () => monitor.close());
     await app.register(fastifyUnderPressure, {
       healthCheck: async () => !monitor.isOverloaded,
       healthCheckInterval: 100,
