@@ -72,8 +72,13 @@ describe('a crowded event loop', () => {
     };
     storm();
     try {
-      await new Promise((r) => setTimeout(r, 700));
-      const crowded = await t.app.inject({ method: 'GET', url: '/api/v1/petitions' });
+      // Judged over half-second windows: the first may still hold quick turns from before.
+      const until = Date.now() + 3000;
+      let crowded = await t.app.inject({ method: 'GET', url: '/api/v1/petitions' });
+      while (crowded.headers.connection !== 'close' && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        crowded = await t.app.inject({ method: 'GET', url: '/api/v1/petitions' });
+      }
       assert.equal(crowded.statusCode, 200);
       assert.equal(crowded.headers.connection, 'close');
       // Over a real connection kept alive by the client: the server closes it after the answer.
