@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { closeDatabase, openDatabase, type Db } from './db/database.ts';
+import { JobsService } from './jobs/jobs.service.ts';
 import { JobsRepository } from './jobs/jobs.repository.ts';
 import { JobWorker } from './jobs/worker.ts';
 import { VisitorRate } from './modules/health/visitor-rate.ts';
@@ -104,6 +105,7 @@ export interface AppContext {
     liveCounts: LiveCounts;
     fraud: FraudService;
     pageCache: PublicPageCache;
+    jobs: JobsService;
   };
   worker: JobWorker;
   /** The requests this process answers (the app counts them; an in-process worker yields to them). */
@@ -270,6 +272,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     }),
     fraud,
     pageCache: new PublicPageCache(config.pageCacheMs, () => clock().getTime()),
+    jobs: new JobsService(jobs, audit, clock, nudge),
   };
   const visitors = new VisitorRate(config.jobYieldAt);
   worker = new JobWorker({

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { batchConcurrency, dialectOf, rowChunks, type DialectKind } from '../db/dialect.ts';
 import { GroupCommit } from '../db/group-commit.ts';
@@ -39,6 +39,17 @@ export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, 
       )
       .execute();
   }
+}
+
+/** One kind of job in the admin's overview (JobsRepository.overview). */
+export interface JobKindOverview {
+  kind: string;
+  waiting: number;
+  due: number;
+  running: number;
+  dead: number;
+  /** When the longest-due waiting job became due (ISO), or null when none is due. */
+  dueSince: string | null;
 }
 
 /** How a run ended, written back to the job's row (see writeJobOutcomes). Plain data, so that it can cross to the SQLite writer thread. */
@@ -178,6 +189,69 @@ export class JobsRepository {
   /** Puts a job back in the queue for `runAt` without counting the run as an attempt. */
   reschedule(job: JobRow, runAt: Date): Promise<void> {
     return this.outcomes.submit({ kind: 'rescheduled', job, runAt });
+  }
+
+  /**
+   * Each kind of job: how many wait (and how many of those are due), run, and were given up, and
+   * since when the longest-due one has waited. That wait is counted from when it was due, or from
+   * when it was queued for an urgent job (stored as due since 1970). Reads the whole table: an
+   * admin's look, not a hot path (a surge's backlog of emails is a few hundred thousand rows).
+   */
+  async overview(now: Date): Promise<JobKindOverview[]> {
+    const nowIso = now.toISOString();
+    const due = sql<boolean>`state = 'pending' and run_at <= ${nowIso}`;
+    const rows = await this.db.kysely
+      .selectFrom('jobs')
+      .select((eb) => [
+        'kind',
+        eb.fn.sum<number>(sql`case when state = 'pending' then 1 else 0 end`).as('waiting'),
+        eb.fn.sum<number>(sql`case when ${due} then 1 else 0 end`).as('due'),
+        eb.fn.sum<number>(sql`case when state = 'running' then 1 else 0 end`).as('running'),
+        eb.fn.sum<number>(sql`case when state = 'dead' then 1 else 0 end`).as('dead'),
+        eb.fn.min<string | null>(sql`case when ${due} then (case when run_at > created_at then run_at else created_at end) end`).as('due_since'),
+      ])
+      .groupBy('kind')
+      .orderBy('kind')
+      .execute();
+    return rows.map((r) => ({
+      kind: r.kind,
+      waiting: Number(r.waiting),
+      due: Number(r.due),
+      running: Number(r.running),
+      dead: Number(r.dead),
+      dueSince: r.due_since === null || r.due_since === undefined ? null : new Date(r.due_since).toISOString(),
+    }));
+  }
+
+  /** The jobs given up most recently (all their attempts failed), newest first. */
+  async recentlyGivenUp(limit: number): Promise<Pick<JobRow, 'id' | 'kind' | 'attempts' | 'last_error' | 'finished_at'>[]> {
+    return this.db.kysely
+      .selectFrom('jobs')
+      .select(['id', 'kind', 'attempts', 'last_error', 'finished_at'])
+      .where('state', '=', 'dead')
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Queues again, due now and with all their attempts, the given-up jobs of one kind (once what
+   * made them fail is mended: a mail relay back up). `record` runs in the same transaction with
+   * how many were queued (the audit line). Returns that number.
+   */
+  async retryGivenUp(kind: string, now: Date, record: (trx: Transaction<Database>, retried: number) => Promise<void>): Promise<number> {
+    return this.db.kysely.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('jobs')
+        .set({ state: 'pending', attempts: 0, run_at: now.toISOString(), locked_until: null, finished_at: null })
+        .where('state', '=', 'dead')
+        .where('kind', '=', kind)
+        .executeTakeFirst();
+      const retried = Number(result.numUpdatedRows);
+      if (retried > 0) await record(trx, retried);
+      return retried;
+    });
   }
 
   async countByState(): Promise<Record<string, number>> {

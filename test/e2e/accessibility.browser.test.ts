@@ -86,6 +86,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: BROWSER_SKIP_REASON },
       '/admin',
       '/admin/audit',
       '/admin/webhooks',
+      '/admin/jobs',
     ]) {
       await check(page, path);
     }

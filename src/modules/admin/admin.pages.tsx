@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { forbidden } from '../../lib/errors.ts';
-import { formatDate, formatNumber } from '../../views/components.tsx';
+import { CsrfField, formatDate, formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
@@ -9,6 +9,16 @@ import { requirePageUser } from '../auth/auth.plugin.ts';
 import { isModerator } from '../petitions/petition-policy.ts';
 
 const AUDIT_PAGE_SIZE = 100;
+
+/** "4 minutes", "2 hours 5 minutes": how long a job has been due. */
+function waitedFor(sinceIso: string, nowIso: string): string {
+  const minutes = Math.max(0, Math.floor((Date.parse(nowIso) - Date.parse(sinceIso)) / 60_000));
+  if (minutes < 1) return 'under a minute';
+  const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? plural(hours, 'hour') : `${plural(hours, 'hour')} ${plural(minutes % 60, 'minute')}`;
+}
 
 /** Describes an audit entry's particulars in a line a person can read. */
 function describeDetails(details: Record<string, unknown>): string {
@@ -44,6 +54,8 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
             <>
               {' · '}
               <a href="/admin/webhooks">Site-wide webhooks</a>
+              {' · '}
+              <a href="/admin/jobs">Background work</a>
             </>
           ) : null}
         </p>
@@ -127,5 +139,127 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
       </Layout>
     );
     return sendPage(reply.header('cache-control', 'private, no-store'), page);
+  });
+
+  // What the workers have to do, how late they are, and what they gave up on (administrators).
+  app.get('/admin/jobs', async (request, reply) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    const { now, kinds, givenUp } = await ctx.services.jobs.overview(user);
+    const query = request.query as { retried?: string; kind?: string };
+    const retried = query.retried !== undefined && typeof query.kind === 'string' ? { count: Number(query.retried) || 0, kind: query.kind } : null;
+    const time = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: ctx.config.timeZone });
+    const csrf = reply.generateCsrf();
+    const pageCtx = await pageContext(ctx, request, reply);
+    const page = () => (
+      <Layout ctx={pageCtx} title="Background work">
+        <p>
+          <a href="/admin">← Moderation queue</a>
+        </p>
+        <h1>Background work</h1>
+        {retried ? (
+          <p class="notice" role="status">
+            {retried.count === 1 ? '1 job' : `${formatNumber(retried.count)} jobs`} of kind <code>{retried.kind}</code> queued again.
+          </p>
+        ) : null}
+        <p>
+          Emails, webhooks and other work the workers do after a request has been answered. A job that fails is tried again, less and less
+          often, for about an hour; then it is given up. A confirmation email given up is a signer who cannot confirm: once the cause is
+          mended (the mail relay is back, say), queue those jobs again.
+        </p>
+        {kinds.length === 0 ? (
+          <p>Nothing is waiting, running or given up.</p>
+        ) : (
+          <table class="table">
+            <caption class="visually-hidden">Jobs by kind</caption>
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col" class="num">
+                  Waiting
+                </th>
+                <th scope="col" class="num">
+                  Due now
+                </th>
+                <th scope="col">Longest due</th>
+                <th scope="col" class="num">
+                  Running
+                </th>
+                <th scope="col" class="num">
+                  Given up
+                </th>
+                <th scope="col">
+                  <span class="visually-hidden">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {kinds.map((k) => (
+                <tr>
+                  <td>
+                    <code>{k.kind}</code>
+                  </td>
+                  <td class="num">{formatNumber(k.waiting)}</td>
+                  <td class="num">{formatNumber(k.due)}</td>
+                  <td>{k.dueSince ? waitedFor(k.dueSince, now) : '—'}</td>
+                  <td class="num">{formatNumber(k.running)}</td>
+                  <td class="num">{formatNumber(k.dead)}</td>
+                  <td>
+                    {k.dead > 0 ? (
+                      <form method="post" action="/admin/jobs/retry">
+                        <CsrfField token={csrf} />
+                        <input type="hidden" name="kind" value={k.kind} />
+                        <button type="submit" class="button">
+                          Queue {k.dead === 1 ? 'it' : `all ${formatNumber(k.dead)}`} again
+                        </button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {givenUp.length > 0 ? (
+          <>
+            <h2>Given up most recently</h2>
+            <table class="table">
+              <caption class="visually-hidden">Jobs given up, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Given up</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col" class="num">
+                    Attempts
+                  </th>
+                  <th scope="col">Last error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {givenUp.map((j) => (
+                  <tr>
+                    <td>{j.givenUpAt ? time.format(new Date(j.givenUpAt)) : '—'}</td>
+                    <td>
+                      <code>{j.kind}</code>
+                    </td>
+                    <td class="num">{formatNumber(j.attempts)}</td>
+                    <td>{j.error ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        ) : null}
+      </Layout>
+    );
+    return sendPage(reply.header('cache-control', 'private, no-store'), page);
+  });
+
+  app.post('/admin/jobs/retry', { config: { csrf: true } }, async (request, reply) => {
+    const user = requirePageUser(request, reply);
+    if (!user) return reply;
+    const kind = (request.body as { kind?: unknown } | undefined)?.kind;
+    const retried = await ctx.services.jobs.retryGivenUp(user, kind);
+    return reply.redirect(`/admin/jobs?retried=${retried}&kind=${encodeURIComponent(String(kind))}`, 303);
   });
 }

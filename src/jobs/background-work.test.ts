@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
+import { signedInSession, textOf } from '../../test/helpers/browser-session.ts';
+import { describeEachDatabase } from '../../test/helpers/db.ts';
+import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
+import { mailsTo } from '../../test/helpers/mail.ts';
+import { CONFIRMATION_JOB } from '../modules/signatures/signatures.service.ts';
+import { withoutEmailAddresses } from './jobs.service.ts';
+
+describeEachDatabase('background work as administrators see it', (kind) => {
+  let t: TestApp;
+  let clock = new Date('2026-12-01T09:00:00.000Z');
+  before(async () => {
+    t = await createTestApp(kind, { overrides: { clock: () => clock } });
+  });
+  after(() => t.close());
+
+  it('shows what waits and how late, what was given up and why (without addresses), and queues given-up confirmation emails again', async () => {
+    const admin = await createUser(t.ctx, { role: 'admin' });
+    const moderator = await createUser(t.ctx, { role: 'moderator' });
+    const { petition } = await createPetition(t.ctx);
+    const lost = signerInput({ email: 'lost.signer@example.net' });
+    const waiting = signerInput();
+    await t.ctx.services.signatures.recordSignature(petition.slug, lost);
+    clock = new Date('2026-12-01T09:10:00.000Z');
+    await t.ctx.services.signatures.recordSignature(petition.slug, waiting);
+    // The first signer's confirmation email was given up after all its attempts (the relay refused it).
+    const jobs = await t.ctx.db.kysely.selectFrom('jobs').select(['id', 'payload']).where('kind', '=', CONFIRMATION_JOB).orderBy('id').execute();
+    assert.equal(jobs.length, 2);
+    await t.ctx.db.kysely
+      .updateTable('jobs')
+      .set({ state: 'dead', attempts: 8, finished_at: '2026-12-01T10:05:00.000Z', last_error: 'Can\'t send mail - all recipients were rejected: 550 5.1.1 <lost.signer@example.net>: Recipient address rejected' })
+      .where('id', '=', jobs[0]!.id)
+      .execute();
+    clock = new Date('2026-12-01T10:40:00.000Z');
+
+    const overview = await t.ctx.services.jobs.overview(admin);
+    const confirmations = overview.kinds.find((k) => k.kind === CONFIRMATION_JOB)!;
+    assert.deepEqual({ ...confirmations }, { kind: CONFIRMATION_JOB, waiting: 1, due: 1, running: 0, dead: 1, dueSince: '2026-12-01T09:10:00.000Z' });
+    assert.equal(overview.givenUp.length, 1);
+    assert.doesNotMatch(overview.givenUp[0]!.error!, /lost\.signer/);
+    assert.match(overview.givenUp[0]!.error!, /550 5\.1\.1 <…@example\.net>: Recipient address rejected/);
+
+    // Administrators only.
+    const moderatorSession = await signedInSession(t.app, moderator.email);
+    assert.equal((await moderatorSession.get('/admin/jobs')).statusCode, 403);
+    await assert.rejects(t.ctx.services.jobs.retryGivenUp(moderator, CONFIRMATION_JOB), { code: 'forbidden' });
+
+    const session = await signedInSession(t.app, admin.email);
+    assert.match((await session.get('/admin')).body, /href="\/admin\/jobs"/);
+    const page = await session.get('/admin/jobs');
+    assert.equal(page.statusCode, 200);
+    const text = textOf(page.body);
+    assert.match(text, new RegExp(`${CONFIRMATION_JOB.replace('.', '\\.')} 1 1 1 hour 30 minutes 0 1 Queue it again`));
+    assert.match(text, /Given up most recently .* signature\.send_confirmation 8 Can't send mail - all recipients were rejected: 550 5\.1\.1 &lt;…@example\.net&gt;/);
+    assert.doesNotMatch(page.body, /lost\.signer/);
+
+    // Queued again once the relay is mended: due now, with all its attempts, and recorded.
+    const retried = await session.post('/admin/jobs/retry', { kind: CONFIRMATION_JOB });
+    assert.equal(retried.statusCode, 303);
+    assert.equal(retried.headers.location, `/admin/jobs?retried=1&kind=${CONFIRMATION_JOB}`);
+    assert.match(textOf((await session.get(retried.headers.location as string)).body), /1 job of kind signature\.send_confirmation queued again/);
+    const [entry] = await t.ctx.repositories.audit.list({ limit: 1 });
+    assert.equal(entry!.action, 'jobs.retried');
+    assert.equal(entry!.actorId, admin.id);
+    assert.deepEqual(entry!.details, { kind: CONFIRMATION_JOB, jobs: 1 });
+    const again = (await t.ctx.services.jobs.overview(admin)).kinds.find((k) => k.kind === CONFIRMATION_JOB)!;
+    assert.deepEqual([again.waiting, again.due, again.dead], [2, 2, 0]);
+
+    // The worker sends it: the signer can confirm after all.
+    await t.drainJobs();
+    assert.equal((await mailsTo(t.ctx, 'lost.signer@example.net')).length, 1);
+    assert.equal((await t.ctx.services.jobs.overview(admin)).kinds.length, 0, 'nothing left waiting or given up');
+
+    // A form without CSRF token, or naming no kind, changes nothing.
+    assert.equal((await session.post('/admin/jobs/retry', { kind: CONFIRMATION_JOB }, { csrf: false })).statusCode, 403);
+    assert.equal((await session.post('/admin/jobs/retry', {})).statusCode, 422);
+  });
+});
+
+it('takes email addresses out of a failure\'s reason, keeping their domain', () => {
+  assert.equal(withoutEmailAddresses('550 <ann.other+x@mail.example.org>: no such user; cc bob@example.net.'), '550 <…@mail.example.org>: no such user; cc …@example.net.');
+  assert.equal(withoutEmailAddresses('connect ECONNREFUSED 127.0.0.1:25'), 'connect ECONNREFUSED 127.0.0.1:25');
+});

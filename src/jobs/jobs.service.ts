@@ -1,0 +1,65 @@
+import { AppError, forbidden } from '../lib/errors.ts';
+import type { Clock } from '../lib/time.ts';
+import type { AuditRepository } from '../modules/audit/audit.repository.ts';
+import type { User } from '../modules/users/users.service.ts';
+import type { JobKindOverview, JobsRepository } from './jobs.repository.ts';
+
+/** A job given up, as an administrator sees it: the reason without anyone's email address. */
+export interface GivenUpJob {
+  id: number;
+  kind: string;
+  attempts: number;
+  givenUpAt: string | null;
+  error: string | null;
+}
+
+/** How many given-up jobs the overview lists. */
+const GIVEN_UP_SHOWN = 20;
+
+/**
+ * The background work (emails, webhooks, findings) as the site's administrators see it: what
+ * waits and how late, what was given up after all its attempts and why, and queuing those again
+ * once the cause is mended. A confirmation email given up means a signer who cannot confirm.
+ */
+export class JobsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly audit: AuditRepository,
+    private readonly clock: Clock,
+    private readonly nudge: () => void,
+  ) {}
+
+  /** Each kind of job's counts and lateness, and the jobs given up most recently. Administrators only. */
+  async overview(user: User): Promise<{ now: string; kinds: JobKindOverview[]; givenUp: GivenUpJob[] }> {
+    assertAdmin(user);
+    const now = this.clock();
+    const [kinds, givenUp] = await Promise.all([this.jobs.overview(now), this.jobs.recentlyGivenUp(GIVEN_UP_SHOWN)]);
+    return {
+      now: now.toISOString(),
+      kinds,
+      givenUp: givenUp.map((j) => ({ id: j.id, kind: j.kind, attempts: j.attempts, givenUpAt: j.finished_at, error: j.last_error === null ? null : withoutEmailAddresses(j.last_error) })),
+    };
+  }
+
+  /** Queues the given-up jobs of one kind again, due now; recorded in the audit log. Returns how many. */
+  async retryGivenUp(user: User, kind: unknown): Promise<number> {
+    assertAdmin(user);
+    if (typeof kind !== 'string' || kind.length === 0 || kind.length > 100) throw new AppError('validation_failed', 'Choose a kind of job to retry.', { field: 'kind' });
+    const now = this.clock();
+    const retried = await this.jobs.retryGivenUp(kind, now, (trx, n) => this.audit.record(trx, { actorId: user.id, petitionId: null, action: 'jobs.retried', details: { kind, jobs: n } }, now));
+    if (retried > 0) this.nudge();
+    return retried;
+  }
+}
+
+function assertAdmin(user: User): void {
+  if (user.role !== 'admin') throw forbidden('Only administrators can see and retry the background work.');
+}
+
+/**
+ * A failure's reason with any email address reduced to its domain: a mail relay's refusal names
+ * the recipient ("550 5.1.1 <ann@example.net>: no such user"), and the reason is what is needed.
+ */
+export function withoutEmailAddresses(text: string): string {
+  return text.replace(/[^\s<>()[\]"',;:]+@([^\s<>()[\]"',;:]+)/g, '…@$1');
+}
