@@ -187,6 +187,26 @@ describe('the undersign command', () => {
     assert.match(back.stdout, /2 signature\(s\) reinstated/);
   });
 
+  it('lists the background work and queues given-up jobs again', async () => {
+    const ctx = createContext(loadConfig(env));
+    try {
+      await ctx.db.kysely
+        .insertInto('jobs')
+        .values({ kind: 'signature.send_confirmation', payload: '{"signatureId":999999}', state: 'dead', attempts: 8, max_attempts: 8, run_at: '2026-12-01T09:00:00.000Z', created_at: '2026-12-01T09:00:00.000Z', finished_at: '2026-12-01T10:00:00.000Z', last_error: '550 <someone@example.net>: rejected' })
+        .execute();
+    } finally {
+      await ctx.close();
+    }
+    const listed = run(['jobs', 'list']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /signature\.send_confirmation: \d+ waiting \(\d+ due now[^)]*\), 0 running, 1 given up/);
+    assert.match(listed.stdout, /given up 2026-12-01T10:00:00\.000Z: signature\.send_confirmation #\d+ after 8 attempt\(s\): 550 <…@example\.net>: rejected/);
+    const retried = run(['jobs', 'retry', 'signature.send_confirmation']);
+    assert.equal(retried.status, 0, retried.stderr);
+    assert.match(retried.stdout, /Queued 1 given-up job\(s\) of kind signature\.send_confirmation again/);
+    assert.match(run(['jobs', 'list']).stdout, /signature\.send_confirmation: .*, 0 given up/);
+  });
+
   it('imports ONS postcodes, names and boundaries, and rebuilds the counts', () => {
     const geo = fileURLToPath(new URL('../test/fixtures/geo/', import.meta.url));
     const imported = run(['geo', 'import', `${geo}onspd-sample.csv`, `${geo}pcon-names.csv`]);

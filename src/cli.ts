@@ -233,6 +233,32 @@ signaturesCommand
     });
   });
 
+const jobsCommand = program.command('jobs').description('Background work (emails, webhooks): what waits, and given-up jobs queued again');
+jobsCommand
+  .command('list')
+  .description('Each kind of job: waiting, due now, running and given up; then the jobs given up most recently and why')
+  .action(async () => {
+    await withContext(async (ctx) => {
+      const { kinds, givenUp } = await ctx.services.jobs.overviewAsOperator();
+      if (kinds.length === 0) console.log('Nothing is waiting, running or given up.');
+      for (const k of kinds) {
+        const late = k.dueSince ? `, the longest due since ${k.dueSince}` : '';
+        console.log(`${k.kind}: ${k.waiting} waiting (${k.due} due now${late}), ${k.running} running, ${k.dead} given up`);
+      }
+      for (const j of givenUp) console.log(`given up ${j.givenUpAt ?? '?'}: ${j.kind} #${j.id} after ${j.attempts} attempt(s): ${j.error ?? 'no error recorded'}`);
+    });
+  });
+jobsCommand
+  .command('retry')
+  .description('Queue the given-up jobs of one kind again, due now (once what made them fail is mended)')
+  .argument('<kind>', 'the kind of job, as `jobs list` names it (e.g. signature.send_confirmation)')
+  .action(async (kind: string) => {
+    await withContext(async (ctx) => {
+      const retried = await ctx.services.jobs.retryGivenUpAsOperator(kind);
+      console.log(`Queued ${retried} given-up job(s) of kind ${kind} again.`);
+    });
+  });
+
 /** A one-line progress bar on a terminal (nothing when output is piped). */
 function progressBar(label: string) {
   const started = Date.now();

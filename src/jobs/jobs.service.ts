@@ -13,6 +13,12 @@ export interface GivenUpJob {
   error: string | null;
 }
 
+export interface JobsOverview {
+  now: string;
+  kinds: JobKindOverview[];
+  givenUp: GivenUpJob[];
+}
+
 /** How many given-up jobs the overview lists. */
 const GIVEN_UP_SHOWN = 20;
 
@@ -30,8 +36,13 @@ export class JobsService {
   ) {}
 
   /** Each kind of job's counts and lateness, and the jobs given up most recently. Administrators only. */
-  async overview(user: User): Promise<{ now: string; kinds: JobKindOverview[]; givenUp: GivenUpJob[] }> {
+  async overview(user: User): Promise<JobsOverview> {
     assertAdmin(user);
+    return this.overviewAsOperator();
+  }
+
+  /** The overview for the site's operator (`undersign jobs list`). */
+  async overviewAsOperator(): Promise<JobsOverview> {
     const now = this.clock();
     const [kinds, givenUp] = await Promise.all([this.jobs.overview(now), this.jobs.recentlyGivenUp(GIVEN_UP_SHOWN)]);
     return {
@@ -44,9 +55,18 @@ export class JobsService {
   /** Queues the given-up jobs of one kind again, due now; recorded in the audit log. Returns how many. */
   async retryGivenUp(user: User, kind: unknown): Promise<number> {
     assertAdmin(user);
+    return this.retry(user.id, kind);
+  }
+
+  /** The same for the site's operator (`undersign jobs retry`), recorded as done by the system. */
+  retryGivenUpAsOperator(kind: unknown): Promise<number> {
+    return this.retry(null, kind);
+  }
+
+  private async retry(actorId: number | null, kind: unknown): Promise<number> {
     if (typeof kind !== 'string' || kind.length === 0 || kind.length > 100) throw new AppError('validation_failed', 'Choose a kind of job to retry.', { field: 'kind' });
     const now = this.clock();
-    const retried = await this.jobs.retryGivenUp(kind, now, (trx, n) => this.audit.record(trx, { actorId: user.id, petitionId: null, action: 'jobs.retried', details: { kind, jobs: n } }, now));
+    const retried = await this.jobs.retryGivenUp(kind, now, (trx, n) => this.audit.record(trx, { actorId, petitionId: null, action: 'jobs.retried', details: { kind, jobs: n } }, now));
     if (retried > 0) this.nudge();
     return retried;
   }
