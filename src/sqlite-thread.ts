@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
 import type { SqliteStream, SqliteTask, SqliteThreadReply } from './db/sqlite-thread.ts';
-import { claimDueJobs, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
+import { claimDueJobs, readJobsOverview, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
 import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
 import { readNthConfirmationTime } from './modules/milestones/milestones.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
@@ -51,6 +51,7 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'fraud.ids': ({ petitionId, criteria }: Scan) => findValidMatches(db, petitionId, criteria),
   'handin.areas': ({ petitionId }: { petitionId: number }) => countConfirmedByPostcode(db, petitionId),
   'milestones.nth': ({ petitionId, n }: { petitionId: number; n: number }) => readNthConfirmationTime(db, petitionId, n),
+  'jobs.overview': ({ now }: { now: Date }) => readJobsOverview(db.kysely, now),
   'stream.open': async ({ name, input }: { name: SqliteStream; input: never }) => {
     const { sql, parameters } = streamQueries[name](input);
     const connection = new BetterSqlite3(path, { readonly: true });

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
-export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'milestones.nth' | 'stream.open' | 'stream.next' | 'stream.close';
+export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'milestones.nth' | 'jobs.overview' | 'stream.open' | 'stream.next' | 'stream.close';
 
 /** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-thread.ts). */
 export type SqliteStream = 'handin.signatures';
