@@ -14,6 +14,20 @@ function busy(ms: number): void {
   while (Date.now() < until);
 }
 
+/** Sustained load: blocks the loop `ms` at a time, again and again, until the returned stop is called. */
+function storm(ms: number): () => void {
+  let storming = true;
+  const again = () => {
+    if (!storming) return;
+    busy(ms);
+    setImmediate(again);
+  };
+  again();
+  return () => {
+    storming = false;
+  };
+}
+
 describe('load shedding', () => {
   let t: TestApp;
   before(async () => {
@@ -24,13 +38,7 @@ describe('load shedding', () => {
   it('answers 503 with Retry-After while the event loop lags, and recovers', async () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/petitions' })).statusCode, 200);
     // Sustained overload: the loop is blocked 90 ms at a time, again and again.
-    let storming = true;
-    const storm = () => {
-      if (!storming) return;
-      busy(90);
-      setImmediate(storm);
-    };
-    storm();
+    const stop = storm(90);
     try {
       await new Promise((r) => setTimeout(r, 500));
       const shed = await t.app.inject({ method: 'GET', url: '/api/v1/petitions' });
@@ -41,7 +49,7 @@ describe('load shedding', () => {
       assert.equal(page.statusCode, 503);
       assert.match(page.body, /The site is very busy right now/);
     } finally {
-      storming = false;
+      stop();
     }
     const giveUp = Date.now() + 5000;
     while ((await t.app.inject({ method: 'GET', url: '/api/v1/petitions' })).statusCode !== 200) {
@@ -64,13 +72,7 @@ describe('a crowded event loop', () => {
     assert.equal(first.statusCode, 200);
     assert.notEqual(first.headers.connection, 'close');
     // The loop runs 90 ms late again and again: crowded, though far from the 1,000 ms of shedding.
-    let storming = true;
-    const storm = () => {
-      if (!storming) return;
-      busy(90);
-      setImmediate(storm);
-    };
-    storm();
+    const stop = storm(90);
     try {
       // Judged over half-second windows: the first may still hold quick turns from before.
       const until = Date.now() + 3000;
@@ -105,7 +107,7 @@ describe('a crowded event loop', () => {
         agent.destroy();
       }
     } finally {
-      storming = false;
+      stop();
     }
     const giveUp = Date.now() + 5000;
     while ((await t.app.inject({ method: 'GET', url: '/api/v1/petitions' })).headers.connection === 'close') {
