@@ -6,7 +6,7 @@ import { describeEachDatabase } from '../../test/helpers/db.ts';
 import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
 import { mailsTo } from '../../test/helpers/mail.ts';
 import { CONFIRMATION_JOB } from '../modules/signatures/signatures.service.ts';
-import { withoutEmailAddresses } from './jobs.service.ts';
+import { withoutEmailAddresses } from '../lib/redact.ts';
 
 describeEachDatabase('background work as administrators see it', (kind) => {
   let t: TestApp;

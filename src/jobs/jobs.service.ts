@@ -1,4 +1,5 @@
 import { AppError, forbidden } from '../lib/errors.ts';
+import { withoutEmailAddresses } from '../lib/redact.ts';
 import type { Clock } from '../lib/time.ts';
 import type { AuditRepository } from '../modules/audit/audit.repository.ts';
 import type { User } from '../modules/users/users.service.ts';
@@ -74,12 +75,4 @@ export class JobsService {
 
 function assertAdmin(user: User): void {
   if (user.role !== 'admin') throw forbidden('Only administrators can see and retry the background work.');
-}
-
-/**
- * A failure's reason with any email address reduced to its domain: a mail relay's refusal names
- * the recipient ("550 5.1.1 <ann@example.net>: no such user"), and the reason is what is needed.
- */
-export function withoutEmailAddresses(text: string): string {
-  return text.replace(/[^\s<>()[\]"',;:]+@([^\s<>()[\]"',;:]+)/g, '…@$1');
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { withoutEmailAddresses } from '../lib/redact.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { Clock } from '../lib/time.ts';
 import type { JobsRepository } from './jobs.repository.ts';
@@ -145,7 +146,8 @@ export class JobWorker {
       await handler(JSON.parse(job.payload) as Record<string, unknown>, job);
       await jobs.markDone(job.id);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // Kept as the job's last error and logged: without the address a relay's refusal names.
+      const message = withoutEmailAddresses(err instanceof Error ? err.message : String(err));
       const now = clock();
       // A job may ask to be picked up again at once (long work done in slices) without it counting as a failure.
       const retryInMs = (err as { retryInMs?: unknown }).retryInMs;

@@ -5,18 +5,20 @@ import { describeEachDatabase } from '../../test/helpers/db.ts';
 import { createPetition, signerInput } from '../../test/helpers/factories.ts';
 import { confirmationPath } from '../../test/helpers/mail.ts';
 import { addresses, TestSmtpServer } from '../../test/helpers/smtp.ts';
+import { createLogger } from '../context.ts';
 
 describeEachDatabase('confirmation email over real SMTP', (kind) => {
   let smtp: TestSmtpServer;
   let t: TestApp;
   let clockOffsetMs = 0;
+  const logged: string[] = [];
 
   before(async () => {
     smtp = new TestSmtpServer();
     const smtpUrl = await smtp.start();
     t = await createTestApp(kind, {
       config: { smtpUrl, mailFrom: 'Keep the Unit <petitions@undersign.test>' },
-      overrides: { workerPollMs: 50, clock: () => new Date(Date.now() + clockOffsetMs) },
+      overrides: { workerPollMs: 50, clock: () => new Date(Date.now() + clockOffsetMs), log: createLogger({ logLevel: 'warn' }, { write: (line: string) => void logged.push(line) }) },
     });
     t.ctx.worker.start();
   });
@@ -68,5 +70,20 @@ describeEachDatabase('confirmation email over real SMTP', (kind) => {
     await smtp.waitFor((m) => addresses(m).includes(signer.email));
     assert.equal(smtp.to(signer.email).length, 1);
     assert.equal(await t.ctx.db.kysely.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirst(), undefined, 'sent: its job is gone');
+  });
+
+  it('keeps the address a relay refuses out of the log and out of the job\'s last error, which keep the reason', async () => {
+    const { petition } = await createPetition(t.ctx);
+    await t.drainJobs();
+    const signer = signerInput({ email: 'No.Such.Person@example.net' });
+    smtp.rejected.add(signer.email.toLowerCase());
+    await t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/signatures`, payload: signer });
+    assert.equal(await t.drainJobs(), 1);
+    const job = await t.ctx.db.kysely.selectFrom('jobs').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(job.state, 'pending');
+    assert.match(job.last_error ?? '', /550 5\.1\.1 <…@example\.net>: Recipient address rejected/);
+    const failure = logged.map((l) => JSON.parse(l) as { msg: string; err?: string }).find((l) => l.msg === 'job failed' && /Recipient address rejected/.test(l.err ?? ''));
+    assert.ok(failure, 'the failure is logged');
+    assert.ok(!/no\.such\.person/i.test(logged.join('\n') + (job.last_error ?? '')), 'without the address');
   });
 });

@@ -9,6 +9,8 @@ export class TestSmtpServer {
   failNext = 0;
   /** Milliseconds to take over each message, like a slow server. */
   delayMs = 0;
+  /** Recipients refused for good (550), naming the address as real servers do. */
+  readonly rejected = new Set<string>();
   private server: SMTPServer;
   private waiters: (() => void)[] = [];
 
@@ -21,6 +23,13 @@ export class TestSmtpServer {
       onAuth: (auth, _session, callback) => {
         if (auth.username === credentials.user && auth.password === credentials.pass) callback(null, { user: auth.username });
         else callback(new Error('Invalid username or password'));
+      },
+      onRcptTo: (address, _session, callback) => {
+        if (this.rejected.has(address.address.toLowerCase())) {
+          callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+          return;
+        }
+        callback();
       },
       onData: (stream, _session, callback) => {
         if (this.failNext > 0) {
