@@ -306,6 +306,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
           },
         },
         { name: 'forget webhook deliveries after their log period', everyMs: 3_600_000, run: () => webhooks.forgetOldDeliveries() },
+        { name: 'forget jobs given up a month ago', everyMs: 3_600_000, run: () => services.jobs.forgetOldGivenUp() },
         { name: 'forget ended rate-limit windows', everyMs: 300_000, run: () => rateLimitStore.sweep(clock().getTime()) },
         { name: 'forget expired sessions', everyMs: 3_600_000, run: () => repositories.auth.deleteExpiredSessions(clock().toISOString()) },
       ],

@@ -73,6 +73,16 @@ describeEachDatabase('background work as administrators see it', (kind) => {
     assert.equal((await mailsTo(t.ctx, 'lost.signer@example.net')).length, 1);
     assert.equal((await t.ctx.services.jobs.overview(admin)).kinds.length, 0, 'nothing left waiting or given up');
 
+    // Given-up jobs are deleted after a month; others are not.
+    const given = (finishedAt: string) => ({ kind: 'webhook.deliver', payload: '{}', state: 'dead' as const, attempts: 8, max_attempts: 8, run_at: finishedAt, created_at: finishedAt, finished_at: finishedAt, last_error: 'HTTP 500' });
+    await t.ctx.db.kysely.insertInto('jobs').values([given('2026-10-01T00:00:00.000Z'), given('2026-11-20T00:00:00.000Z')]).execute();
+    await t.ctx.services.signatures.recordSignature(petition.slug, signerInput());
+    await t.ctx.services.jobs.forgetOldGivenUp();
+    const left = await t.ctx.db.kysely.selectFrom('jobs').select(['state', 'finished_at']).execute();
+    assert.deepEqual(left.filter((j) => j.state === 'dead').map((j) => new Date(j.finished_at!).toISOString()), ['2026-11-20T00:00:00.000Z']);
+    assert.equal(left.filter((j) => j.state === 'pending').length, 1, 'a waiting job stays');
+    assert.match(textOf((await session.get('/admin/jobs')).body), /Given-up jobs are kept for 30 days, then deleted/);
+
     // A form without CSRF token, or naming no kind, changes nothing.
     assert.equal((await session.post('/admin/jobs/retry', { kind: CONFIRMATION_JOB }, { csrf: false })).statusCode, 403);
     assert.equal((await session.post('/admin/jobs/retry', {})).statusCode, 422);

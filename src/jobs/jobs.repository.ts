@@ -263,6 +263,16 @@ export class JobsRepository {
     });
   }
 
+  /** Deletes up to `limit` jobs given up before `before` (ISO); returns how many. */
+  async forgetGivenUpBefore(before: string, limit: number): Promise<number> {
+    // Along the (state, run_at) index to the given-up ones: few, but the table may hold a surge's emails.
+    const result = await this.db.kysely
+      .deleteFrom('jobs')
+      .where('id', 'in', (eb) => eb.selectFrom('jobs').select('id').where('state', '=', 'dead').where('finished_at', '<', before).orderBy('id').limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async countByState(): Promise<Record<string, number>> {
     const rows = await this.db.kysely
       .selectFrom('jobs')

@@ -22,6 +22,11 @@ export interface JobsOverview {
 
 /** How many given-up jobs the overview lists. */
 const GIVEN_UP_SHOWN = 20;
+/**
+ * Days a given-up job is kept, to be seen and queued again: past a month an email is no use to
+ * its recipient, and its row still names a signature.
+ */
+export const GIVEN_UP_KEPT_DAYS = 30;
 
 /**
  * The background work (emails, webhooks, findings) as the site's administrators see it: what
@@ -62,6 +67,12 @@ export class JobsService {
   /** The same for the site's operator (`undersign jobs retry`), recorded as done by the system. */
   retryGivenUpAsOperator(kind: unknown): Promise<number> {
     return this.retry(null, kind);
+  }
+
+  /** Deletes the jobs given up more than GIVEN_UP_KEPT_DAYS ago (a periodic task of the worker). */
+  async forgetOldGivenUp(): Promise<void> {
+    const before = new Date(this.clock().getTime() - GIVEN_UP_KEPT_DAYS * 86_400_000).toISOString();
+    while ((await this.jobs.forgetGivenUpBefore(before, 1000)) === 1000);
   }
 
   private async retry(actorId: number | null, kind: unknown): Promise<number> {

@@ -7,6 +7,7 @@ import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
 import { isModerator } from '../petitions/petition-policy.ts';
+import { GIVEN_UP_KEPT_DAYS } from '../../jobs/jobs.service.ts';
 
 const AUDIT_PAGE_SIZE = 100;
 
@@ -223,6 +224,7 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
         {givenUp.length > 0 ? (
           <>
             <h2>Given up most recently</h2>
+            <p>Given-up jobs are kept for {GIVEN_UP_KEPT_DAYS} days, then deleted.</p>
             <table class="table">
               <caption class="visually-hidden">Jobs given up, newest first</caption>
               <thead>
