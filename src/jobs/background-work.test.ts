@@ -42,6 +42,10 @@ describeEachDatabase('background work as administrators see it', (kind) => {
     assert.doesNotMatch(overview.givenUp[0]!.error!, /lost\.signer/);
     assert.match(overview.givenUp[0]!.error!, /550 5\.1\.1 <…@example\.net>: Recipient address rejected/);
 
+    // A signer is told, while emails run late, that theirs is queued (the longest-due job: 100 minutes).
+    const late = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/signed` });
+    assert.match(textOf(late.body), /So many people are signing right now that emails are running about 100 minutes behind\. Yours is queued and will arrive/);
+
     // Administrators only.
     const moderatorSession = await signedInSession(t.app, moderator.email);
     assert.equal((await moderatorSession.get('/admin/jobs')).statusCode, 403);
@@ -72,6 +76,8 @@ describeEachDatabase('background work as administrators see it', (kind) => {
     await t.drainJobs();
     assert.equal((await mailsTo(t.ctx, 'lost.signer@example.net')).length, 1);
     assert.equal((await t.ctx.services.jobs.overview(admin)).kinds.length, 0, 'nothing left waiting or given up');
+    clock = new Date(clock.getTime() + 5_000);
+    assert.doesNotMatch(textOf((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/signed` })).body), /running about/, 'on time again');
 
     // Given-up jobs are deleted after a month; others are not.
     const given = (finishedAt: string) => ({ kind: 'webhook.deliver', payload: '{}', state: 'dead' as const, attempts: 8, max_attempts: 8, run_at: finishedAt, created_at: finishedAt, finished_at: finishedAt, last_error: 'HTTP 500' });

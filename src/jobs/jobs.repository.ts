@@ -232,6 +232,22 @@ export class JobsRepository {
     return scanOnReader(this.db, 'jobs.overview', { now }, () => readJobsOverview(this.db.kysely, now));
   }
 
+  /**
+   * When the longest-due waiting job became due (ISO), or null when none is due: how far the
+   * workers are behind. Urgent jobs (due since 1970) are left out. One seek along the
+   * (state, run_at) index, cheap enough for a signer's page.
+   */
+  async oldestDue(now: Date): Promise<string | null> {
+    const row = await this.db.kysely
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at').as('due'))
+      .where('state', '=', 'pending')
+      .where('run_at', '>', URGENT_RUN_AT.toISOString())
+      .where('run_at', '<=', now.toISOString())
+      .executeTakeFirst();
+    return row?.due ? new Date(row.due).toISOString() : null;
+  }
+
   /** The jobs given up most recently (all their attempts failed), newest first. */
   async recentlyGivenUp(limit: number): Promise<Pick<JobRow, 'id' | 'kind' | 'attempts' | 'last_error' | 'finished_at'>[]> {
     return this.db.kysely

@@ -27,6 +27,8 @@ const GIVEN_UP_SHOWN = 20;
  * its recipient, and its row still names a signature.
  */
 export const GIVEN_UP_KEPT_DAYS = 30;
+/** How often minutesBehind reads the queue again (each signer's page asks). */
+const BEHIND_READ_EVERY_MS = 5_000;
 
 /**
  * The background work (emails, webhooks, findings) as the site's administrators see it: what
@@ -34,6 +36,8 @@ export const GIVEN_UP_KEPT_DAYS = 30;
  * once the cause is mended. A confirmation email given up means a signer who cannot confirm.
  */
 export class JobsService {
+  private behind: { readAt: number; dueSince: number | null } | null = null;
+
   constructor(
     private readonly jobs: JobsRepository,
     private readonly audit: AuditRepository,
@@ -67,6 +71,20 @@ export class JobsService {
   /** The same for the site's operator (`undersign jobs retry`), recorded as done by the system. */
   retryGivenUpAsOperator(kind: unknown): Promise<number> {
     return this.retry(null, kind);
+  }
+
+  /**
+   * How many whole minutes the workers are behind (the longest-due job's wait), read at most every
+   * few seconds: a signer's "check your email" page says so when emails are running late, rather
+   * than leave them waiting for a link that is queued.
+   */
+  async minutesBehind(): Promise<number> {
+    const now = this.clock();
+    if (!this.behind || now.getTime() - this.behind.readAt >= BEHIND_READ_EVERY_MS) {
+      const due = await this.jobs.oldestDue(now);
+      this.behind = { readAt: now.getTime(), dueSince: due ? Date.parse(due) : null };
+    }
+    return this.behind.dueSince === null ? 0 : Math.max(0, Math.floor((now.getTime() - this.behind.dueSince) / 60_000));
   }
 
   /** Deletes the jobs given up more than GIVEN_UP_KEPT_DAYS ago (a periodic task of the worker). */

@@ -14,7 +14,7 @@ import type { SignFormValues } from './sign-form.tsx';
 import { t } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText } from '../petitions/petition-text.ts';
 
-const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
+const CheckEmailPage = (p: { ctx: PageContext; petition: Petition; minutesBehind: number }) => {
   const { title } = petitionText(p.petition);
   return (
     <Layout ctx={p.ctx} title={t('signed.check_email')}>
@@ -26,6 +26,11 @@ const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
         {t('signed.petition')}{' '}
         {p.petition.state === 'pending' ? title : <a href={`/petitions/${encodeURIComponent(p.petition.slug)}`}>{title}</a>}
       </p>
+      {p.minutesBehind >= EMAILS_LATE_MINUTES ? (
+        <p class="notice" role="status">
+          {t('signed.emails_behind', { minutes: p.minutesBehind })}
+        </p>
+      ) : null}
       <h2>{t('signed.no_email')}</h2>
       <ul>
         <li>{t('signed.no_email_wait')}</li>
@@ -35,6 +40,9 @@ const CheckEmailPage = (p: { ctx: PageContext; petition: Petition }) => {
     </Layout>
   );
 };
+
+/** From how many minutes behind the workers are a signer is told their email is running late. */
+const EMAILS_LATE_MINUTES = 2;
 
 const TOKEN_PLACEHOLDER = '__undersign_confirmation_token__';
 const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
@@ -130,7 +138,8 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const supported = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
     const petition = supported ?? (await petitions.getForViewer(slug, null));
     openInPetitionLanguage(request, petition);
-    return sendPage(reply.header('x-robots-tag', 'noindex'), <CheckEmailPage ctx={await pageContext(ctx, request, reply)} petition={petition} />);
+    const minutesBehind = await ctx.services.jobs.minutesBehind();
+    return sendPage(reply.header('x-robots-tag', 'noindex'), <CheckEmailPage ctx={await pageContext(ctx, request, reply)} petition={petition} minutesBehind={minutesBehind} />);
   });
 
   app.get('/signatures/remove', async (request, reply) => {
