@@ -182,6 +182,20 @@ export function formatNumber(n: number): string {
   return format.format(n);
 }
 
+/**
+ * "under a second", "45 seconds", "12 minutes", "2 hours 5 minutes": a span of time on the staff
+ * pages (English only, as they are).
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return 'under a second';
+  const plural = (n: number, unit: string) => `${formatNumber(n)} ${unit}${n === 1 ? '' : 's'}`;
+  if (ms < 90_000) return plural(Math.max(1, Math.round(ms / 1000)), 'second');
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 90) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? plural(hours, 'hour') : `${plural(hours, 'hour')} ${plural(minutes % 60, 'minute')}`;
+}
+
 /** "15 November 2026" ("15 Tachwedd 2026") in the site's time zone and the reader's language. */
 export function formatDate(iso: string, timeZone: string): string {
   const key = `${currentLocale()} ${timeZone}`;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { forbidden } from '../../lib/errors.ts';
-import { CsrfField, formatDate, formatNumber } from '../../views/components.tsx';
+import { CsrfField, formatDate, formatDuration, formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
@@ -10,16 +10,6 @@ import { isModerator } from '../petitions/petition-policy.ts';
 import { GIVEN_UP_KEPT_DAYS } from '../../jobs/jobs.service.ts';
 
 const AUDIT_PAGE_SIZE = 100;
-
-/** "4 minutes", "2 hours 5 minutes": how long a job has been due. */
-function waitedFor(sinceIso: string, nowIso: string): string {
-  const minutes = Math.max(0, Math.floor((Date.parse(nowIso) - Date.parse(sinceIso)) / 60_000));
-  if (minutes < 1) return 'under a minute';
-  const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
-  if (minutes < 60) return plural(minutes, 'minute');
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 === 0 ? plural(hours, 'hour') : `${plural(hours, 'hour')} ${plural(minutes % 60, 'minute')}`;
-}
 
 /** Describes an audit entry's particulars in a line a person can read. */
 function describeDetails(details: Record<string, unknown>): string {
@@ -202,7 +192,7 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
                   </td>
                   <td class="num">{formatNumber(k.waiting)}</td>
                   <td class="num">{formatNumber(k.due)}</td>
-                  <td>{k.dueSince ? waitedFor(k.dueSince, now) : '—'}</td>
+                  <td>{k.dueSince ? formatDuration(Date.parse(now) - Date.parse(k.dueSince)) : '—'}</td>
                   <td class="num">{formatNumber(k.running)}</td>
                   <td class="num">{formatNumber(k.dead)}</td>
                   <td>

@@ -2,7 +2,7 @@ import { withExample } from '../openapi/examples.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { CsrfField, ErrorSummary, formatNumber, TextArea, TextField } from '../../views/components.tsx';
+import { CsrfField, ErrorSummary, formatDuration, formatNumber, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
@@ -94,11 +94,6 @@ const InvalidateForm = (p: { petition: Petition; csrf: string; values: Record<st
 );
 
 /** Seconds or minutes, as people say them: "35 seconds", "4 minutes", "under a second". */
-const duration = (ms: number) => {
-  if (ms < 1000) return 'under a second';
-  const [n, unit] = ms < 90_000 ? [Math.max(1, Math.round(ms / 1000)), 'second'] : [Math.round(ms / 60_000), 'minute'];
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-};
 
 /**
  * Where a big petition's findings come from, and the way to newer ones. Nothing for a small
@@ -110,14 +105,14 @@ const duration = (ms: number) => {
 const ReviewState = (p: { petition: Petition; state: FraudReviewState; hasFindings: boolean; csrf: string }) => {
   const { state } = p;
   if (state.live) return null;
-  const expected = state.tookMs === null ? 'a few seconds for every million signatures' : state.tookMs < 1000 ? 'a moment' : `about ${duration(state.tookMs)}`;
+  const expected = state.tookMs === null ? 'a few seconds for every million signatures' : state.tookMs < 1000 ? 'a moment' : `about ${formatDuration(state.tookMs)}`;
   const reload = <a href={`${base(p.petition)}/fraud`}>Reload this page</a>;
   const progress = state.updatingSince ? { 'data-review-progress': `${base(p.petition)}/fraud/state`, 'data-computed-at': state.computedAt ?? '' } : {};
   return (
     <div class="panel" id="review-state">
       {p.hasFindings && state.computedAt ? (
         <p>
-          These findings are as of {when(state.computedAt)} UTC (they took {duration(state.tookMs ?? 0)} to compute). This petition has too many signatures to review while
+          These findings are as of {when(state.computedAt)} UTC (they took {formatDuration(state.tookMs ?? 0)} to compute). This petition has too many signatures to review while
           the page loads: its findings are computed in the background, again when someone looks and they are more than {REPORT_REFRESH_MS / 60_000} minutes old.
         </p>
       ) : null}
