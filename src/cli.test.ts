@@ -204,7 +204,9 @@ describe('the undersign command', () => {
     const retried = run(['jobs', 'retry', 'signature.send_confirmation']);
     assert.equal(retried.status, 0, retried.stderr);
     assert.match(retried.stdout, /Queued 1 given-up job\(s\) of kind signature\.send_confirmation again/);
-    assert.match(run(['jobs', 'list']).stdout, /signature\.send_confirmation: .*, 0 given up/);
+    const after = run(['jobs', 'list']).stdout;
+    assert.match(after, /signature\.send_confirmation: .*, 0 given up/);
+    assert.match(after, /last queued again \S+: 1 job\(s\) of kind signature\.send_confirmation, by the operator \(command line\)/);
   });
 
   it('imports ONS postcodes, names and boundaries, and rebuilds the counts', () => {

@@ -239,13 +239,14 @@ jobsCommand
   .description('Each kind of job: waiting, due now, running and given up; then the jobs given up most recently and why')
   .action(async () => {
     await withContext(async (ctx) => {
-      const { kinds, givenUp } = await ctx.services.jobs.overviewAsOperator();
+      const { kinds, givenUp, lastRetried } = await ctx.services.jobs.overviewAsOperator();
       if (kinds.length === 0) console.log('Nothing is waiting, running or given up.');
       for (const k of kinds) {
         const late = k.dueSince ? `, the longest due since ${k.dueSince}` : '';
         console.log(`${k.kind}: ${k.waiting} waiting (${k.due} due now${late}), ${k.running} running, ${k.dead} given up`);
       }
       for (const j of givenUp) console.log(`given up ${j.givenUpAt ?? '?'}: ${j.kind} #${j.id} after ${j.attempts} attempt(s): ${j.error ?? 'no error recorded'}`);
+      if (lastRetried) console.log(`last queued again ${lastRetried.at}: ${lastRetried.jobs} job(s) of kind ${lastRetried.kind}, by ${lastRetried.by ?? 'the operator (command line)'}`);
     });
   });
 jobsCommand

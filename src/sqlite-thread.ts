@@ -51,7 +51,7 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'fraud.ids': ({ petitionId, criteria }: Scan) => findValidMatches(db, petitionId, criteria),
   'handin.areas': ({ petitionId }: { petitionId: number }) => countConfirmedByPostcode(db, petitionId),
   'milestones.nth': ({ petitionId, n }: { petitionId: number; n: number }) => readNthConfirmationTime(db, petitionId, n),
-  'jobs.overview': ({ now }: { now: Date }) => readJobsOverview(db.kysely, now),
+  'jobs.overview': ({ now, givenUpShown }: { now: Date; givenUpShown: number }) => readJobsOverview(db.kysely, now, givenUpShown),
   'stream.open': async ({ name, input }: { name: SqliteStream; input: never }) => {
     const { sql, parameters } = streamQueries[name](input);
     const connection = new BetterSqlite3(path, { readonly: true });

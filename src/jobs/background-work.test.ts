@@ -5,6 +5,7 @@ import { signedInSession, textOf } from '../../test/helpers/browser-session.ts';
 import { describeEachDatabase } from '../../test/helpers/db.ts';
 import { createPetition, createUser, signerInput } from '../../test/helpers/factories.ts';
 import { mailsTo } from '../../test/helpers/mail.ts';
+import { RETRY_CHUNK } from './jobs.repository.ts';
 import { CONFIRMATION_JOB } from '../modules/signatures/signatures.service.ts';
 import { withoutEmailAddresses } from '../lib/redact.ts';
 
@@ -61,10 +62,11 @@ describeEachDatabase('background work as administrators see it', (kind) => {
     assert.doesNotMatch(page.body, /lost\.signer/);
 
     // Queued again once the relay is mended: due now, with all its attempts, and recorded.
+    assert.doesNotMatch(textOf((await session.get('/admin/jobs?retried=999&kind=everything')).body), /queued again/, 'a link cannot make up a notice');
     const retried = await session.post('/admin/jobs/retry', { kind: CONFIRMATION_JOB });
     assert.equal(retried.statusCode, 303);
-    assert.equal(retried.headers.location, `/admin/jobs?retried=1&kind=${CONFIRMATION_JOB}`);
-    assert.match(textOf((await session.get(retried.headers.location as string)).body), /1 job of kind signature\.send_confirmation queued again/);
+    assert.equal(retried.headers.location, '/admin/jobs');
+    assert.match(textOf((await session.get('/admin/jobs')).body), new RegExp(`Last queued again: 1 job of kind signature\\.send_confirmation ?, 1 Dec 2026, 10:40, by ${admin.name}\\.`));
     const [entry] = await t.ctx.repositories.audit.list({ limit: 1 });
     assert.equal(entry!.action, 'jobs.retried');
     assert.equal(entry!.actorId, admin.id);
@@ -92,6 +94,30 @@ describeEachDatabase('background work as administrators see it', (kind) => {
     // A form without CSRF token, or naming no kind, changes nothing.
     assert.equal((await session.post('/admin/jobs/retry', { kind: CONFIRMATION_JOB }, { csrf: false })).statusCode, 403);
     assert.equal((await session.post('/admin/jobs/retry', {})).statusCode, 422);
+  });
+});
+
+describeEachDatabase('given-up jobs queued again after a long outage', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(kind);
+  });
+  after(() => t.close());
+
+  it('queues every one of thousands again (more than a transaction takes), with one audit line', async () => {
+    const admin = await createUser(t.ctx, { role: 'admin' });
+    const dead = (i: number) => ({ kind: 'webhook.deliver', payload: `{"n":${i}}`, state: 'dead' as const, attempts: 8, max_attempts: 8, run_at: '2026-12-01T09:00:00.000Z', created_at: '2026-12-01T09:00:00.000Z', finished_at: '2026-12-01T10:00:00.000Z', last_error: 'HTTP 502' });
+    const given = Array.from({ length: RETRY_CHUNK * 2 + 345 }, (_, i) => dead(i));
+    for (let i = 0; i < given.length; i += 100) await t.ctx.db.kysely.insertInto('jobs').values(given.slice(i, i + 100)).execute();
+    // Another kind's given-up jobs, between them, stay given up.
+    await t.ctx.db.kysely.insertInto('jobs').values({ ...dead(-1), kind: 'milestone.notify' }).execute();
+    await t.ctx.db.kysely.insertInto('jobs').values(dead(given.length)).execute();
+
+    assert.equal(await t.ctx.services.jobs.retryGivenUp(admin, 'webhook.deliver'), given.length + 1);
+    assert.deepEqual(await t.ctx.repositories.jobs.countByState(), { pending: given.length + 1, dead: 1 });
+    const lines = (await t.ctx.repositories.audit.list({ limit: 10 })).filter((e) => e.action === 'jobs.retried');
+    assert.deepEqual(lines.map((e) => e.details), [{ kind: 'webhook.deliver', jobs: given.length + 1 }]);
+    assert.equal(await t.ctx.services.jobs.retryGivenUp(admin, 'webhook.deliver'), 0, 'nothing left to queue again');
   });
 });
 

@@ -21,6 +21,9 @@ export interface NewJob {
 /** The `run_at` of an urgent job: before any other job's. */
 export const URGENT_RUN_AT = new Date(0);
 
+/** Given-up jobs queued again in one transaction (see JobsRepository.retryGivenUp). */
+export const RETRY_CHUNK = 1000;
+
 /** Adds jobs in the caller's transaction, 500 to a statement (see JobsRepository.enqueueMany). */
 export async function insertJobs(trx: Kysely<Database> | Transaction<Database>, jobs: NewJob[], now: Date): Promise<void> {
   for (const chunk of rowChunks(dialectOf(trx), jobs, 500)) {
@@ -52,12 +55,22 @@ export interface JobKindOverview {
   dueSince: string | null;
 }
 
+/** A job given up after all its attempts, as stored (see readJobsOverview). */
+export type GivenUpJobRow = Pick<JobRow, 'id' | 'kind' | 'attempts' | 'last_error' | 'finished_at'>;
+
+/** What the admin's overview reads (see readJobsOverview). */
+export interface JobsOverviewRows {
+  kinds: JobKindOverview[];
+  givenUp: GivenUpJobRow[];
+}
+
 /**
  * The admin's overview of the jobs table (JobsRepository.overview): per kind, those waiting, due,
  * running and given up, and when the longest-due one became due, counted from when it was queued
- * for an urgent job (stored as due since 1970). Also run by the SQLite reader thread.
+ * for an urgent job (stored as due since 1970); and the `givenUpShown` jobs given up most
+ * recently. Also run by the SQLite reader thread.
  */
-export async function readJobsOverview(db: Kysely<Database>, now: Date): Promise<JobKindOverview[]> {
+export async function readJobsOverview(db: Kysely<Database>, now: Date, givenUpShown: number): Promise<JobsOverviewRows> {
   const nowIso = now.toISOString();
   const due = sql<boolean>`state = 'pending' and run_at <= ${nowIso}`;
   const rows = await db
@@ -73,14 +86,27 @@ export async function readJobsOverview(db: Kysely<Database>, now: Date): Promise
     .groupBy('kind')
     .orderBy('kind')
     .execute();
-  return rows.map((r) => ({
-    kind: r.kind,
-    waiting: Number(r.waiting),
-    due: Number(r.due),
-    running: Number(r.running),
-    dead: Number(r.dead),
-    dueSince: r.due_since === null || r.due_since === undefined ? null : new Date(r.due_since).toISOString(),
-  }));
+  // After a relay's long outage at a peak the given-up ones are tens of thousands, all sorted
+  // here: one more reason to keep this off the web thread.
+  const givenUp = await db
+    .selectFrom('jobs')
+    .select(['id', 'kind', 'attempts', 'last_error', 'finished_at'])
+    .where('state', '=', 'dead')
+    .orderBy('finished_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(givenUpShown)
+    .execute();
+  return {
+    kinds: rows.map((r) => ({
+      kind: r.kind,
+      waiting: Number(r.waiting),
+      due: Number(r.due),
+      running: Number(r.running),
+      dead: Number(r.dead),
+      dueSince: r.due_since === null || r.due_since === undefined ? null : new Date(r.due_since).toISOString(),
+    })),
+    givenUp,
+  };
 }
 
 /** How a run ended, written back to the job's row (see writeJobOutcomes). Plain data, so that it can cross to the SQLite writer thread. */
@@ -224,12 +250,13 @@ export class JobsRepository {
 
   /**
    * Each kind of job: how many wait (and how many of those are due), run, and were given up, and
-   * since when the longest-due one has waited (see readJobsOverview). It reads the whole table
-   * (450 ms for a surge's 300,000 queued emails on SQLite), so on a SQLite file it runs on the
-   * reader thread: an administrator's look must not stop signing at the moment they look.
+   * since when the longest-due one has waited; and the `givenUpShown` jobs given up most recently,
+   * newest first (see readJobsOverview). It reads the whole table (450 ms for a surge's 300,000
+   * queued emails on SQLite), so on a SQLite file it runs on the reader thread: an
+   * administrator's look must not stop signing at the moment they look.
    */
-  overview(now: Date): Promise<JobKindOverview[]> {
-    return scanOnReader(this.db, 'jobs.overview', { now }, () => readJobsOverview(this.db.kysely, now));
+  overview(now: Date, givenUpShown: number): Promise<JobsOverviewRows> {
+    return scanOnReader(this.db, 'jobs.overview', { now, givenUpShown }, () => readJobsOverview(this.db.kysely, now, givenUpShown));
   }
 
   /**
@@ -248,35 +275,35 @@ export class JobsRepository {
     return row?.due ? new Date(row.due).toISOString() : null;
   }
 
-  /** The jobs given up most recently (all their attempts failed), newest first. */
-  async recentlyGivenUp(limit: number): Promise<Pick<JobRow, 'id' | 'kind' | 'attempts' | 'last_error' | 'finished_at'>[]> {
-    return this.db.kysely
-      .selectFrom('jobs')
-      .select(['id', 'kind', 'attempts', 'last_error', 'finished_at'])
-      .where('state', '=', 'dead')
-      .orderBy('finished_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
-  }
-
   /**
    * Queues again, due now and with all their attempts, the given-up jobs of one kind (once what
-   * made them fail is mended: a mail relay back up). `record` runs in the same transaction with
-   * how many were queued (the audit line). Returns that number.
+   * made them fail is mended: a mail relay back up). `record` runs in the first transaction with
+   * how many there are (the audit line). Returns how many were queued again.
+   *
+   * In transactions of RETRY_CHUNK jobs: after a relay's outage at a peak they are tens of
+   * thousands, and one UPDATE of 100,000 held SQLite's write lock for about a second, with
+   * signing waiting behind it.
    */
   async retryGivenUp(kind: string, now: Date, record: (trx: Transaction<Database>, retried: number) => Promise<void>): Promise<number> {
-    return this.db.kysely.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('jobs')
-        .set({ state: 'pending', attempts: 0, run_at: now.toISOString(), locked_until: null, finished_at: null })
-        .where('state', '=', 'dead')
-        .where('kind', '=', kind)
-        .executeTakeFirst();
-      const retried = Number(result.numUpdatedRows);
-      if (retried > 0) await record(trx, retried);
-      return retried;
-    });
+    const ids = (await this.db.kysely.selectFrom('jobs').select('id').where('state', '=', 'dead').where('kind', '=', kind).orderBy('id').execute()).map((r) => r.id);
+    let retried = 0;
+    for (let i = 0; i < ids.length; i += RETRY_CHUNK) {
+      retried += await this.db.kysely.transaction().execute(async (trx) => {
+        if (i === 0) await record(trx, ids.length);
+        const result = await trx
+          .updateTable('jobs')
+          .set({ state: 'pending', attempts: 0, run_at: now.toISOString(), locked_until: null, finished_at: null })
+          .where('state', '=', 'dead')
+          .where('kind', '=', kind)
+          // A range rather than a list of ids: one statement for every chunk (SQLite prepares and
+          // keeps a statement for each distinct list length).
+          .where('id', '>=', ids[i]!)
+          .where('id', '<=', ids[Math.min(i + RETRY_CHUNK, ids.length) - 1]!)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows);
+      });
+    }
+    return retried;
   }
 
   /** Deletes up to `limit` jobs given up before `before` (ISO); returns how many. */

@@ -14,10 +14,21 @@ export interface GivenUpJob {
   error: string | null;
 }
 
+/** The last time given-up jobs were queued again (from the audit log). */
+export interface JobsRetried {
+  kind: string;
+  jobs: number;
+  at: string;
+  /** The administrator's name; null when the operator did it (`undersign jobs retry`). */
+  by: string | null;
+}
+
 export interface JobsOverview {
   now: string;
   kinds: JobKindOverview[];
   givenUp: GivenUpJob[];
+  /** The latest "queue again" within GIVEN_UP_KEPT_DAYS, or null. */
+  lastRetried: JobsRetried | null;
 }
 
 /** How many given-up jobs the overview lists. */
@@ -27,6 +38,8 @@ const GIVEN_UP_SHOWN = 20;
  * its recipient, and its row still names a signature.
  */
 export const GIVEN_UP_KEPT_DAYS = 30;
+/** The audit log's action for given-up jobs queued again. */
+const RETRIED_ACTION = 'jobs.retried';
 /** How often minutesBehind reads the queue again (each signer's page asks). */
 const BEHIND_READ_EVERY_MS = 5_000;
 
@@ -54,11 +67,15 @@ export class JobsService {
   /** The overview for the site's operator (`undersign jobs list`). */
   async overviewAsOperator(): Promise<JobsOverview> {
     const now = this.clock();
-    const [kinds, givenUp] = await Promise.all([this.jobs.overview(now), this.jobs.recentlyGivenUp(GIVEN_UP_SHOWN)]);
+    const [{ kinds, givenUp }, retried] = await Promise.all([
+      this.jobs.overview(now, GIVEN_UP_SHOWN),
+      this.audit.latest(RETRIED_ACTION, new Date(now.getTime() - GIVEN_UP_KEPT_DAYS * 86_400_000).toISOString()),
+    ]);
     return {
       now: now.toISOString(),
       kinds,
       givenUp: givenUp.map((j) => ({ id: j.id, kind: j.kind, attempts: j.attempts, givenUpAt: j.finished_at, error: j.last_error === null ? null : withoutEmailAddresses(j.last_error) })),
+      lastRetried: retried ? { kind: String(retried.details.kind), jobs: Number(retried.details.jobs), at: retried.createdAt, by: retried.actorName } : null,
     };
   }
 
@@ -96,7 +113,7 @@ export class JobsService {
   private async retry(actorId: number | null, kind: unknown): Promise<number> {
     if (typeof kind !== 'string' || kind.length === 0 || kind.length > 100) throw new AppError('validation_failed', 'Choose a kind of job to retry.', { field: 'kind' });
     const now = this.clock();
-    const retried = await this.jobs.retryGivenUp(kind, now, (trx, n) => this.audit.record(trx, { actorId, petitionId: null, action: 'jobs.retried', details: { kind, jobs: n } }, now));
+    const retried = await this.jobs.retryGivenUp(kind, now, (trx, n) => this.audit.record(trx, { actorId, petitionId: null, action: RETRIED_ACTION, details: { kind, jobs: n } }, now));
     if (retried > 0) this.nudge();
     return retried;
   }

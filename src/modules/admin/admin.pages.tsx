@@ -136,9 +136,7 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
   app.get('/admin/jobs', async (request, reply) => {
     const user = requirePageUser(request, reply);
     if (!user) return reply;
-    const { now, kinds, givenUp } = await ctx.services.jobs.overview(user);
-    const query = request.query as { retried?: string; kind?: string };
-    const retried = query.retried !== undefined && typeof query.kind === 'string' ? { count: Number(query.retried) || 0, kind: query.kind } : null;
+    const { now, kinds, givenUp, lastRetried } = await ctx.services.jobs.overview(user);
     const time = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: ctx.config.timeZone });
     const csrf = reply.generateCsrf();
     const pageCtx = await pageContext(ctx, request, reply);
@@ -148,9 +146,11 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
           <a href="/admin">← Moderation queue</a>
         </p>
         <h1>Background work</h1>
-        {retried ? (
+        {lastRetried ? (
+          // From the audit log, so that what it says was done was done (not a link's query string).
           <p class="notice" role="status">
-            {retried.count === 1 ? '1 job' : `${formatNumber(retried.count)} jobs`} of kind <code>{retried.kind}</code> queued again.
+            Last queued again: {lastRetried.jobs === 1 ? '1 job' : `${formatNumber(lastRetried.jobs)} jobs`} of kind <code>{lastRetried.kind}</code>,{' '}
+            {time.format(new Date(lastRetried.at))}, by {lastRetried.by ?? 'the site operator (command line)'}.
           </p>
         ) : null}
         <p>
@@ -251,7 +251,7 @@ export function registerAdminPages(app: FastifyInstance, ctx: AppContext): void 
     const user = requirePageUser(request, reply);
     if (!user) return reply;
     const kind = (request.body as { kind?: unknown } | undefined)?.kind;
-    const retried = await ctx.services.jobs.retryGivenUp(user, kind);
-    return reply.redirect(`/admin/jobs?retried=${retried}&kind=${encodeURIComponent(String(kind))}`, 303);
+    await ctx.services.jobs.retryGivenUp(user, kind);
+    return reply.redirect('/admin/jobs', 303);
   });
 }

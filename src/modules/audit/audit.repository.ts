@@ -43,9 +43,33 @@ export class AuditRepository {
     await this.record(this.db.kysely, entry, now);
   }
 
+  /**
+   * The newest line of one action recorded since `since` (ISO), or null. Along the created_at
+   * index, so an action never taken reads only the period's lines, not the whole log.
+   */
+  async latest(action: string, since: string): Promise<AuditRecord | null> {
+    const row = await this.selectRecords()
+      .where('audit_log.action', '=', action)
+      .where('audit_log.created_at', '>=', since)
+      .orderBy('audit_log.created_at', 'desc')
+      .orderBy('audit_log.id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
   /** Newest first, optionally for one petition. */
   async list(options: { petitionId?: number; limit: number; offset?: number }): Promise<AuditRecord[]> {
-    let query = this.db.kysely
+    let query = this.selectRecords()
+      .orderBy('audit_log.id', 'desc')
+      .limit(options.limit)
+      .offset(options.offset ?? 0);
+    if (options.petitionId !== undefined) query = query.where('audit_log.petition_id', '=', options.petitionId);
+    return (await query.execute()).map(toRecord);
+  }
+
+  private selectRecords() {
+    return this.db.kysely
       .selectFrom('audit_log')
       .leftJoin('users', 'users.id', 'audit_log.actor_id')
       .leftJoin('petitions', 'petitions.id', 'audit_log.petition_id')
@@ -58,21 +82,19 @@ export class AuditRepository {
         'audit_log.action',
         'audit_log.details',
         'audit_log.created_at',
-      ])
-      .orderBy('audit_log.id', 'desc')
-      .limit(options.limit)
-      .offset(options.offset ?? 0);
-    if (options.petitionId !== undefined) query = query.where('audit_log.petition_id', '=', options.petitionId);
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      id: r.id,
-      actorId: r.actor_id,
-      actorName: r.actor_name,
-      petitionId: r.petition_id,
-      petitionSlug: r.petition_slug,
-      action: r.action,
-      details: JSON.parse(r.details) as Record<string, unknown>,
-      createdAt: r.created_at,
-    }));
+      ]);
   }
+}
+
+function toRecord(r: { id: number; actor_id: number | null; actor_name: string | null; petition_id: number | null; petition_slug: string | null; action: string; details: string; created_at: string }): AuditRecord {
+  return {
+    id: r.id,
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    petitionId: r.petition_id,
+    petitionSlug: r.petition_slug,
+    action: r.action,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    createdAt: r.created_at,
+  };
 }
