@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { closeDatabase, openDatabase, type Db } from './db/database.ts';
+import { closeDatabase, letOtherWritersIn, openDatabase, type Db } from './db/database.ts';
 import { JobsService } from './jobs/jobs.service.ts';
 import { JobsRepository } from './jobs/jobs.repository.ts';
 import { JobWorker } from './jobs/worker.ts';
@@ -301,7 +301,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
           everyMs: 3_600_000,
           run: async () => {
             const before = new Date(clock().getTime() - config.ipRetentionDays * 86_400_000).toISOString();
-            while ((await repositories.signatures.dropIpAddresses(before, 1000)) === 1000);
+            while ((await repositories.signatures.dropIpAddresses(before, 1000)) === 1000) await letOtherWritersIn();
             await services.fraud.forgetIpAddresses(before);
           },
         },

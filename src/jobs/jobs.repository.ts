@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { scanOnReader, type Db } from '../db/database.ts';
+import { letOtherWritersIn, scanOnReader, type Db } from '../db/database.ts';
 import { batchConcurrency, dialectOf, rowChunks, type DialectKind } from '../db/dialect.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { Database, JobRow } from '../db/schema.ts';
@@ -280,9 +280,9 @@ export class JobsRepository {
    * made them fail is mended: a mail relay back up). `record` runs in the first transaction with
    * how many there are (the audit line). Returns how many were queued again.
    *
-   * In transactions of RETRY_CHUNK jobs: after a relay's outage at a peak they are tens of
-   * thousands, and one UPDATE of 100,000 held SQLite's write lock for about a second, with
-   * signing waiting behind it.
+   * In transactions of RETRY_CHUNK jobs, other writers let in between them: after a relay's
+   * outage at a peak they are tens of thousands, and one UPDATE of 100,000 held SQLite's write
+   * lock for a quarter of a second, with signing waiting behind it (see letOtherWritersIn).
    */
   async retryGivenUp(kind: string, now: Date, record: (trx: Transaction<Database>, retried: number) => Promise<void>): Promise<number> {
     const ids = (await this.db.kysely.selectFrom('jobs').select('id').where('state', '=', 'dead').where('kind', '=', kind).orderBy('id').execute()).map((r) => r.id);
@@ -302,6 +302,7 @@ export class JobsRepository {
           .executeTakeFirst();
         return Number(result.numUpdatedRows);
       });
+      await letOtherWritersIn();
     }
     return retried;
   }

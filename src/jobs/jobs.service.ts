@@ -1,3 +1,4 @@
+import { letOtherWritersIn } from '../db/database.ts';
 import { AppError, forbidden } from '../lib/errors.ts';
 import { withoutEmailAddresses } from '../lib/redact.ts';
 import type { Clock } from '../lib/time.ts';
@@ -107,7 +108,7 @@ export class JobsService {
   /** Deletes the jobs given up more than GIVEN_UP_KEPT_DAYS ago (a periodic task of the worker). */
   async forgetOldGivenUp(): Promise<void> {
     const before = new Date(this.clock().getTime() - GIVEN_UP_KEPT_DAYS * 86_400_000).toISOString();
-    while ((await this.jobs.forgetGivenUpBefore(before, 1000)) === 1000);
+    while ((await this.jobs.forgetGivenUpBefore(before, 1000)) === 1000) await letOtherWritersIn();
   }
 
   private async retry(actorId: number | null, kind: unknown): Promise<number> {

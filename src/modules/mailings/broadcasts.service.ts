@@ -1,3 +1,4 @@
+import { letOtherWritersIn } from '../../db/database.ts';
 import { isLanguage, localisedUrl, t, withLanguage } from '../../i18n/i18n.ts';
 import { petitionText } from '../petitions/petition-text.ts';
 import type { BroadcastKind } from '../../db/schema.ts';
@@ -149,7 +150,7 @@ export class BroadcastsService {
 
   /** Deletes a finished broadcast's delivery rows, a few thousand at a time. */
   private async forgetDeliveries(broadcastId: number): Promise<void> {
-    while ((await this.broadcasts.forgetDeliveries(broadcastId, 5000)) > 0);
+    while ((await this.broadcasts.forgetDeliveries(broadcastId, 5000)) > 0) await letOtherWritersIn();
   }
 
   /** Sends one reserved recipient's copy. */

@@ -1,3 +1,4 @@
+import { letOtherWritersIn } from '../../db/database.ts';
 import { withExample } from '../openapi/examples.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
@@ -109,7 +110,7 @@ export class WebhooksService {
    */
   async forgetOldDeliveries(): Promise<void> {
     const before = new Date(this.clock().getTime() - DELIVERY_LOG_DAYS * 86_400_000).toISOString();
-    while ((await this.webhooks.forgetDeliveriesBefore(before, 1000)) === 1000);
+    while ((await this.webhooks.forgetDeliveriesBefore(before, 1000)) === 1000) await letOtherWritersIn();
   }
 
   jobHandlers(): Record<string, JobHandler> {
