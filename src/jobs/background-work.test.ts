@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import BetterSqlite3 from 'better-sqlite3';
 import { after, before, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { signedInSession, textOf } from '../../test/helpers/browser-session.ts';
@@ -118,6 +119,43 @@ describeEachDatabase('given-up jobs queued again after a long outage', (kind) =>
     const lines = (await t.ctx.repositories.audit.list({ limit: 10 })).filter((e) => e.action === 'jobs.retried');
     assert.deepEqual(lines.map((e) => e.details), [{ kind: 'webhook.deliver', jobs: given.length + 1 }]);
     assert.equal(await t.ctx.services.jobs.retryGivenUp(admin, 'webhook.deliver'), 0, 'nothing left to queue again');
+  });
+
+  it('lets another connection write between its transactions, as the writer thread\'s signing batches must (SQLite)', { skip: kind !== 'sqlite' && 'SQLite only' }, async () => {
+    const admin = await createUser(t.ctx, { role: 'admin' });
+    const given = Array.from({ length: RETRY_CHUNK * 4 }, (_, i) => ({ kind: 'mailing.send', payload: `{"n":${i}}`, state: 'dead' as const, attempts: 8, max_attempts: 8, run_at: '2026-12-01T09:00:00.000Z', created_at: '2026-12-01T09:00:00.000Z', finished_at: '2026-12-01T10:00:00.000Z', last_error: 'x' }));
+    for (let i = 0; i < given.length; i += 100) await t.ctx.db.kysely.insertInto('jobs').values(given.slice(i, i + 100)).execute();
+    const location = t.database.location;
+    assert.ok(location.kind === 'sqlite');
+    // Another connection writing as the writer thread does: on a busy lock, again a millisecond later.
+    const other = new BetterSqlite3(location.path);
+    other.pragma('busy_timeout = 0');
+    const write = other.prepare("insert into rate_limit_hits (key, count, expires_at) values (?, 1, 0)");
+    const stillGivenUp = other.prepare<[], { n: number }>("select count(*) as n from jobs where kind = 'mailing.send' and state = 'dead'");
+    let retrying = true;
+    const seen: number[] = [];
+    const writes = (async () => {
+      for (let i = 0; retrying; i++) {
+        try {
+          write.run(`probe:${i}`);
+          seen.push(stillGivenUp.get()!.n);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    try {
+      assert.equal(await t.ctx.services.jobs.retryGivenUp(admin, 'mailing.send'), given.length);
+    } finally {
+      retrying = false;
+      await writes;
+      other.close();
+    }
+    assert.ok(
+      seen.some((n) => n > 0 && n < given.length),
+      `a write landed between two of its transactions (given-up jobs left at each write: ${[...new Set(seen)].join(', ')})`,
+    );
   });
 });
 
