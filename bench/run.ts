@@ -3,6 +3,7 @@
  * prints a table. Record figures in docs/performance.md with the command that produced them.
  */
 import { runBroadcastBench } from './broadcast.ts';
+import { runBrowseBench } from './browse.ts';
 import { runExportsBench } from './exports.ts';
 import { runGeoBench } from './geo.ts';
 import { runHandinBench } from './handin.ts';
@@ -14,6 +15,7 @@ import { runSustainedBench } from './sustained.ts';
 const only = process.argv[2];
 console.log(`Undersign benchmarks — ${new Date().toISOString()} — node ${process.version}`);
 if (!only || only === 'signing') console.table(await runSigningBench());
+if (!only || only === 'browse') console.table(await runBrowseBench());
 if (!only || only === 'sustained') console.table(await runSustainedBench());
 if (!only || only === 'handin') console.table(await runHandinBench());
 if (!only || only === 'exports') console.table(await runExportsBench());

@@ -193,12 +193,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     }
   });
 
-  // A change to a petition through this process drops its cached public page at once.
+  // A change to a petition through this process drops its cached public page at once, and the
+  // home page and lists that may show it (their keys are their addresses, which start with "/";
+  // a petition's start with its slug).
   app.addHook('onResponse', async (request) => {
     const slug = (request.params as { slug?: unknown } | undefined)?.slug;
     if (request.method !== 'GET' && request.method !== 'HEAD' && typeof slug === 'string' && !request.routeOptions.config.keepsPublicPage) {
       for (const key of allLocalisedPageKeys(slug)) ctx.services.pageCache.forget(key);
       ctx.services.pageCache.forget(`api:${slug}`);
+      ctx.services.pageCache.forgetStartingWith('/');
     }
   });
 

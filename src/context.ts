@@ -195,6 +195,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       rejectionReasonsWelsh: config.rejectionReasonsWelsh,
       supportersRequired: config.supportersRequired,
       signingReadCacheMs: config.pageCacheMs,
+      listingCacheMs: config.pageCacheMs,
     },
     nudge,
   );

@@ -49,6 +49,11 @@ export class PublicPageCache {
     if (key === undefined) this.pages.clear();
     else this.pages.delete(key);
   }
+
+  /** Forgets every page whose key starts with `prefix` (the lists of petitions: their keys start with their address). */
+  forgetStartingWith(prefix: string): void {
+    for (const key of this.pages.keys()) if (key.startsWith(prefix)) this.pages.delete(key);
+  }
 }
 
 /** What the cache keeps: bytes ready to send, or a page with holes for each visitor's own values. */

@@ -3,9 +3,11 @@ import type { AppContext } from '../context.ts';
 import type { AppError } from '../lib/errors.ts';
 import { Layout, type PageContext } from './layout.tsx';
 import { t, translateMessage } from '../i18n/i18n.ts';
+import { localisedPageKey, PageTemplate } from './page-cache.ts';
+import { renderTemplate, sendPage, sendTemplate, type PageElement } from './render.ts';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
-export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { csrfToken?: string } = {}): Promise<PageContext> {
+export async function pageContext(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { csrfToken?: string; path?: string } = {}): Promise<PageContext> {
   let csrfToken = options.csrfToken;
   return {
     siteName: ctx.config.siteName,
@@ -16,8 +18,32 @@ export async function pageContext(ctx: AppContext, request: FastifyRequest, repl
       return (csrfToken ??= reply.generateCsrf());
     },
     devMail: ctx.config.env !== 'production' && !ctx.config.smtpUrl,
-    path: request.method === 'GET' ? request.url : refererPath(request),
+    path: options.path ?? (request.method === 'GET' ? request.url : refererPath(request)),
   };
+}
+
+/** Where each visitor's own CSRF token goes in a page kept for every visitor (see sendSharedPage). */
+export const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
+
+/**
+ * Sends a page that every visitor who is not signed in sees alike (the home page, a list of
+ * petitions) from the public page cache, or renders it with `build` and keeps it there (see
+ * PublicPageCache) under `address`: the page's own address, which the kept copy links to (the
+ * language switch) rather than the first visitor's, who may have added anything to it. A
+ * signed-in visitor gets a page rendered for them.
+ */
+export async function sendSharedPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, address: string, build: (page: PageContext) => PageElement): Promise<FastifyReply> {
+  if (request.user) return sendPage(reply, build(await pageContext(ctx, request, reply)));
+  const key = localisedPageKey(request, address);
+  const kept = ctx.services.pageCache.get(key);
+  let template: PageTemplate;
+  if (kept instanceof PageTemplate) {
+    template = kept;
+  } else {
+    template = renderTemplate(request, build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]);
+    ctx.services.pageCache.set(key, template);
+  }
+  return sendTemplate(reply, template, template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {});
 }
 
 /** After a form post, the language switch leads back to the page the form was on. */

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formatDate, formatNumber } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
-import { pageContext } from '../../views/pages.tsx';
+import { pageContext, sendSharedPage } from '../../views/pages.tsx';
 import { sendPage } from '../../views/render.ts';
 import { timeLeft } from './petitions.pages.tsx';
 import { currentLanguage, t } from '../../i18n/i18n.ts';
@@ -12,6 +12,8 @@ import type { Petition, PetitionPage } from './petitions.service.ts';
 
 const FILTERS = ['open', 'closed', 'rejected', 'victories'] as const;
 const SORTS = ['popular', 'newest', 'closing'] as const;
+/** Petitions a list page shows unless the address asks for another number (ListPetitionsQuery). */
+const DEFAULT_PER_PAGE = 20;
 
 function listUrl(params: { state: string; sort?: string; q?: string; page?: number }): string {
   const search = new URLSearchParams();
@@ -20,6 +22,20 @@ function listUrl(params: { state: string; sort?: string; q?: string; page?: numb
   if (params.q) search.set('q', params.q);
   if (params.page && params.page > 1) search.set('page', String(params.page));
   return `/petitions?${search.toString()}`;
+}
+
+/**
+ * A list's own address, with only what differs from the defaults (ListPetitionsQuery): the key
+ * of its kept page (see sendSharedPage), whatever else a visitor's address held.
+ */
+function listAddress(list: PetitionPage): string {
+  const search = new URLSearchParams();
+  if (list.filter !== 'open') search.set('state', list.filter);
+  if (list.sort !== (list.filter === 'open' ? 'popular' : 'newest')) search.set('sort', list.sort);
+  if (list.page.number > 1) search.set('page', String(list.page.number));
+  if (list.page.size !== DEFAULT_PER_PAGE) search.set('per_page', String(list.page.size));
+  const query = search.toString();
+  return query ? `/petitions?${query}` : '/petitions';
 }
 
 const signatures = (n: number) => `${formatNumber(n)} ${t('progress.signature_word', { count: n })}`;
@@ -150,6 +166,9 @@ const HomePage = (p: { ctx: PageContext; popular: Petition[]; recent: Petition[]
 export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void {
   const petitions = ctx.services.petitions;
 
+  // Every visitor who is not signed in sees the same home page and lists: kept for a moment (see
+  // sendSharedPage), as each is milliseconds of database work on a site of many petitions, and
+  // a viral moment brings many visitors to the home page too.
   app.get('/', async (request, reply) => {
     const [popular, recent, closed, total] = await Promise.all([
       petitions.listPublic({ state: 'open', sort: 'popular', per_page: 5 }),
@@ -157,18 +176,9 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
       petitions.siteSignatureTotal(),
     ]);
-    const page = (
-      <HomePage
-        ctx={await pageContext(ctx, request, reply)}
-        popular={popular.petitions}
-        recent={recent.petitions}
-        closed={closed.petitions}
-        total={total}
-        timeZone={ctx.config.timeZone}
-        now={ctx.clock()}
-      />
-    );
-    return sendPage(reply, page);
+    return sendSharedPage(ctx, request, reply, '/', (pageCtx) => (
+      <HomePage ctx={pageCtx} popular={popular.petitions} recent={recent.petitions} closed={closed.petitions} total={total} timeZone={ctx.config.timeZone} now={ctx.clock()} />
+    ));
   });
 
   app.get('/petitions', async (request, reply) => {
@@ -180,7 +190,9 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       result = await petitions.listPublic({});
     }
-    const page = <ListPage ctx={await pageContext(ctx, request, reply)} result={result} timeZone={ctx.config.timeZone} now={ctx.clock()} />;
-    return sendPage(reply, page);
+    const page = (pageCtx: PageContext) => <ListPage ctx={pageCtx} result={result} timeZone={ctx.config.timeZone} now={ctx.clock()} />;
+    // A search is anyone's words: rendered for each, not kept.
+    if (result.q) return sendPage(reply, page(await pageContext(ctx, request, reply)));
+    return sendSharedPage(ctx, request, reply, listAddress(result), page);
   });
 }

@@ -89,3 +89,57 @@ describeEachDatabase('browsing and searching petitions', (kind) => {
     assert.doesNotMatch(text, /A draft nobody should see/);
   });
 });
+
+describeEachDatabase('the home page and lists, kept for a moment', (kind) => {
+  let t: TestApp;
+  let now = Date.parse('2026-11-20T10:00:00Z');
+  before(async () => {
+    t = await createTestApp(kind, { config: { pageCacheMs: 1000 }, overrides: { clock: () => new Date(now) } });
+  });
+  after(() => t.close());
+
+  const sign = (petitionId: number, n: number) => t.ctx.db.kysely.insertInto('petition_counters').values({ petition_id: petitionId, shard: 1, confirmed_count: n }).onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', eb.ref('excluded.confirmed_count')) }))).execute();
+  const page = async (url: string) => textOf((await t.app.inject({ method: 'GET', url })).body);
+
+  it('shows every visitor the same home page and lists for a second, drops them at once when a petition is hidden, and never keeps a search', async () => {
+    const moderator = apiClient(t.app, await t.ctx.services.auth.createApiToken(await createUser(t.ctx, { role: 'moderator' })));
+    const { petition: lido } = await createPetition(t.ctx, { input: { title: 'Reopen the Ashton lido' } });
+    const { petition: ferry } = await createPetition(t.ctx, { input: { title: 'Keep the island ferry running' } });
+    await sign(lido.id, 1300);
+    await sign(ferry.id, 40);
+    assert.match(await page('/'), /Reopen the Ashton lido .*1,300 signatures/);
+    assert.match(await page('/petitions'), /Reopen the Ashton lido .*1,300 signatures/);
+    const total = /([\d,]+) signatures? confirmed on this site so far/;
+    const totalBefore = total.exec(await page('/'))?.[1];
+
+    // Signatures confirmed meanwhile show after the second, not before (the site's total later still).
+    await sign(lido.id, 504);
+    assert.match(await page('/'), /1,300 signatures/);
+    assert.match(await page('/petitions?utm_source=newsletter'), /1,300 signatures/, 'the same list, whatever else the address holds');
+    now += 1100;
+    await page('/'); // the first visitor after the second renders it again; others meanwhile get the copy
+    await page('/petitions');
+    assert.match(await page('/'), /Reopen the Ashton lido .*1,804 signatures/);
+    assert.match(await page('/petitions'), /1,804 signatures/);
+    assert.equal(total.exec(await page('/'))?.[1], totalBefore, 'the site\'s total is kept longer');
+    now += 31_000;
+    await page('/');
+    assert.notEqual(total.exec(await page('/'))?.[1], totalBefore);
+
+    // A kept list links to its own address, not to what its first visitor added.
+    const res = await t.app.inject({ method: 'GET', url: '/petitions?state=open&utm_source=evil' });
+    assert.doesNotMatch(res.body, /utm_source/);
+    assert.match(res.body, /href="\/petitions\?lang=cy"/);
+
+    // Hidden through the site: gone from the home page and lists at once.
+    assert.equal((await moderator('POST', `/api/v1/petitions/${lido.slug}/hide`, { reason: 'Court order 2026/7' })).statusCode, 200);
+    assert.doesNotMatch(await page('/'), /Ashton lido/);
+    assert.doesNotMatch(await page('/petitions'), /Ashton lido/);
+    assert.doesNotMatch(await page('/petitions?state=open&utm_source=evil'), /Ashton lido/);
+
+    // A search is read every time.
+    assert.match(await page('/petitions?q=ferry'), /island ferry .*40 signatures/);
+    await sign(ferry.id, 2);
+    assert.match(await page('/petitions?q=ferry'), /island ferry .*42 signatures/);
+  });
+});

@@ -5,7 +5,7 @@ import { defaultAreaKind, type AreaKind, type PetitionStats } from '../stats/sta
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { CsrfField, formatDate, formatNumber, Paragraphs, SelectField, SignatureProgress, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
-import { pageContext } from '../../views/pages.tsx';
+import { CSRF_PLACEHOLDER, pageContext } from '../../views/pages.tsx';
 import { currentLanguage, t, translateMessage } from '../../i18n/i18n.ts';
 import { openInPetitionLanguage, petitionText, rejectionLabel } from './petition-text.ts';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
@@ -26,7 +26,6 @@ import { HandinRecord, SignatureTotals } from '../handin/handin.pages.tsx';
 import type { Delivery, Response } from '../handin/handin.repository.ts';
 import type { UpdateWithEmail } from '../updates/updates.service.ts';
 
-const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
 const FORM_STARTED_PLACEHOLDER = '__undersign_form_started__';
 
 export interface PetitionPageOptions {
@@ -406,7 +405,7 @@ export async function renderPetitionPage(
   const cacheable = !!options.cacheAs && !view.actor && !challenge && (petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered') && !petition.hidden;
   const page = (
     <PetitionPage
-      ctx={await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER } : {})}
+      ctx={await pageContext(ctx, request, reply, cacheable ? { csrfToken: CSRF_PLACEHOLDER, path: path(petition) } : {})}
       view={view}
       may={(action) => petitions.can(view, action)}
       url={petitions.urlFor(petition)}

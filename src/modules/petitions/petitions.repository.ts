@@ -108,19 +108,28 @@ export class PetitionsRepository {
     });
   }
 
-  /** Public listing: not hidden, filtered by effective state, searched and sorted; with the total for paging. */
+  /**
+   * Public listing: not hidden, filtered by effective state, searched and sorted; with the total
+   * for paging. The page's petitions are chosen first and their counts read after, for those
+   * twenty: with the counts in the sorted query, SQLite worked them out for every petition the
+   * filter matched before sorting (34 ms for the first page of 20,000 closed petitions, 51 ms for
+   * the fiftieth). Sorting by popularity needs every matching petition's count all the same.
+   */
   async list(query: PetitionListQuery, nowIso: string): Promise<{ rows: PetitionWithCount[]; total: number }> {
     const filtered = this.filtered(query, nowIso);
-    let rows = this.withCountFrom(filtered);
-    if (query.sort === 'popular') rows = rows.orderBy('signature_count', 'desc');
-    else if (query.sort === 'closing') rows = rows.orderBy(sql`petitions.deadline is null`).orderBy('petitions.deadline', 'asc');
-    else if (query.filter === 'victories') rows = rows.orderBy('petitions.outcome_at', 'desc');
-    else rows = rows.orderBy(sql`coalesce(petitions.opened_at, petitions.created_at)`, 'desc');
-    const [list, total] = await Promise.all([
-      rows.orderBy('petitions.id', 'desc').limit(query.limit).offset(query.offset).execute(),
+    let chosen = filtered.select('petitions.id');
+    if (query.sort === 'popular') chosen = chosen.orderBy(confirmedCount, 'desc');
+    else if (query.sort === 'closing') chosen = chosen.orderBy(sql`petitions.deadline is null`).orderBy('petitions.deadline', 'asc');
+    else if (query.filter === 'victories') chosen = chosen.orderBy('petitions.outcome_at', 'desc');
+    else chosen = chosen.orderBy(sql`coalesce(petitions.opened_at, petitions.created_at)`, 'desc');
+    const [ids, total] = await Promise.all([
+      chosen.orderBy('petitions.id', 'desc').limit(query.limit).offset(query.offset).execute(),
       filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
-    return { rows: list, total: Number(total.n) };
+    const order = ids.map((r) => r.id);
+    const rows = order.length === 0 ? [] : await this.withCount().where('petitions.id', 'in', order).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return { rows: order.flatMap((id) => byId.get(id) ?? []), total: Number(total.n) };
   }
 
   /** Submitted petitions waiting for a moderator, oldest first, once they have `minSignatures` supporters. */

@@ -13,6 +13,7 @@ import { assertTransition, effectiveState, type PetitionState } from './petition
 import type { PetitionListFilter, PetitionSort, PetitionWithCount, PetitionsRepository } from './petitions.repository.ts';
 import { isLanguage, type Language } from '../../i18n/i18n.ts';
 import { otherLanguage, parseTranslation, type PetitionText } from './petition-text.ts';
+import { RecentResults } from '../../lib/recent-results.ts';
 import { CreatePetitionInput, HideInput, ListPetitionsQuery, RejectInput, type PetitionOutput } from './petitions.schema.ts';
 
 /** A petition as the rest of the application sees it. */
@@ -103,13 +104,28 @@ export interface PetitionsServiceOptions {
    * meanwhile still counts no signature confirmed after it closed (confirming checks again).
    */
   signingReadCacheMs?: number;
+  /**
+   * How long the public listings (the home page's, `/petitions` without a search, the list API)
+   * may be reused (PAGE_CACHE_MS; 0 in tests): with tens of thousands of petitions a listing is
+   * milliseconds of database work, and the home page, which every visitor of a viral moment may
+   * open, was three of them and the site's total (27 home pages a second on SQLite, 11 on
+   * PostgreSQL, with signing stalled meanwhile; see docs/performance.md). The site's total is
+   * kept {@link SITE_TOTAL_KEPT} times as long: a sum over every petition's counter rows.
+   */
+  listingCacheMs?: number;
 }
+
+/** How many listing intervals the site's signature total is kept (see listingCacheMs). */
+const SITE_TOTAL_KEPT = 30;
 
 export class PetitionsService {
   /** Signs the private links through which a submitted petition gathers its first supporters. */
   private readonly supporterLinks: TokenSigner;
   /** Petitions read for signing and confirming, by `slug:…` and `id:…` (see signingReadCacheMs). */
   private readonly recentReads = new Map<string, { petition: Petition; at: number }>();
+  /** Public listings without a search, by filter, sort and page (see listingCacheMs). */
+  private readonly recentListings: RecentResults<PetitionPage>;
+  private readonly recentTotal: RecentResults<number>;
 
   constructor(
     private readonly petitions: PetitionsRepository,
@@ -118,6 +134,9 @@ export class PetitionsService {
     private readonly onJobQueued: () => void = () => {},
   ) {
     this.supporterLinks = new TokenSigner(options.secretKey, 'petition-supporters');
+    const listingMs = options.listingCacheMs ?? 0;
+    this.recentListings = new RecentResults(listingMs, () => clock().getTime());
+    this.recentTotal = new RecentResults(listingMs * SITE_TOTAL_KEPT, () => clock().getTime(), 1);
   }
 
   /** Starts a petition in the `draft` state; its creator becomes its owner. */
@@ -374,9 +393,15 @@ export class PetitionsService {
   private forgetRecentReads(petition: Pick<Petition, 'id' | 'slug'>): void {
     this.recentReads.delete(`slug:${petition.slug}`);
     this.recentReads.delete(`id:${petition.id}`);
+    // A petition opened, closed, edited or hidden shows in (or leaves) the lists at once.
+    this.recentListings.clear();
   }
 
-  /** The public listing: open, closed or rejected petitions, searched, sorted and paged. */
+  /**
+   * The public listing: open, closed or rejected petitions, searched, sorted and paged. The same
+   * for every visitor: without a search it is reused for a moment (see listingCacheMs); a
+   * search is read each time (its words are anyone's, so keeping them would keep anything).
+   */
   async listPublic(input: unknown): Promise<PetitionPage> {
     const parsed = ListPetitionsQuery.safeParse(input ?? {});
     if (!parsed.success) throw validationError(fieldErrorsFrom(parsed.error.issues));
@@ -387,17 +412,17 @@ export class PetitionsService {
       .split(/\s+/)
       .filter((w) => w.length > 0)
       .slice(0, 8);
-    const { rows, total } = await this.petitions.list(
-      { filter, sort, words, limit: size, offset: (page - 1) * size },
-      this.clock().toISOString(),
-    );
-    return {
-      petitions: rows.map((r) => this.toPetition(r)),
-      page: { number: page, size, total, total_pages: Math.max(1, Math.ceil(total / size)) },
-      filter,
-      sort,
-      q,
+    const read = async (): Promise<PetitionPage> => {
+      const { rows, total } = await this.petitions.list({ filter, sort, words, limit: size, offset: (page - 1) * size }, this.clock().toISOString());
+      return {
+        petitions: rows.map((r) => this.toPetition(r)),
+        page: { number: page, size, total, total_pages: Math.max(1, Math.ceil(total / size)) },
+        filter,
+        sort,
+        q,
+      };
     };
+    return words.length === 0 ? this.recentListings.get(`${filter}:${sort}:${page}:${size}`, read) : read();
   }
 
   /** Submitted petitions waiting for review, oldest first; moderators only. */
@@ -413,8 +438,9 @@ export class PetitionsService {
     return rows.map((r) => ({ ...this.toPetition(r), memberRole: r.member_role }));
   }
 
+  /** Confirmed signatures on every public petition, for the home page; reused for a while (see listingCacheMs). */
   async siteSignatureTotal(): Promise<number> {
-    return this.petitions.siteSignatureTotal();
+    return this.recentTotal.get('total', () => this.petitions.siteSignatureTotal());
   }
 
   /** The petition's public address. */

@@ -1,0 +1,36 @@
+/**
+ * Results of reads kept for a moment, by key: a read that every visitor makes alike (the home
+ * page's lists, the site's total) then costs one query per interval rather than one per visitor.
+ * One read at a time per key: callers that ask while it runs share its answer. A failed read is
+ * not kept. `ttlMs` 0 keeps nothing.
+ */
+export class RecentResults<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = () => Date.now(),
+    private readonly maxEntries = 200,
+  ) {}
+
+  /** The kept result of `key` while it is younger than the interval; otherwise `read()`'s, kept. */
+  get(key: string, read: () => Promise<T>): Promise<T> {
+    if (this.ttlMs <= 0) return read();
+    const now = this.now();
+    const hit = this.entries.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = read();
+    if (!hit && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const entry = { at: now, value };
+    this.entries.set(key, entry);
+    value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return value;
+  }
+
+  /** Forgets every kept result (after a change the public should see at once). */
+  clear(): void {
+    this.entries.clear();
+  }
+}
