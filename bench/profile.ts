@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing`,
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing|search`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
+import { fillPetitions } from './browse.ts';
 import { spawn } from 'node:child_process';
 import { BIN, cpuMs, freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
 
@@ -58,6 +59,12 @@ if (scenario === 'confirm') {
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));
   console.log(`emails: ${smtp!.received()} of ${backlog} in ${seconds.toFixed(1)} s, ${Math.round(smtp!.received() / seconds)}/s, ${Math.round((workerCpuMs * 1000) / smtp!.received())} µs of worker CPU an email (start-up included)`);
+} else if (scenario === 'search') {
+  // A search of a site holding 22,000 petitions (see browse.ts), never kept.
+  const templateId = Number((database ? await database.query<{ id: number }>('select id from petitions') : (new BetterSqlite3(join(dir, 'db.sqlite'), { readonly: true }).prepare('select id from petitions').all() as { id: number }[]))[0]!.id);
+  await fillPetitions(database ? 'postgres' : 'sqlite', database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, templateId);
+  const r = await load({ url: `${site.base}/petitions?q=library`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  console.log(`search: ${Math.round(r.requests.average)} req/s`);
 } else if (scenario === 'sign' || scenario === 'sign-with-worker') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);
