@@ -3,7 +3,8 @@
  * site holding many petitions (BENCH_BROWSE_OPEN open, default 2,000, and BENCH_BROWSE_CLOSED
  * closed, default 20,000, each with counter rows as signing leaves them): the home page (the most
  * popular, newest and recently closed petitions and the site's total), the list of open petitions
- * by popularity, a page deep in the closed ones, a search, and the list as JSON. Each read alone,
+ * by popularity, a page deep in the closed ones, a search, the list as JSON, and a petition's
+ * widget (the iframe a news article embeds) and share card. Each read alone,
  * then the home page while a petition is signed at 2,000/s. The site runs in its own process, as
  * in the signing benchmark. Bounded by BENCH_SECONDS per scenario (default 10).
  */
@@ -113,6 +114,9 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         ['closed petitions, page 50', '/petitions?state=closed&page=50'],
         ['search "library"', '/petitions?q=library'],
         ['petition list JSON', '/api/v1/petitions'],
+        // A petition's widget in a news site's article (an iframe: every reader loads it), and its share card.
+        ['petition embed', `/petitions/${signed!.slug}/embed`],
+        ['petition share card (SVG)', `/petitions/${signed!.slug}/card.svg`],
       ] as const) {
         const check = await fetch(`${site.base}${path}`);
         if (check.status !== 200) throw new Error(`${path} answered ${check.status}`);

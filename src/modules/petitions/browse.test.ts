@@ -101,7 +101,7 @@ describeEachDatabase('the home page and lists, kept for a moment', (kind) => {
   const sign = (petitionId: number, n: number) => t.ctx.db.kysely.insertInto('petition_counters').values({ petition_id: petitionId, shard: 1, confirmed_count: n }).onConflict((oc) => oc.columns(['petition_id', 'shard']).doUpdateSet((eb) => ({ confirmed_count: eb('petition_counters.confirmed_count', '+', eb.ref('excluded.confirmed_count')) }))).execute();
   const page = async (url: string) => textOf((await t.app.inject({ method: 'GET', url })).body);
 
-  it('shows every visitor the same home page and lists for a second, drops them at once when a petition is hidden, and never keeps a search', async () => {
+  it('shows every visitor the same home page, lists and embedded widget for a second, drops them at once when a petition is hidden, and never keeps a search', async () => {
     const moderator = apiClient(t.app, await t.ctx.services.auth.createApiToken(await createUser(t.ctx, { role: 'moderator' })));
     const { petition: lido } = await createPetition(t.ctx, { input: { title: 'Reopen the Ashton lido' } });
     const { petition: ferry } = await createPetition(t.ctx, { input: { title: 'Keep the island ferry running' } });
@@ -131,8 +131,17 @@ describeEachDatabase('the home page and lists, kept for a moment', (kind) => {
     assert.doesNotMatch(res.body, /utm_source/);
     assert.match(res.body, /href="\/petitions\?lang=cy"/);
 
-    // Hidden through the site: gone from the home page and lists at once.
+    // A news article's embedded widget: the petition read once a second for all its readers.
+    const embed = async () => textOf((await t.app.inject({ method: 'GET', url: `/petitions/${lido.slug}/embed` })).body);
+    assert.match(await embed(), /1,804 signatures/);
+    await sign(lido.id, 6);
+    assert.match(await embed(), /1,804 signatures/);
+    now += 1100;
+    assert.match(await embed(), /1,810 signatures/);
+
+    // Hidden through the site: gone from the home page, lists and embeds at once.
     assert.equal((await moderator('POST', `/api/v1/petitions/${lido.slug}/hide`, { reason: 'Court order 2026/7' })).statusCode, 200);
+    assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${lido.slug}/embed` })).statusCode, 404);
     assert.doesNotMatch(await page('/'), /Ashton lido/);
     assert.doesNotMatch(await page('/petitions'), /Ashton lido/);
     assert.doesNotMatch(await page('/petitions?state=open&utm_source=evil'), /Ashton lido/);

@@ -355,7 +355,7 @@ export class PetitionsService {
       }
       if (!petition || petition.state !== 'open') throw petitionNotFound();
     }
-    const petition = await this.publicPetitionForSigning(slug);
+    const petition = await this.recentPublic(slug);
     if (!this.acceptsSignatures(petition) || petition.hidden) {
       throw petition.state === 'draft' || petition.state === 'pending' || petition.state === 'rejected'
         ? new AppError('petition_not_open', 'This petition is not open for signatures.')
@@ -364,8 +364,14 @@ export class PetitionsService {
     return petition;
   }
 
-  /** The public petition for the signing path, reused for `signingReadCacheMs` (see the option). */
-  private publicPetitionForSigning(slug: string): Promise<Petition> {
+  /**
+   * The petition as the public sees it (not found when hidden or not yet public), reused for
+   * `signingReadCacheMs` (see the option): for the signing path, and for what every visitor or
+   * reader loads alike (a news article's embedded widget, the share card, the map, the live
+   * count's first figure), which read the petition and its count for each before (an embed
+   * 2,044 a second on SQLite, 1,074 on PostgreSQL, against a cached petition page's 6,000–9,000).
+   */
+  recentPublic(slug: string): Promise<Petition> {
     return this.readRecently(`slug:${slug}`, () => this.getForViewer(slug, null));
   }
 
@@ -380,7 +386,7 @@ export class PetitionsService {
   private async readRecently<T extends Petition | null>(key: string, read: () => Promise<T>): Promise<T> {
     const ttl = this.options.signingReadCacheMs ?? 0;
     if (ttl <= 0) return read();
-    const now = Date.now();
+    const now = this.clock().getTime();
     const hit = this.recentReads.get(key);
     if (hit && now - hit.at < ttl) return hit.petition as T;
     const petition = await read();

@@ -53,7 +53,7 @@ export function shareCardSvg(petition: Petition, siteName: string): string {
 /** Share card, QR codes for flyers, and the embeddable widget. */
 export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { petitions } = ctx.services;
-  const publicPetition = (slug: string) => petitions.getForViewer(slug, null);
+  const publicPetition = (slug: string) => petitions.recentPublic(slug);
 
   app.get('/petitions/:slug/card.svg', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);

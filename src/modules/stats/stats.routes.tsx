@@ -94,7 +94,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
   app.addHook('preClose', async () => liveCounts.closeAll());
 
   api.get('/api/v1/petitions/:slug/stats', { schema: { params: SlugParams, querystring: StatsQuery, response: { 200: StatsOutput } } }, async (request, reply) => {
-    const petition = await petitions.getForViewer(request.params.slug, null);
+    const petition = await petitions.recentPublic(request.params.slug);
     reply.header('cache-control', 'public, max-age=5');
     return stats.forPetition(petition, request.query.resolution);
   });
@@ -240,7 +240,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
   // The map alone, for the petition page and for printing: areas shaded by signatures.
   app.get('/petitions/:slug/map.svg', async (request, reply) => {
-    const petition = await petitions.getForViewer((request.params as { slug: string }).slug, null);
+    const petition = await petitions.recentPublic((request.params as { slug: string }).slug);
     const query = StatsPageQuery.parse(request.query);
     const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
     const kind = query.map ?? defaultAreaKind(s);
@@ -253,7 +253,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
 
   // The count as Server-Sent Events: the petition page updates itself while it is open.
   app.get('/petitions/:slug/live', async (request, reply) => {
-    const petition = await petitions.getForViewer((request.params as { slug: string }).slug, null);
+    const petition = await petitions.recentPublic((request.params as { slug: string }).slug);
     // 204 tells EventSource to stop: only open petitions change.
     if (petition.state !== 'open') return reply.status(204).send();
     const stream = new PassThrough();
