@@ -136,7 +136,8 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     const { slug } = request.params as { slug: string };
     const { support } = request.query as { support?: unknown };
     const supported = typeof support === 'string' ? await petitions.petitionForSigning(slug, support).catch(() => null) : null;
-    const petition = supported ?? (await petitions.getForViewer(slug, null));
+    // Every signer through the form comes here: the petition is read once a moment for all of them.
+    const petition = supported ?? (await petitions.recentPublic(slug));
     openInPetitionLanguage(request, petition);
     const minutesBehind = await ctx.services.jobs.minutesBehind();
     return sendPage(reply.header('x-robots-tag', 'noindex'), <CheckEmailPage ctx={await pageContext(ctx, request, reply)} petition={petition} minutesBehind={minutesBehind} />);
