@@ -115,7 +115,8 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
   });
 
   app.get('/petitions/:slug/stats', async (request, reply) => {
-    const petition = await petitions.getForViewer((request.params as { slug: string }).slug, request.user);
+    const { slug } = request.params as { slug: string };
+    const petition = request.user ? await petitions.getForViewer(slug, request.user) : await petitions.recentPublic(slug);
     openInPetitionLanguage(request, petition);
     const query = StatsPageQuery.parse(request.query);
     const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
