@@ -29,18 +29,19 @@ export const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
  * Sends a page that every visitor who is not signed in sees alike (the home page, a list of
  * petitions) from the public page cache, or renders it with `build` and keeps it there (see
  * PublicPageCache) under `address`: the page's own address, which the kept copy links to (the
- * language switch) rather than the first visitor's, who may have added anything to it. A
- * signed-in visitor gets a page rendered for them.
+ * language switch) rather than the first visitor's, who may have added anything to it. `build`
+ * reads what the page shows, so a kept page costs no read. A signed-in visitor gets a page
+ * rendered for them.
  */
-export async function sendSharedPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, address: string, build: (page: PageContext) => PageElement): Promise<FastifyReply> {
-  if (request.user) return sendPage(reply, build(await pageContext(ctx, request, reply)));
+export async function sendSharedPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, address: string, build: (page: PageContext) => PageElement | Promise<PageElement>): Promise<FastifyReply> {
+  if (request.user) return sendPage(reply, await build(await pageContext(ctx, request, reply)));
   const key = localisedPageKey(request, address);
   const kept = ctx.services.pageCache.get(key);
   let template: PageTemplate;
   if (kept instanceof PageTemplate) {
     template = kept;
   } else {
-    template = renderTemplate(request, build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]);
+    template = renderTemplate(request, await build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]);
     ctx.services.pageCache.set(key, template);
   }
   return sendTemplate(reply, template, template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {});

@@ -169,17 +169,17 @@ export function registerBrowsePages(app: FastifyInstance, ctx: AppContext): void
   // Every visitor who is not signed in sees the same home page and lists: kept for a moment (see
   // sendSharedPage), as each is milliseconds of database work on a site of many petitions, and
   // a viral moment brings many visitors to the home page too.
-  app.get('/', async (request, reply) => {
-    const [popular, recent, closed, total] = await Promise.all([
-      petitions.listPublic({ state: 'open', sort: 'popular', per_page: 5 }),
-      petitions.listPublic({ state: 'open', sort: 'newest', per_page: 5 }),
-      petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
-      petitions.siteSignatureTotal(),
-    ]);
-    return sendSharedPage(ctx, request, reply, '/', (pageCtx) => (
-      <HomePage ctx={pageCtx} popular={popular.petitions} recent={recent.petitions} closed={closed.petitions} total={total} timeZone={ctx.config.timeZone} now={ctx.clock()} />
-    ));
-  });
+  app.get('/', (request, reply) =>
+    sendSharedPage(ctx, request, reply, '/', async (pageCtx) => {
+      const [popular, recent, closed, total] = await Promise.all([
+        petitions.listPublic({ state: 'open', sort: 'popular', per_page: 5 }),
+        petitions.listPublic({ state: 'open', sort: 'newest', per_page: 5 }),
+        petitions.listPublic({ state: 'closed', sort: 'newest', per_page: 5 }),
+        petitions.siteSignatureTotal(),
+      ]);
+      return <HomePage ctx={pageCtx} popular={popular.petitions} recent={recent.petitions} closed={closed.petitions} total={total} timeZone={ctx.config.timeZone} now={ctx.clock()} />;
+    }),
+  );
 
   app.get('/petitions', async (request, reply) => {
     let result: PetitionPage;
