@@ -4,8 +4,8 @@
  * closed, default 20,000, each with counter rows as signing leaves them): the home page (the most
  * popular, newest and recently closed petitions and the site's total), the list of open petitions
  * by popularity, a page deep in the closed ones, a search, the list as JSON, and a petition's
- * widget (the iframe a news article embeds) and share card. Each read alone,
- * then the home page while a petition is signed at 2,000/s. The site runs in its own process, as
+ * widget (the iframe a news article embeds) and share card. Each read alone, then the home page
+ * and a search while a petition is signed at 2,000/s. The site runs in its own process, as
  * in the signing benchmark. Bounded by BENCH_SECONDS per scenario (default 10).
  */
 import autocannon from 'autocannon';
@@ -124,11 +124,16 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         const run = await autocannon({ url: `${site.base}${path}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER });
         rows.push(summarise(`${label} [${kind}]`, run, rssMb(server.pid), cpu()));
       }
-      const [home, signing] = await Promise.all([
-        autocannon({ url: `${site.base}/`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER }),
-        autocannon({ url: site.base, connections: STEADY_SIGNERS, duration: SECONDS, overallRate: 2000, requests: [signingRequest(signed!.slug, signerBody('browse-'))] }),
-      ]);
-      rows.push({ ...summarise(`home page while signing at 2,000/s [${kind}]`, home, rssMb(server.pid)), 'signing req/s': Math.round(signing.requests.average) });
+      for (const [label, path] of [
+        ['home page', '/'],
+        ['search "library"', '/petitions?q=library'],
+      ] as const) {
+        const [reads, signing] = await Promise.all([
+          autocannon({ url: `${site.base}${path}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER }),
+          autocannon({ url: site.base, connections: STEADY_SIGNERS, duration: SECONDS, overallRate: 2000, requests: [signingRequest(signed!.slug, signerBody(`browse-${path.length}-`))] }),
+        ]);
+        rows.push({ ...summarise(`${label} while signing at 2,000/s [${kind}]`, reads, rssMb(server.pid)), 'signing req/s': Math.round(signing.requests.average), 'signing p99 ms': signing.latency.p99 });
+      }
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
