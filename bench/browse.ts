@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { counterShards } from '../src/db/dialect.ts';
-import { cpuMs, freshDatabase, openPetitionsThenStop, prepareBenchSite, rssMb, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
+import { cpuMeter, freshDatabase, openPetitionsThenStop, prepareBenchSite, rssMb, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -101,13 +101,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await site.waitUntilUp();
-      let since = cpuMs(server.pid);
-      const cpu = () => {
-        const until = cpuMs(server.pid);
-        const used = until - since;
-        since = until;
-        return used;
-      };
+      const cpu = cpuMeter(server.pid);
       for (const [label, path] of [
         ['home page', '/'],
         ['open petitions, most popular first', '/petitions'],

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { freePort } from '../test/helpers/server.ts';
-import { cpuMs, freshDatabase, prepareBenchSite, rssMb, startSmtpSink, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
+import { cpuMeter, cpuMs, freshDatabase, prepareBenchSite, rssMb, startSmtpSink, SECRET, signerBody, signingRequest, STEADY_SIGNERS, summarise, type Row } from './site.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -143,14 +143,8 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     await site.waitUntilUp();
     const slug = await site.openPetition('Benchmark petition for signing');
     const rss = () => rssMb(server.pid);
-    // The server's CPU over a run (see cpuMs), from `since`.
-    let since = cpuMs(server.pid);
-    const cpu = () => {
-      const until = cpuMs(server.pid);
-      const used = until - since;
-      since = until;
-      return used;
-    };
+    // The server's CPU over a run (see cpuMs), since the call before.
+    const cpu = cpuMeter(server.pid);
 
     const sign = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests: [signingRequest(slug, signerBody('signer'))] });
     const signCpu = cpu();

@@ -163,6 +163,17 @@ export function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** A meter of a process's CPU (see cpuMs): each call gives the ms used since the call before (or since the meter was made). */
+export function cpuMeter(pid: number | undefined): () => number {
+  let since = cpuMs(pid);
+  return () => {
+    const until = cpuMs(pid);
+    const used = until - since;
+    since = until;
+    return used;
+  };
+}
+
 export type Row = Record<string, string | number>;
 
 /**
