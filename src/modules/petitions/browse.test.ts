@@ -54,6 +54,23 @@ describeEachDatabase('browsing and searching petitions', (kind) => {
     assert.equal(nothing.data.length, 0, 'wildcards and quotes are plain text');
   });
 
+  it('finds among open petitions in the order the database lists them, whatever the sort', async () => {
+    // Deadlines on some (the "closing" order puts those without one last), one far off.
+    const ids = await t.ctx.db.kysely.selectFrom('petitions').select('id').where('state', '=', 'open').orderBy('id').execute();
+    for (const [i, { id }] of ids.entries()) {
+      if (i % 3 === 0) await t.ctx.db.kysely.updateTable('petitions').set({ deadline: new Date(Date.now() + (10 + (i % 7)) * 86_400_000).toISOString() }).where('id', '=', id).execute();
+    }
+    const now = new Date().toISOString();
+    for (const q of ['e', 'petition', 'THE', 'number 1', 'unit']) {
+      for (const sort of ['popular', 'newest', 'closing'] as const) {
+        const inMemory = (await t.ctx.services.petitions.listPublic({ q, sort, per_page: 100 })).petitions.map((p) => p.id);
+        const { rows, total } = await t.ctx.repositories.petitions.list({ filter: 'open', sort, words: q.split(' ').map((w) => w.toLowerCase()), limit: 100, offset: 0 }, now);
+        assert.deepEqual(inMemory, rows.map((r) => r.id), `${q} by ${sort}`);
+        assert.equal((await t.ctx.services.petitions.listPublic({ q, sort, per_page: 2, page: 2 })).page.total, total);
+      }
+    }
+  });
+
   it('refuses nonsense queries with a clear error', async () => {
     for (const [query, field] of [
       ['state=deleted', 'state'],

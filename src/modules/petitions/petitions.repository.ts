@@ -15,6 +15,17 @@ function confirmedCount(eb: ExpressionBuilder<Database, 'petitions'>) {
 }
 
 export type PetitionListFilter = 'open' | 'closed' | 'rejected' | 'victories';
+
+/** What a search among open petitions needs of each (PetitionsRepository.openSummaries). */
+export interface OpenPetitionSummary {
+  id: number;
+  title: string;
+  action: string;
+  opened_at: string | null;
+  created_at: string;
+  deadline: string | null;
+  signature_count: number;
+}
 export type PetitionSort = 'popular' | 'newest' | 'closing';
 
 export interface PetitionListQuery {
@@ -130,6 +141,25 @@ export class PetitionsRepository {
     const rows = order.length === 0 ? [] : await this.withCount().where('petitions.id', 'in', order).execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return { rows: order.flatMap((id) => byId.get(id) ?? []), total: Number(total.n) };
+  }
+
+  /**
+   * Every open petition's id, text, times and count, for a search among them
+   * (searchOpenPetitions): a few hundred bytes each, one read for many searches.
+   */
+  async openSummaries(nowIso: string): Promise<OpenPetitionSummary[]> {
+    const rows = await this.filtered({ filter: 'open', sort: 'popular', words: [], limit: 0, offset: 0 }, nowIso)
+      .select((eb) => ['petitions.id', 'petitions.title', 'petitions.action', 'petitions.opened_at', 'petitions.created_at', 'petitions.deadline', confirmedCount(eb).as('signature_count')])
+      .execute();
+    return rows.map((r) => ({ ...r, signature_count: Number(r.signature_count ?? 0) }));
+  }
+
+  /** Petitions with their counts, in the order of `ids` (those that exist). */
+  async findManyById(ids: number[]): Promise<PetitionWithCount[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.withCount().where('petitions.id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** Submitted petitions waiting for a moderator, oldest first, once they have `minSignatures` supporters. */
