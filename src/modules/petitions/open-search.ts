@@ -1,12 +1,27 @@
 import type { OpenPetitionSummary, PetitionSort } from './petitions.repository.ts';
 
-/** An open petition ready to be searched: its title and action lower-cased once, a line apart. */
-export type SearchablePetition = Omit<OpenPetitionSummary, 'title' | 'action'> & { text: string };
+/**
+ * An open petition ready to be searched: its title and action lower-cased once, a line apart, and
+ * its times as numbers (when it opened, or was created; its deadline, or null).
+ */
+export interface SearchablePetition {
+  id: number;
+  text: string;
+  signatureCount: number;
+  openedAt: number;
+  deadline: number | null;
+}
 
-/** Lower-cases each petition's text once, for the searches until the next read. */
+/** Prepares each open petition once, for the searches until the next read. */
 export function searchable(open: readonly OpenPetitionSummary[]): SearchablePetition[] {
-  // A word holds no line break (the search splits on white space), so it cannot match across the two.
-  return open.map(({ title, action, ...rest }) => ({ ...rest, text: `${title}\n${action}`.toLowerCase() }));
+  return open.map((p) => ({
+    id: p.id,
+    // A word holds no line break (the search splits on white space), so it cannot match across the two.
+    text: `${p.title}\n${p.action}`.toLowerCase(),
+    signatureCount: p.signature_count,
+    openedAt: Date.parse(p.opened_at ?? p.created_at),
+    deadline: p.deadline === null ? null : Date.parse(p.deadline),
+  }));
 }
 
 /**
@@ -17,15 +32,13 @@ export function searchable(open: readonly OpenPetitionSummary[]): SearchablePeti
  */
 export function searchOpenPetitions(open: readonly SearchablePetition[], words: readonly string[], sort: PetitionSort): number[] {
   const matching = open.filter((p) => words.every((word) => p.text.includes(word)));
-  const time = (iso: string | null) => (iso === null ? null : Date.parse(iso));
   const byId = (a: SearchablePetition, b: SearchablePetition) => b.id - a.id;
   const order: Record<PetitionSort, (a: SearchablePetition, b: SearchablePetition) => number> = {
-    popular: (a, b) => b.signature_count - a.signature_count || byId(a, b),
-    newest: (a, b) => time(b.opened_at ?? b.created_at)! - time(a.opened_at ?? a.created_at)! || byId(a, b),
+    popular: (a, b) => b.signatureCount - a.signatureCount || byId(a, b),
+    newest: (a, b) => b.openedAt - a.openedAt || byId(a, b),
     closing: (a, b) => {
-      const [x, y] = [time(a.deadline), time(b.deadline)];
-      if (x === null || y === null) return x === y ? byId(a, b) : x === null ? 1 : -1;
-      return x - y || byId(a, b);
+      if (a.deadline === null || b.deadline === null) return a.deadline === b.deadline ? byId(a, b) : a.deadline === null ? 1 : -1;
+      return a.deadline - b.deadline || byId(a, b);
     },
   };
   return matching.sort(order[sort]).map((p) => p.id);

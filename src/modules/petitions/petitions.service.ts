@@ -406,6 +406,7 @@ export class PetitionsService {
     // A petition opened, closed, edited or hidden shows in (or leaves) the lists at once.
     this.recentListings.clear();
     this.openSummaries.clear();
+    this.recentTotal.clear();
   }
 
   /**
