@@ -1,5 +1,6 @@
 import { letOtherWritersIn } from '../db/database.ts';
 import { AppError, forbidden } from '../lib/errors.ts';
+import { RecentResults } from '../lib/recent-results.ts';
 import { withoutEmailAddresses } from '../lib/redact.ts';
 import type { Clock } from '../lib/time.ts';
 import type { AuditRepository } from '../modules/audit/audit.repository.ts';
@@ -50,14 +51,17 @@ const BEHIND_READ_EVERY_MS = 5_000;
  * once the cause is mended. A confirmation email given up means a signer who cannot confirm.
  */
 export class JobsService {
-  private behind: { readAt: number; dueSince: number | null } | null = null;
+  /** When the longest-due job became due (ms), or null, read at most every BEHIND_READ_EVERY_MS. */
+  private readonly dueSince: RecentResults<number | null>;
 
   constructor(
     private readonly jobs: JobsRepository,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
     private readonly nudge: () => void,
-  ) {}
+  ) {
+    this.dueSince = new RecentResults(BEHIND_READ_EVERY_MS, () => clock().getTime(), 1);
+  }
 
   /** Each kind of job's counts and lateness, and the jobs given up most recently. Administrators only. */
   async overview(user: User): Promise<JobsOverview> {
@@ -98,11 +102,11 @@ export class JobsService {
    */
   async minutesBehind(): Promise<number> {
     const now = this.clock();
-    if (!this.behind || now.getTime() - this.behind.readAt >= BEHIND_READ_EVERY_MS) {
+    const dueSince = await this.dueSince.get('jobs', async () => {
       const due = await this.jobs.oldestDue(now);
-      this.behind = { readAt: now.getTime(), dueSince: due ? Date.parse(due) : null };
-    }
-    return this.behind.dueSince === null ? 0 : Math.max(0, Math.floor((now.getTime() - this.behind.dueSince) / 60_000));
+      return due ? Date.parse(due) : null;
+    });
+    return dueSince === null ? 0 : Math.max(0, Math.floor((now.getTime() - dueSince) / 60_000));
   }
 
   /** Deletes the jobs given up more than GIVEN_UP_KEPT_DAYS ago (a periodic task of the worker). */

@@ -29,6 +29,11 @@ export class RecentResults<T> {
     return value;
   }
 
+  /** Forgets one key's result (after a change to what it read). */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
   /** Forgets every kept result (after a change the public should see at once). */
   clear(): void {
     this.entries.clear();

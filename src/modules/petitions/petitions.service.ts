@@ -122,8 +122,8 @@ const SITE_TOTAL_KEPT = 30;
 export class PetitionsService {
   /** Signs the private links through which a submitted petition gathers its first supporters. */
   private readonly supporterLinks: TokenSigner;
-  /** Petitions read for signing and confirming, by `slug:…` and `id:…` (see signingReadCacheMs). */
-  private readonly recentReads = new Map<string, { petition: Petition; at: number }>();
+  /** Petitions read for signing, confirming and public pages, by `slug:…` and `id:…` (see signingReadCacheMs). */
+  private readonly recentReads: RecentResults<Petition | null>;
   /** Public listings without a search, by filter, sort and page (see listingCacheMs). */
   private readonly recentListings: RecentResults<PetitionPage>;
   private readonly recentTotal: RecentResults<number>;
@@ -137,6 +137,9 @@ export class PetitionsService {
     private readonly onJobQueued: () => void = () => {},
   ) {
     this.supporterLinks = new TokenSigner(options.secretKey, 'petition-supporters');
+    // One read at a time per petition: when a viral petition's entry expires, the signatures
+    // arriving during its read share it instead of each reading it again.
+    this.recentReads = new RecentResults(options.signingReadCacheMs ?? 0, () => clock().getTime(), 1000);
     const listingMs = options.listingCacheMs ?? 0;
     this.recentListings = new RecentResults(listingMs, () => clock().getTime());
     this.recentTotal = new RecentResults(listingMs * SITE_TOTAL_KEPT, () => clock().getTime(), 1);
@@ -387,22 +390,13 @@ export class PetitionsService {
     return this.readRecently(`id:${id}`, () => this.getById(id));
   }
 
-  private async readRecently<T extends Petition | null>(key: string, read: () => Promise<T>): Promise<T> {
-    const ttl = this.options.signingReadCacheMs ?? 0;
-    if (ttl <= 0) return read();
-    const now = this.clock().getTime();
-    const hit = this.recentReads.get(key);
-    if (hit && now - hit.at < ttl) return hit.petition as T;
-    const petition = await read();
-    if (!petition) return petition;
-    if (this.recentReads.size >= 1000) this.recentReads.clear();
-    this.recentReads.set(key, { petition, at: now });
-    return petition;
+  private readRecently<T extends Petition | null>(key: string, read: () => Promise<T>): Promise<T> {
+    return this.recentReads.get(key, read) as Promise<T>;
   }
 
   private forgetRecentReads(petition: Pick<Petition, 'id' | 'slug'>): void {
-    this.recentReads.delete(`slug:${petition.slug}`);
-    this.recentReads.delete(`id:${petition.id}`);
+    this.recentReads.forget(`slug:${petition.slug}`);
+    this.recentReads.forget(`id:${petition.id}`);
     // A petition opened, closed, edited or hidden shows in (or leaves) the lists at once.
     this.recentListings.clear();
     this.openSummaries.clear();
