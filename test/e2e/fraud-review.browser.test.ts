@@ -51,9 +51,13 @@ describe('fraud review of a big petition in a real browser', { skip: BROWSER_SKI
     await noViolations(page, 'the review with kept findings');
 
     // "Review again now": the kept findings stay on show while newer ones are computed, then offered.
+    // The worker waits until the page has said so: woken at once by the request, it could
+    // otherwise compute thirty signatures' findings before the page after the redirect is drawn.
+    await rig.t.ctx.worker.stop();
     await page.getByRole('button', { name: 'Review again now' }).click();
     await page.waitForURL('**/fraud?notice=refreshing');
     assert.match(await page.getByRole('status').filter({ hasText: 'Newer findings' }).innerText(), /Newer findings are being computed/);
+    rig.t.ctx.worker.start();
     await page.getByRole('link', { name: 'Show them' }).waitFor({ timeout: 15_000 });
     assert.match(await page.locator('[data-review-progress]').innerText(), /^Newer findings are ready\. Show them$/);
   });
