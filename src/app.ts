@@ -124,6 +124,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // CROWDED_LOOP_DELAY_MS its answers close their connections (see LoadMonitor.isCrowded).
   const monitor = config.maxEventLoopDelayMs > 0 ? new LoadMonitor(config.maxEventLoopDelayMs, { crowdedDelayMs: CROWDED_LOOP_DELAY_MS }) : null;
   if (monitor) app.addHook('onClose', async () => monitor.close());
+  if (config.metrics) {
+    ctx.metrics.watchLoad(monitor);
+    // By the route's pattern, never the address (slugs and tokens would make endless series).
+    app.addHook('onResponse', (request, reply, done) => {
+      ctx.metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     if (monitor?.isCrowded) reply.header('connection', 'close');

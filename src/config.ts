@@ -91,6 +91,11 @@ export interface Config {
   passwordHashing: PasswordHashing;
   /** How long a public petition page may be served from memory to visitors not signed in (0: never). */
   pageCacheMs: number;
+  /**
+   * Where Prometheus metrics are served (`GET /metrics`), on a port of their own; null: not
+   * served, and requests are not timed for them.
+   */
+  metrics: { host: string; port: number } | null;
 }
 
 /** argon2id's cost parameters (memory in KiB, passes, lanes); each stored hash records its own. */
@@ -199,6 +204,8 @@ const EnvSchema = z.object({
   PASSWORD_HASH_TIME_COST: z.coerce.number().int().min(2).max(20).default(DEFAULT_PASSWORD_HASHING.timeCost),
   PASSWORD_HASH_PARALLELISM: z.coerce.number().int().min(1).max(16).default(DEFAULT_PASSWORD_HASHING.parallelism),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 function splitList(value: string): string[] {
@@ -251,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = e.NODE_ENV === 'production';
   if (production && !e.SECRET_KEY) throw new ConfigError('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
   if (production && !e.SMTP_URL) throw new ConfigError('SMTP_URL: required when NODE_ENV=production (smtp://user:pass@host:port)');
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) throw new ConfigError('METRICS_PORT: must differ from PORT (metrics are served apart from the site)');
 
   const dataDir = resolve(
     e.DATA_DIR ?? (database.kind === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : './data'),
@@ -310,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fraudReviewLiveSignatures: e.FRAUD_REVIEW_LIVE_SIGNATURES,
     passwordHashing: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: e.PASSWORD_HASH_PARALLELISM },
     pageCacheMs: e.PAGE_CACHE_MS,
+    metrics: e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
   };
 }
 

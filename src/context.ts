@@ -1,3 +1,4 @@
+import { SiteMetrics } from './lib/metrics.ts';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -112,6 +113,8 @@ export interface AppContext {
   visitors: VisitorRate;
   /** Rate-limit counters (shared through the database when RATE_LIMIT_STORE=database). */
   rateLimitStore: RateLimitStore;
+  /** What this process counts for Prometheus (served when METRICS_PORT is set; see src/lib/metrics.ts). */
+  metrics: SiteMetrics;
   /** Stops the worker, lets signatures on their way be stored, and closes mail and database connections. */
   close(): Promise<void>;
 }
@@ -332,6 +335,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   });
 
   const finalWorker = worker;
+  const metrics = new SiteMetrics({
+    signing: () => signatures.activity,
+    commits: () => repositories.signatures.commitStats(),
+    jobsFinished: () => finalWorker.finished,
+    jobQueue: () => services.jobs.queue(),
+    pool: () => (db.pool ? { total: db.pool.totalCount, idle: db.pool.idleCount, waiting: db.pool.waitingCount } : null),
+  });
   return {
     config,
     db,
@@ -344,6 +354,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     worker: finalWorker,
     visitors,
     rateLimitStore,
+    metrics,
     async close() {
       await finalWorker.stop();
       // Signatures already on their way to the database are stored before it closes.

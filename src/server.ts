@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContext, type AppContext } from './context.ts';
 import { migrateToLatest } from './db/database.ts';
+import { clusterMetricsReader, shareWithCluster, startMetricsServer } from './lib/metrics.ts';
 
 /** Loads the configuration, or prints what is wrong (naming the variable) and exits non-zero. */
 export function loadConfigOrExit(): Config {
@@ -50,11 +51,29 @@ export function closeOnSignals(close: () => Promise<void>, ctx: AppContext): voi
  */
 const LISTEN_BACKLOG = 4096;
 
+/**
+ * Serves this process's metrics on METRICS_PORT when it is set; a cluster's web process hands
+ * them to the first process instead, which serves them all (startCluster). Returns a stop.
+ */
+async function serveMetrics(ctx: AppContext): Promise<() => Promise<void>> {
+  const where = ctx.config.metrics;
+  if (!where) return async () => {};
+  ctx.metrics.collectProcessMetrics();
+  if (cluster.isWorker) {
+    shareWithCluster(ctx.metrics);
+    return async () => {};
+  }
+  const server = await startMetricsServer(() => ctx.metrics.text(), where.host, where.port);
+  ctx.log.info(`Metrics at http://${where.host}:${where.port}/metrics`);
+  return () => new Promise((resolve) => server.close(() => resolve()));
+}
+
 /** Starts the web server, and the job worker in the same process when `withWorker` is set. */
 export async function startServer(config: Config, options: { withWorker: boolean }): Promise<void> {
   const ctx = await prepareContext(config);
   if (!config.rateLimit) ctx.log.warn('RATE LIMITING IS OFF (RATE_LIMIT=off): use this only for benchmarks or closed deployments');
   const app = await buildApp(ctx);
+  const stopMetrics = await serveMetrics(ctx);
   await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   if (options.withWorker) ctx.worker.start();
   const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
@@ -69,6 +88,7 @@ export async function startServer(config: Config, options: { withWorker: boolean
     } finally {
       clearInterval(sweep);
     }
+    await stopMetrics();
     await ctx.close();
   }, ctx);
 }
@@ -76,6 +96,7 @@ export async function startServer(config: Config, options: { withWorker: boolean
 /** Runs the job worker alone (several web processes can then share one PostgreSQL). */
 export async function startWorker(config: Config): Promise<void> {
   const ctx = await prepareContext(config);
+  const stopMetrics = await serveMetrics(ctx);
   ctx.worker.start();
   // The worker's timers do not hold the process open (so tests and the web process can exit),
   // and SQLite holds no socket: a worker on its own must keep itself alive until told to stop.
@@ -83,6 +104,7 @@ export async function startWorker(config: Config): Promise<void> {
   ctx.log.info('Undersign worker started');
   closeOnSignals(async () => {
     clearInterval(keepAlive);
+    await stopMetrics();
     await ctx.close();
   }, ctx);
 }
@@ -113,9 +135,14 @@ export async function startCluster(config: Config, options: { processes: number;
   };
   for (let i = 0; i < options.processes; i++) fork(i);
   ctx.log.info(`Undersign: ${options.processes} web processes on port ${config.port}`);
+  // The web processes' metrics, gathered here into one answer (each process's own on its own would
+  // be scraped at random through the shared port).
+  const metricsServer = config.metrics ? await startMetricsServer(clusterMetricsReader(), config.metrics.host, config.metrics.port) : null;
+  if (config.metrics) ctx.log.info(`Metrics of all ${options.processes} web processes at http://${config.metrics.host}:${config.metrics.port}/metrics`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       stopping = true;
+      metricsServer?.close();
       const children = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
       let left = children.length;
       if (left === 0) process.exit(0);

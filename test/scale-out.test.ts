@@ -34,14 +34,26 @@ describeEachDatabase('several web processes and workers on one database', (kind)
     await smtp.stop();
   });
 
-  const start = (args: string[], port?: number) => startUndersign(t, args, children, { RATE_LIMIT: 'off', ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}) });
+  const start = (args: string[], port?: number, metricsPort?: number) =>
+    startUndersign(t, args, children, { RATE_LIMIT: 'off', ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}), ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}) });
+  /** The sum of a metric's samples whose labels include `labels`, from a process's (or a cluster's) /metrics. */
+  const metric = async (port: number, name: string, labels = '') => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .filter((line) => line.includes(labels))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  };
 
   it('signs and confirms through different front ends with exact counts and exactly-once emails', async () => {
     const { petition } = await createPetition(t.ctx);
     const [portA, portB] = [await freePort(), await freePort()];
-    const webA = start(['serve', '--no-worker'], portA);
-    const webB = start(['serve', '--no-worker', '--workers', '2'], portB);
-    const workers = [start(['worker']), start(['worker'])];
+    // Each process (the cluster as one) serves its metrics on a port of its own.
+    const metricsPorts = [await freePort(), await freePort(), await freePort(), await freePort()] as const;
+    const webA = start(['serve', '--no-worker'], portA, metricsPorts[0]);
+    const webB = start(['serve', '--no-worker', '--workers', '2'], portB, metricsPorts[1]);
+    const workers = [start(['worker'], undefined, metricsPorts[2]), start(['worker'], undefined, metricsPorts[3])];
     const fronts = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
     for (const base of fronts) await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, `${base} to start`);
 
@@ -80,6 +92,20 @@ describeEachDatabase('several web processes and workers on one database', (kind)
     await until(async () => (await t.ctx.repositories.stats.queued()) === 0, 'the workers to fold the tallies', 30_000);
     const areas = await t.ctx.repositories.stats.areaCounts(petition.id);
     assert.equal(areas.filter((a) => a.kind === 'country').reduce((n, a) => n + Number(a.count), 0), SIGNERS, 'per-area sums equal the count');
+
+    // The metrics agree with the database: signatures received and confirmed through the two
+    // front ends (the cluster's two processes summed), emails sent by the two workers.
+    const [webMetrics, workerMetrics] = [metricsPorts.slice(0, 2), metricsPorts.slice(2)];
+    const total = async (ports: readonly number[], name: string, labels = '') => (await Promise.all(ports.map((p) => metric(p, name, labels)))).reduce((a, b) => a + b, 0);
+    assert.equal(await total(webMetrics, 'undersign_signatures_received_total'), SIGNERS);
+    assert.equal(await total(webMetrics, 'undersign_signatures_confirmed_total'), SIGNERS, 'a link followed twice is confirmed once');
+    assert.equal(await total(webMetrics, 'undersign_commit_items_total', 'queue="signing"'), SIGNERS);
+    assert.equal(await total(webMetrics, 'undersign_http_requests_total', 'route="/api/v1/petitions/:slug/signatures",status="202"'), SIGNERS);
+    assert.equal(await total(workerMetrics, 'undersign_jobs_finished_total', 'kind="signature.send_confirmation",outcome="done"'), SIGNERS);
+    assert.equal(await metric(metricsPorts[1], 'undersign_jobs_due', 'kind="signature.send_confirmation"'), 0, 'nothing left to send');
+    assert.ok((await metric(metricsPorts[1], 'process_resident_memory_bytes')) > 0, 'Node’s own metrics, summed over the cluster');
+    const clusterText = await (await fetch(`http://127.0.0.1:${metricsPorts[1]}/metrics`)).text();
+    assert.ok(!clusterText.includes(petition.slug), 'routes are labelled by pattern, never by a petition’s address');
 
     for (const child of [webA, webB, ...workers]) child.kill('SIGTERM');
     await Promise.all([webA, webB, ...workers].map(exited));

@@ -20,11 +20,13 @@ export interface Db {
    * in WAL mode it never holds up the writer. Started on first use; null where `writer` is.
    */
   reader: SqliteThread | null;
+  /** PostgreSQL's connection pool, for the site's metrics (its counts only); null on SQLite. */
+  pool: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number } | null;
 }
 
 /** Opens a connection (pool) to the configured database. Close it with `closeDatabase`. */
 export function openDatabase(location: DatabaseLocation, options: DialectOptions & { writerThread?: boolean } = {}): Db {
-  const { kind, dialect } = createDialect(location, options);
+  const { kind, dialect, pool } = createDialect(location, options);
   const threads = options.writerThread !== false && location.kind === 'sqlite' && location.path !== ':memory:';
   return {
     kysely: new Kysely<Database>({ dialect }),
@@ -33,6 +35,7 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
     // A report holds a petition's sample of rows at once (50,000 rows, ~15 MB): a larger heap than
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
     reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000 }) : null,
+    pool: pool ?? null,
   };
 }
 

@@ -34,6 +34,8 @@ export type DialectKind = 'sqlite' | 'postgres';
 export interface DialectSetup {
   kind: DialectKind;
   dialect: Dialect;
+  /** PostgreSQL's connection pool (its counts are reported in the site's metrics). */
+  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
 }
 
 export interface DialectOptions {
@@ -88,7 +90,7 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   // The cursor lets exports stream a million signatures without holding them in memory.
-  return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }) };
+  return { kind: 'postgres', dialect: new PostgresDialect({ pool, cursor: Cursor }), pool };
 }
 
 /**

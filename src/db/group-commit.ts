@@ -16,6 +16,9 @@ export class GroupCommit<Item, Result> {
   private readonly concurrency: number;
   /** Callers of settled() waiting for the last batch to end. */
   private readonly settledWaiters: (() => void)[] = [];
+  /** Transactions committed so far, and the items they held (for the site's metrics). */
+  batches = 0;
+  items = 0;
 
   constructor(
     /** Commits items (one or many) in one transaction; returns their results in order. */
@@ -56,6 +59,11 @@ export class GroupCommit<Item, Result> {
     });
   }
 
+  /** Items waiting for a batch or in one being committed. */
+  get waiting(): number {
+    return this.queue.length + this.committing;
+  }
+
   /**
    * Resolves once every item submitted so far has been committed (or failed): for shutting down
    * without cutting off a batch whose signers are still waiting for their answer.
@@ -72,10 +80,18 @@ export class GroupCommit<Item, Result> {
         this.committing += batch.length;
         try {
           const results = await this.runBatch(batch.map((b) => b.item));
+          this.batches++;
+          this.items += batch.length;
           batch.forEach((b, i) => b.resolve(results[i]!));
         } catch (err) {
           if (batch.length === 1) batch[0]!.reject(err);
-          else for (const b of batch) await this.runBatch([b.item]).then(([r]) => b.resolve(r!), b.reject);
+          else
+            for (const b of batch)
+              await this.runBatch([b.item]).then(([r]) => {
+                this.batches++;
+                this.items++;
+                b.resolve(r!);
+              }, b.reject);
         } finally {
           this.committing -= batch.length;
         }

@@ -88,7 +88,7 @@ export async function readJobsOverview(db: Kysely<Database>, now: Date, givenUpS
     .execute();
   // After a relay's long outage at a peak the given-up ones are tens of thousands, all sorted
   // here: one more reason to keep this off the web thread.
-  const givenUp = await db
+  const givenUp = givenUpShown === 0 ? [] : await db
     .selectFrom('jobs')
     .select(['id', 'kind', 'attempts', 'last_error', 'finished_at'])
     .where('state', '=', 'dead')

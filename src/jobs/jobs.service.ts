@@ -44,6 +44,19 @@ export const GIVEN_UP_KEPT_DAYS = 30;
 const RETRIED_ACTION = 'jobs.retried';
 /** How often minutesBehind reads the queue again (each signer's page asks). */
 const BEHIND_READ_EVERY_MS = 5_000;
+/** How often the metrics read the queue again (a read of the whole jobs table, whoever scrapes how often). */
+const QUEUE_READ_EVERY_MS = 15_000;
+
+/** One kind of job in the site's metrics (see JobsService.queue). */
+export interface JobQueueReading {
+  kind: string;
+  waiting: number;
+  due: number;
+  running: number;
+  givenUp: number;
+  /** How long the longest-due job of the kind has waited, in seconds (0 when none is due). */
+  oldestDueSeconds: number;
+}
 
 /**
  * The background work (emails, webhooks, findings) as the site's administrators see it: what
@@ -53,6 +66,7 @@ const BEHIND_READ_EVERY_MS = 5_000;
 export class JobsService {
   /** When the longest-due job became due (ms), or null, read at most every BEHIND_READ_EVERY_MS. */
   private readonly dueSince: RecentResults<number | null>;
+  private readonly queueReadings: RecentResults<JobKindOverview[]>;
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -61,6 +75,22 @@ export class JobsService {
     private readonly nudge: () => void,
   ) {
     this.dueSince = new RecentResults(BEHIND_READ_EVERY_MS, () => clock().getTime(), 1);
+    this.queueReadings = new RecentResults(QUEUE_READ_EVERY_MS, () => clock().getTime(), 1);
+  }
+
+  /** Each kind of job's counts and lateness for the site's metrics, read at most every QUEUE_READ_EVERY_MS. */
+  async queue(): Promise<JobQueueReading[]> {
+    const kinds = await this.queueReadings.get('jobs', async () => (await this.jobs.overview(this.clock(), 0)).kinds);
+    // The lateness as of now: a kept reading's jobs have waited longer since.
+    const now = this.clock().getTime();
+    return kinds.map((k) => ({
+      kind: k.kind,
+      waiting: k.waiting,
+      due: k.due,
+      running: k.running,
+      givenUp: k.dead,
+      oldestDueSeconds: k.dueSince === null ? 0 : Math.max(0, (now - Date.parse(k.dueSince)) / 1000),
+    }));
   }
 
   /** Each kind of job's counts and lateness, and the jobs given up most recently. Administrators only. */

@@ -64,6 +64,8 @@ export class JobWorker {
   private wakeAgain = false;
   private periodicTimers: NodeJS.Timeout[] = [];
   private periodicRuns = new Set<Promise<void>>();
+  /** Jobs this worker finished, by kind: done, or failed (for the site's metrics). */
+  readonly finished = new Map<string, { done: number; failed: number }>();
 
   constructor(private readonly options: JobWorkerOptions) {
     this.pollMs = options.pollMs ?? 1000;
@@ -145,6 +147,7 @@ export class JobWorker {
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
       await handler(JSON.parse(job.payload) as Record<string, unknown>, job);
       await jobs.markDone(job.id);
+      this.tally(job.kind).done++;
     } catch (err) {
       // Kept as the job's last error and logged: without the address a relay's refusal names.
       const message = withoutEmailAddresses(err instanceof Error ? err.message : String(err));
@@ -156,8 +159,18 @@ export class JobWorker {
         return;
       }
       log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, err: message }, 'job failed');
+      this.tally(job.kind).failed++;
       await jobs.markFailed(job, message, now, new Date(now.getTime() + retryDelayMs(job.attempts)));
     }
+  }
+
+  private tally(kind: string): { done: number; failed: number } {
+    let counts = this.finished.get(kind);
+    if (!counts) {
+      counts = { done: 0, failed: 0 };
+      this.finished.set(kind, counts);
+    }
+    return counts;
   }
 
   private schedule(delay: number): void {

@@ -68,6 +68,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // in hundreds of accounts. Production's cost comes from PASSWORD_HASH_*, never below OWASP's minimum.
     passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     pageCacheMs: 0,
+    metrics: null,
     ...overrides,
   };
 }

@@ -313,6 +313,12 @@ export class SignaturesRepository {
     );
   }
 
+  /** The signing and confirming group commits' batches, items and items waiting (for the site's metrics). */
+  commitStats(): Record<'signing' | 'confirming', { batches: number; items: number; waiting: number }> {
+    const stats = (c: GroupCommit<unknown, unknown>) => ({ batches: c.batches, items: c.items, waiting: c.waiting });
+    return { signing: stats(this.signing as GroupCommit<unknown, unknown>), confirming: stats(this.confirming as GroupCommit<unknown, unknown>) };
+  }
+
   /** Resolves once the signatures and confirmations submitted so far are committed (see GroupCommit.settled). */
   async settled(): Promise<void> {
     await Promise.all([this.signing.settled(), this.confirming.settled()]);

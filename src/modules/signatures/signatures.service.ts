@@ -54,6 +54,12 @@ export class SignaturesService {
     this.formTimer = new TokenSigner(secretKey, 'sign-form-started');
   }
 
+  /**
+   * What this process has done since it started, for the site's metrics: signatures acknowledged,
+   * confirmed, and turned away because too many were waiting to be stored.
+   */
+  readonly activity = { received: 0, confirmed: 0, turnedAway: { signing: 0, confirming: 0 } };
+
   /** A puzzle for a signing form, or null when the emergency check is off. */
   issueChallenge(): { challenge: string; bits: number } | null {
     return this.options.challenge?.issue() ?? null;
@@ -138,7 +144,9 @@ export class SignaturesService {
         CONFIRMATION_JOB,
       ),
       'So many people are signing right now that your signature could not be taken. Please try again in a few seconds.',
+      () => this.activity.turnedAway.signing++,
     );
+    this.activity.received++;
     if (queued) this.onJobQueued();
   }
 
@@ -157,7 +165,9 @@ export class SignaturesService {
         announce ? webhookEvent('signature.confirmed', 0, { signatureId }) : null,
       ),
       'So many people are confirming right now that yours could not be recorded. Please follow the link again in a few seconds.',
+      () => this.activity.turnedAway.confirming++,
     );
+    if (outcome === 'confirmed') this.activity.confirmed++;
     if (announce && outcome === 'confirmed') this.onJobQueued();
     const petition = petitionId === null ? null : await this.petitions.recentById(petitionId);
     if (outcome === 'not_found' || !petition) throw invalidLink();
@@ -245,11 +255,14 @@ function invalidLink(): AppError {
  * store in a few seconds: the newcomer is told at once to try again shortly (503 with
  * Retry-After), rather than kept waiting until a proxy gives up. Nothing was stored.
  */
-async function unlessFull<T>(work: Promise<T>, message: string): Promise<T> {
+async function unlessFull<T>(work: Promise<T>, message: string, onFull: () => void): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    if (err instanceof GroupCommitFull) throw new AppError('service_unavailable', message, { retryAfterSeconds: 5 });
+    if (err instanceof GroupCommitFull) {
+      onFull();
+      throw new AppError('service_unavailable', message, { retryAfterSeconds: 5 });
+    }
     throw err;
   }
 }
