@@ -79,6 +79,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('serves metrics only when METRICS_PORT is set, on a port apart from the site’s', () => {
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/undersign', SECRET_KEY: 'x'.repeat(32) };
+    assert.equal(loadConfig(env).metrics, null);
+    assert.deepEqual(loadConfig({ ...env, METRICS_PORT: '9464' }).metrics, { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(loadConfig({ ...env, METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics, { host: '10.0.0.5', port: 9464 });
+    assert.throws(() => loadConfig({ ...env, PORT: '9464', METRICS_PORT: '9464' }), /METRICS_PORT: must differ from PORT/);
+    assert.throws(() => loadConfig({ ...env, METRICS_PORT: 'ninety' }), /METRICS_PORT/);
+  });
+
   it('refuses to start in production without SECRET_KEY or SMTP_URL', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://h:25' }), /SECRET_KEY/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) }), /SMTP_URL/);

@@ -141,6 +141,8 @@ describeEachDatabase('a full signing queue', (kind) => {
     }
     const stored = await t.ctx.db.kysely.selectFrom('signatures').select('email').where('petition_id', '=', petition.id).execute();
     assert.deepEqual(stored.map((r) => r.email).sort(), accepted.sort());
+    // What the metrics report (undersign_signatures_received_total, undersign_signing_turned_away_total).
+    assert.deepEqual(t.ctx.services.signatures.activity, { received: accepted.length, confirmed: 0, turnedAway: { signing: refused.length, confirming: 0 } });
 
     // The service, and so the web form, refuses the same way.
     const form = await Promise.all(
