@@ -309,6 +309,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
             await services.fraud.forgetIpAddresses(before);
           },
         },
+        {
+          name: 'fold finished petitions’ counter shards',
+          everyMs: 3_600_000,
+          run: async () => {
+            while ((await repositories.signatures.foldFinishedCounters(500)) === 500) await letOtherWritersIn();
+          },
+        },
         { name: 'forget webhook deliveries after their log period', everyMs: 3_600_000, run: () => webhooks.forgetOldDeliveries() },
         { name: 'forget jobs given up a month ago', everyMs: 3_600_000, run: () => services.jobs.forgetOldGivenUp() },
         { name: 'forget ended rate-limit windows', everyMs: 300_000, run: () => rateLimitStore.sweep(clock().getTime()) },

@@ -3,7 +3,8 @@ import { after, before, it } from 'node:test';
 import type { PetitionsRepository } from '../petitions/petitions.repository.ts';
 import { describeEachDatabase, openTestDatabase, type TestDatabase } from '../../../test/helpers/db.ts';
 import { newSignature, repositoriesFor, userRow } from '../../../test/helpers/repositories.ts';
-import type { SignaturesRepository, NewSignature } from './signatures.repository.ts';
+import { changeCounts, type SignaturesRepository, type NewSignature } from './signatures.repository.ts';
+import { counterShards } from '../../db/dialect.ts';
 
 const NOW = new Date('2026-10-20T10:00:00.000Z');
 /** The confirmation rule of a site that does not gather supporters first. */
@@ -293,5 +294,65 @@ describeEachDatabase('the sweep of IP addresses past the fraud-review period', (
     assert.equal(await repos.signatures.dropIpAddresses(day(25), 10), 1);
     assert.equal((await t.db.kysely.selectFrom('signatures').select('ip').where('email_key', '=', late).executeTakeFirstOrThrow()).ip, null);
     assert.deepEqual(await marks(), [day(25, -1), day(11, -1)], 'the closed petition was left as it was');
+  });
+});
+
+describeEachDatabase('folding a finished petition’s counter shards', (kind) => {
+  let t: TestDatabase;
+  let signatures: SignaturesRepository;
+  let petitions: PetitionsRepository;
+  before(async () => {
+    t = await openTestDatabase(kind);
+    ({ signatures, petitions } = repositoriesFor(t.db));
+  });
+  after(() => t.cleanup());
+
+  const shards = counterShards(kind);
+  const counterRows = async (petitionId: number) =>
+    (await t.db.kysely.selectFrom('petition_counters').select(['shard', 'confirmed_count']).where('petition_id', '=', petitionId).orderBy('shard').execute()).map((r) => [r.shard, Number(r.confirmed_count)]);
+  const count = async (petitionId: number) => Number((await petitions.signatureCounts([petitionId])).get(petitionId) ?? 0);
+  /** Moves a petition's count by one, as confirming or removing a signature does (a random shard). */
+  const change = (petitionId: number, delta: 1 | -1) =>
+    t.db.kysely.transaction().execute((trx) => changeCounts(trx, shards, [{ petition_id: petitionId, confirmed_at: NOW.toISOString(), country: 'GB', postcode: null, area_set_id: null }], delta));
+
+  it('keeps one row with the sum for petitions no longer signed, the open ones sharded, and every count exact under changes racing the fold', async () => {
+    const owner = await repositoriesFor(t.db).users.insert(userRow(`fold-${kind}@example.org`));
+    const make = async (slug: string, state: 'open' | 'closed') =>
+      (await petitions.insert({ slug, title: slug, action: 'Act', background: 'Because', target_name: 'Council', state, owner_id: owner.id, created_at: NOW.toISOString(), updated_at: NOW.toISOString(), opened_at: NOW.toISOString() }, () => ({}), NOW)).id;
+    const [closed, open] = [await make('fold-closed', 'closed'), await make('fold-open', 'open')];
+    for (let i = 0; i < 200; i++) for (const id of [closed, open]) await change(id, 1);
+    for (let i = 0; i < 20; i++) await change(closed, -1);
+    assert.equal(await count(closed), 180);
+    assert.equal(await count(open), 200);
+
+    if (shards === 1) {
+      assert.equal(await signatures.foldFinishedCounters(500), 0, 'one shard already: nothing to fold');
+      assert.deepEqual(await counterRows(closed), [[0, 180]]);
+      return;
+    }
+    assert.ok((await counterRows(closed)).length > 1);
+    assert.equal(await signatures.foldFinishedCounters(500), 1, 'the closed petition only');
+    assert.deepEqual(await counterRows(closed), [[0, 180]]);
+    assert.ok((await counterRows(open)).length > 1, 'an open petition keeps its shards');
+    assert.equal(await count(open), 200);
+    assert.equal(await signatures.foldFinishedCounters(500), 0, 'nothing left to fold');
+
+    // Removals and invalidations still change a closed petition's count: 300 changes on random
+    // shards, at once with repeated folds, leave the sum exact.
+    const changes = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? -1 : 1) as 1 | -1);
+    let folded = 0;
+    await Promise.all([
+      ...changes.map((delta) => change(closed, delta)),
+      (async () => {
+        for (let i = 0; i < 30; i++) {
+          folded += await signatures.foldFinishedCounters(500);
+          await new Promise((r) => setImmediate(r));
+        }
+      })(),
+    ]);
+    assert.ok(folded > 0, 'the folds ran among the changes');
+    assert.equal(await count(closed), 180 + changes.reduce((a, b) => a + b, 0));
+    await signatures.foldFinishedCounters(500);
+    assert.deepEqual(await counterRows(closed), [[0, 180 + changes.reduce((a, b) => a + b, 0)]]);
   });
 });

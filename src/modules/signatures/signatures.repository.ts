@@ -467,6 +467,39 @@ export class SignaturesRepository {
   }
 
   /**
+   * Folds the counter shards of up to `limit` petitions that no longer gather signatures
+   * (closed, rejected or delivered) into one row each (shard 0), keeping each sum: a count is
+   * spread over shards only so that confirmations do not queue on one row, and the site's total
+   * sums every row (16 a petition on PostgreSQL, for ever, before). One statement a petition:
+   * the shards it deletes are locked, so a removal or invalidation changing one meanwhile waits
+   * and then writes a new row (its upsert finds the old one gone), and a shard row added after
+   * the statement began is not deleted. Returns how many petitions were folded; call until it
+   * returns less than `limit`. Nothing to do where counts have one shard (SQLite).
+   */
+  async foldFinishedCounters(limit: number): Promise<number> {
+    if (this.shards === 1) return 0;
+    const petitions = await this.db.kysely
+      .selectFrom('petition_counters')
+      .innerJoin('petitions', 'petitions.id', 'petition_counters.petition_id')
+      .select('petition_counters.petition_id')
+      .where('petitions.state', 'in', ['closed', 'rejected', 'delivered'])
+      .where('petition_counters.shard', '<>', 0)
+      .groupBy('petition_counters.petition_id')
+      .orderBy('petition_counters.petition_id')
+      .limit(limit)
+      .execute();
+    for (const { petition_id: id } of petitions) {
+      await sql`
+        with folded as (delete from petition_counters where petition_id = ${id} and shard <> 0 returning confirmed_count)
+        insert into petition_counters (petition_id, shard, confirmed_count)
+        select ${id}, 0, sum(confirmed_count) from folded having count(*) > 0
+        on conflict (petition_id, shard) do update set confirmed_count = petition_counters.confirmed_count + excluded.confirmed_count
+      `.execute(this.db.kysely);
+    }
+    return petitions.length;
+  }
+
+  /**
    * Drops the IP addresses of signatures given before `before` (their keyed hash stays, so
    * fraud review can still group them). Petition by petition, along the (petition, time) index
    * from where the last sweep ended (`ips_dropped_before`), so no index of its own is kept on the
