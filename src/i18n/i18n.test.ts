@@ -115,6 +115,16 @@ describe('choosing the language', () => {
       assert.equal(formatDate('2026-11-15T12:00:00Z', 'Europe/London'), '15 November 2026');
       assert.equal(t('progress.signature_word', { count: 1 }), 'signature');
     });
+    // Texts with values are kept by key and values, per language: each asked twice, in turn.
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(
+        withLanguage('en', () => [1, 2, 1].map((count) => t('progress.signature_word', { count }))),
+        ['signature', 'signatures', 'signature'],
+      );
+      assert.equal(withLanguage('cy', () => t('petition.days_left', { count: 3, days: '3' })), '3 diwrnod ar ôl');
+      assert.equal(withLanguage('en', () => t('petition.days_left', { count: 3, days: '3' })), '3 days left');
+      assert.equal(withLanguage('en', () => t('petition.days_left', { count: 3, days: '33' })), '33 days left', 'every value is part of the key');
+    }
     assert.throws(() => t('progress.signature_word'), /outside withLanguage/, 'text needs a language in scope (under the test runner)');
     assert.throws(() => withLanguage('en', async () => t('progress.signature_word')), /synchronous/);
   });
