@@ -5,6 +5,7 @@ import { normaliseUkPostcode } from './postcode.ts';
 import { endOfDayInZone } from './time.ts';
 import { Slots } from './slots.ts';
 import { TokenSigner } from './tokens.ts';
+import { TimeSlice } from './time-slice.ts';
 
 describe('TokenSigner', () => {
   const signer = new TokenSigner('a-secret-key-of-at-least-32-characters!', 'signature-confirmation');
@@ -85,5 +86,27 @@ describe('Slots', () => {
     second();
     third();
     assert.equal(slots.inUse, 0);
+  });
+});
+
+describe('TimeSlice', () => {
+  it('lets other work in once a long loop has held the event loop for its slice, and not before', async () => {
+    const slice = new TimeSlice(5);
+    assert.equal(slice.due(), null, 'a slice just begun');
+    let fired = 0;
+    const timer = setInterval(() => fired++, 1);
+    const until = performance.now() + 60;
+    let pauses = 0;
+    while (performance.now() < until) {
+      const pause = slice.due();
+      if (pause) {
+        pauses++;
+        await pause;
+      }
+    }
+    clearInterval(timer);
+    // Without the pauses the timer could not fire once during the loop.
+    assert.ok(pauses >= 6 && pauses <= 13, `about one pause every 5 ms of 60 (${pauses})`);
+    assert.ok(fired >= pauses - 2, `the timer ran in the pauses (${fired} of ${pauses})`);
   });
 });

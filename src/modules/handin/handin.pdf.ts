@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { areaOf } from '../../lib/areas.ts';
+import { TimeSlice } from '../../lib/time-slice.ts';
 import type { Endorsement } from '../endorsements/endorsements.repository.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 import type { SignatureForExport } from './handin.repository.ts';
@@ -63,11 +64,14 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   });
   footer();
 
-  // Cover
+  // Cover. Each font's first use parses it (15–40 ms), as the QR code's image takes a moment
+  // to encode: other requests go between them, not after all three.
   doc.font('Bold').fontSize(22).text(petition.title, MARGIN, MARGIN, { width });
+  await nextTurn();
   doc.moveDown(0.5);
   const target = [petition.target.name, petition.target.role, petition.target.organisation].filter(Boolean).join(', ');
   doc.font('Body').fontSize(12).text(`A petition to ${target}`);
+  await nextTurn();
   doc.moveDown();
   doc.font('Bold').fontSize(12).text('We ask');
   doc.font('Body').fontSize(12).text(petition.action, { width });
@@ -86,7 +90,8 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   doc.moveDown();
   doc.font('Body').fontSize(10).text('Every online signature was confirmed by its signer from their email address. Verify the count at:', { width });
   doc.font('Bold').fontSize(10).text(input.url, { width, link: input.url, underline: true });
-  const qr = await QRCode.toBuffer(input.url, { type: 'png', width: 300, margin: 1 });
+  const qr = await qrImage(input.url);
+  await nextTurn();
   doc.image(qr, MARGIN, doc.y + 10, { width: 130 });
   doc.y += 150;
   doc.font('Body').fontSize(9).fillColor('#444444').text(`Prepared on ${day(input.generatedAt.toISOString(), timeZone)} with ${input.siteName}.`, MARGIN);
@@ -134,6 +139,7 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   };
   line(['No.', 'Name', 'Area'], 'Bold');
   let number = 0;
+  const slice = new TimeSlice();
   let area: string | null = null;
   let subtotal = 0;
   const closeArea = () => {
@@ -155,15 +161,37 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
     subtotal++;
     line([String(number), row.public_name ? row.name : 'Name withheld', rowArea], 'Body');
     // The pack is streamed, not held: past a megabyte the reader has not taken (a slow
-    // connection), wait for it; otherwise still let other requests in now and then.
-    if (number % 200 === 0 && doc.readableLength > UNREAD_LIMIT) await readerCaughtUp();
-    else if (number % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    // connection), wait for it; otherwise let other requests in every few milliseconds.
+    if (number % 200 === 0 && doc.readableLength > UNREAD_LIMIT) {
+      await readerCaughtUp();
+      slice.restart();
+    } else {
+      const pause = slice.due();
+      if (pause) await pause;
+    }
   }
   if (doc.destroyed) return;
   closeArea();
   doc.moveDown();
   line(['', 'Total signatures confirmed online', n(number)], 'Bold');
   doc.end();
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The cover's QR code images by address: a petition's pack is downloaded again and again. */
+const qrImages = new Map<string, Promise<Buffer>>();
+
+/** The QR code of an address as a PNG (kept for the next pack; at most a hundred addresses). */
+function qrImage(url: string): Promise<Buffer> {
+  let image = qrImages.get(url);
+  if (!image) {
+    if (qrImages.size >= 100) qrImages.clear();
+    image = QRCode.toBuffer(url, { type: 'png', width: 300, margin: 1 });
+    image.catch(() => qrImages.delete(url));
+    qrImages.set(url, image);
+  }
+  return image;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { TimeSlice } from '../../lib/time-slice.ts';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify';
 import { finished, pipeline, Readable } from 'node:stream';
@@ -253,8 +254,12 @@ export class HandinService {
       const rows = this.exportRows(petition.id, release, csv);
       const records = Readable.from(
         (async function* () {
+          // Rows come a thousand at a time: let other requests in every few milliseconds.
+          const slice = new TimeSlice();
           for await (const r of rows) {
             yield [r.name, r.email, r.postcode ?? '', r.country, r.created_at, r.confirmed_at ?? '', r.contact_opt_in ? 'yes' : 'no'].map(neutraliseCell);
+            const pause = slice.due();
+            if (pause) await pause;
           }
         })(),
       );
