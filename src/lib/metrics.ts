@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobQueueReading } from '../jobs/jobs.service.ts';
 
 /** Counts a part of the site keeps as it works, read when metrics are scraped (no cost per event beyond an addition). */
 export interface MetricSources {
@@ -11,7 +12,7 @@ export interface MetricSources {
   /** Jobs this process finished, by kind: done, or failed (to be tried again or given up). */
   jobsFinished(): Map<string, { done: number; failed: number }>;
   /** The job queue by kind (a database read: the caller keeps it for a while). */
-  jobQueue(): Promise<{ kind: string; waiting: number; due: number; running: number; givenUp: number; oldestDueSeconds: number }[]>;
+  jobQueue(): Promise<JobQueueReading[]>;
   /** PostgreSQL's connection pool of this process (null on SQLite). */
   pool(): { total: number; idle: number; waiting: number } | null;
 }
@@ -123,7 +124,7 @@ export class SiteMetrics {
     // processes the largest reading is kept, not their sum. A kind whose jobs are all finished
     // (and deleted) reads 0 from then on, rather than its series vanishing.
     const kindsSeen = new Set<string>();
-    const queueGauge = (name: string, help: string, value: (row: Awaited<ReturnType<MetricSources['jobQueue']>>[number]) => number) =>
+    const queueGauge = (name: string, help: string, value: (row: JobQueueReading) => number) =>
       new Gauge({
         name,
         help,
