@@ -91,7 +91,7 @@ describe('group commit', () => {
     await r.commitAll();
     assert.deepEqual(await Promise.all(answers), [10, 'a bad item', 20]);
     assert.deepEqual(r.batches, [[1, -1, 2], [1], [-1], [2]]);
-    assert.deepEqual([commit.batches, commit.items, commit.waiting], [2, 2, 0], 'only committed transactions and their items are counted');
+    assert.deepEqual(commit.stats(), { batches: 2, items: 2, waiting: 0 }, 'only committed transactions and their items are counted');
   });
 
   it('counts batches and items committed, and items waiting, for the site’s metrics', async () => {
@@ -100,10 +100,10 @@ describe('group commit', () => {
     const first = commit.submit(1);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [2, 3].map((i) => commit.submit(i));
-    assert.deepEqual([commit.batches, commit.items, commit.waiting], [0, 0, 3], 'one in its transaction, two waiting for the next');
+    assert.deepEqual(commit.stats(), { batches: 0, items: 0, waiting: 3 }, 'one in its transaction, two waiting for the next');
     await r.commitAll();
     await Promise.all([first, ...later]);
-    assert.deepEqual([commit.batches, commit.items, commit.waiting], [2, 3, 0]);
+    assert.deepEqual(commit.stats(), { batches: 2, items: 3, waiting: 0 });
   });
 
   it('says when everything submitted so far is committed, for shutting down', async () => {

@@ -16,9 +16,9 @@ export class GroupCommit<Item, Result> {
   private readonly concurrency: number;
   /** Callers of settled() waiting for the last batch to end. */
   private readonly settledWaiters: (() => void)[] = [];
-  /** Transactions committed so far, and the items they held (for the site's metrics). */
-  batches = 0;
-  items = 0;
+  /** Transactions committed so far, and the items they held (see stats). */
+  private batches = 0;
+  private items = 0;
 
   constructor(
     /** Commits items (one or many) in one transaction; returns their results in order. */
@@ -59,9 +59,9 @@ export class GroupCommit<Item, Result> {
     });
   }
 
-  /** Items waiting for a batch or in one being committed. */
-  get waiting(): number {
-    return this.queue.length + this.committing;
+  /** Batches and items committed so far, and items waiting for a batch or in one being committed (for the site's metrics). */
+  stats(): CommitStats {
+    return { batches: this.batches, items: this.items, waiting: this.queue.length + this.committing };
   }
 
   /**
@@ -101,6 +101,13 @@ export class GroupCommit<Item, Result> {
       if (this.loops === 0 && this.queue.length === 0) for (const resolve of this.settledWaiters.splice(0)) resolve();
     }
   }
+}
+
+/** What a group commit has done (GroupCommit.stats). */
+export interface CommitStats {
+  batches: number;
+  items: number;
+  waiting: number;
 }
 
 /** Refused, not failed: too many items were already waiting to be committed. Nothing was stored. */

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitStats } from '../db/group-commit.ts';
 import type { JobQueueReading } from '../jobs/jobs.service.ts';
 
 /** Counts a part of the site keeps as it works, read when metrics are scraped (no cost per event beyond an addition). */
@@ -8,7 +9,7 @@ export interface MetricSources {
   /** Signatures acknowledged (stored, or a repeat of one stored), confirmed, and turned away because too many were waiting. */
   signing(): { received: number; confirmed: number; turnedAway: { signing: number; confirming: number } };
   /** Each group commit's batches and items committed so far, and items waiting now (see GroupCommit). */
-  commits(): Record<string, { batches: number; items: number; waiting: number }>;
+  commits(): Record<string, CommitStats>;
   /** Jobs this process finished, by kind: done, or failed (to be tried again or given up). */
   jobsFinished(): Map<string, { done: number; failed: number }>;
   /** The job queue by kind (a database read: the caller keeps it for a while). */
@@ -37,9 +38,6 @@ export class SiteMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly durations: Histogram<'method' | 'route'>;
-  /** Children of the two above by method, route (and status): labels are hashed once per combination, not per request. */
-  private readonly requestChildren = new Map<string, { inc: () => void }>();
-  private readonly durationChildren = new Map<string, { observe: (seconds: number) => void }>();
   private load: LoadSource | null = null;
   private defaultsCollected = false;
 
@@ -181,20 +179,8 @@ export class SiteMetrics {
   /** Counts an answered request; `route` is the route's pattern (never the address: slugs and tokens would be endless labels). */
   observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
     const path = route ?? 'unmatched';
-    const key = `${method} ${path}`;
-    let duration = this.durationChildren.get(key);
-    if (!duration) {
-      duration = this.durations.labels({ method, route: path });
-      this.durationChildren.set(key, duration);
-    }
-    duration.observe(seconds);
-    const withStatus = `${key} ${status}`;
-    let counter = this.requestChildren.get(withStatus);
-    if (!counter) {
-      counter = this.requests.labels({ method, route: path, status: String(status) });
-      this.requestChildren.set(withStatus, counter);
-    }
-    counter.inc();
+    this.durations.observe({ method, route: path }, seconds);
+    this.requests.inc({ method, route: path, status: String(status) });
   }
 
   /** Reports the web process's event-loop watch (none in a worker process). */

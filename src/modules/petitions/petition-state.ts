@@ -52,6 +52,9 @@ export function confirmsSignatures(petition: { state: PetitionState; deadline: s
   return effectiveState(petition, now) === 'open' || (gathersSupporters && petition.state === 'pending');
 }
 
+/** States in which a petition takes no more signatures, ever (its count changes only by removals and invalidations). */
+export const NO_LONGER_SIGNED_STATES: readonly PetitionState[] = ['closed', 'rejected', 'delivered'];
+
 /** States anyone may read (unless the petition is hidden). Drafts and pending ones belong to their team. */
 export function isPublicState(state: PetitionState): boolean {
   return state === 'open' || state === 'closed' || state === 'rejected' || state === 'delivered';

@@ -3,10 +3,10 @@ import { batchConcurrency, counterShards, dialectOf, emailDomain, ipFromStored, 
 import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, SignatureRow, SignaturesTable } from '../../db/schema.ts';
 import { insertJobs, type NewJob } from '../../jobs/jobs.repository.ts';
-import { confirmsSignatures } from '../petitions/petition-state.ts';
+import { confirmsSignatures, NO_LONGER_SIGNED_STATES } from '../petitions/petition-state.ts';
 import { tallyEvent, type TallySource } from '../stats/stats.repository.ts';
 import { areaCodesOf, areaSetIds, areaSetKey, type AreaCodes } from '../geo/area-sets.repository.ts';
-import { GroupCommit } from '../../db/group-commit.ts';
+import { GroupCommit, type CommitStats } from '../../db/group-commit.ts';
 import { signatureEmailKey } from '../../lib/email-keys.ts';
 
 /** How far back each hourly IP sweep reads again (see SignaturesRepository.dropIpAddresses). */
@@ -314,9 +314,8 @@ export class SignaturesRepository {
   }
 
   /** The signing and confirming group commits' batches, items and items waiting (for the site's metrics). */
-  commitStats(): Record<'signing' | 'confirming', { batches: number; items: number; waiting: number }> {
-    const stats = (c: GroupCommit<unknown, unknown>) => ({ batches: c.batches, items: c.items, waiting: c.waiting });
-    return { signing: stats(this.signing as GroupCommit<unknown, unknown>), confirming: stats(this.confirming as GroupCommit<unknown, unknown>) };
+  commitStats(): Record<'signing' | 'confirming', CommitStats> {
+    return { signing: this.signing.stats(), confirming: this.confirming.stats() };
   }
 
   /** Resolves once the signatures and confirmations submitted so far are committed (see GroupCommit.settled). */
@@ -482,7 +481,7 @@ export class SignaturesRepository {
       .selectFrom('petition_counters')
       .innerJoin('petitions', 'petitions.id', 'petition_counters.petition_id')
       .select('petition_counters.petition_id')
-      .where('petitions.state', 'in', ['closed', 'rejected', 'delivered'])
+      .where('petitions.state', 'in', NO_LONGER_SIGNED_STATES)
       .where('petition_counters.shard', '<>', 0)
       .groupBy('petition_counters.petition_id')
       .orderBy('petition_counters.petition_id')
