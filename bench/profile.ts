@@ -1,6 +1,7 @@
 /**
  * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing|search`,
- * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server):
+ * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server;
+ * `PROFILE_CONNECTIONS`, default 50):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
  */
@@ -26,7 +27,7 @@ const profiled = [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}
 const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: scenario === 'emails' ? PRODUCTION_NODE_FLAGS : profiled });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
-const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: 50, duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
+const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: Number(process.env.PROFILE_CONNECTIONS ?? 50), duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
 if (scenario === 'confirm') {
   await load({ duration: 4, requests: [signingRequest(slug, signerBody('pre'))] });
   const pendingSql = "select id from signatures where status = 'pending'";
