@@ -48,4 +48,34 @@ describe('results kept for a moment', () => {
     await never.get('x', async () => ++reads);
     assert.equal(reads, 2);
   });
+
+  it('reads only the keys not kept a moment ago, together, and keeps each for the next caller', async () => {
+    let now = 0;
+    const reads: string[][] = [];
+    const kept = new RecentResults<string>(1000, () => now);
+    const read = async (missing: string[]) => {
+      reads.push(missing);
+      return missing.map((key) => `${key}@${now}`);
+    };
+    assert.deepEqual(await kept.getMany(['a', 'b', 'a'], read), ['a@0', 'b@0', 'a@0']);
+    assert.deepEqual(reads, [['a', 'b']], 'one read, each key once');
+    assert.equal(await kept.get('b', async () => 'never'), 'b@0', 'kept for a single caller too');
+    now = 500;
+    assert.deepEqual(await kept.getMany(['c', 'b', 'a'], read), ['c@500', 'b@0', 'a@0']);
+    assert.deepEqual(reads.at(-1), ['c']);
+    now = 1200;
+    assert.deepEqual(await kept.getMany(['a', 'c'], read), ['a@1200', 'c@500']);
+    assert.deepEqual(reads.at(-1), ['a'], 'too old: read again');
+    assert.equal(reads.length, 3);
+    assert.deepEqual(await kept.getMany(['a', 'c'], read), ['a@1200', 'c@500']);
+    assert.equal(reads.length, 3, 'everything kept: no read at all');
+
+    await assert.rejects(kept.getMany(['d', 'a'], () => Promise.reject(new Error('database gone'))), /database gone/);
+    assert.deepEqual(await kept.getMany(['d'], read), ['d@1200'], 'a failed read is not kept');
+
+    const never = new RecentResults<string>(0, () => now);
+    await never.getMany(['x'], read);
+    await never.getMany(['x'], read);
+    assert.deepEqual(reads.slice(-2), [['x'], ['x']]);
+  });
 });

@@ -19,8 +19,34 @@ export class RecentResults<T> {
     const now = this.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = read();
-    if (!hit && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return this.keep(key, now, read());
+  }
+
+  /**
+   * The kept results of several keys; those not kept, or too old, are read together by one
+   * `read(missing)`, which answers with a result for each key it is given, in their order (a
+   * page of search results: its petitions read in one query, or not at all when each was read a
+   * moment ago). A failed read fails every caller that waits for it, and none of it is kept.
+   */
+  getMany(keys: string[], read: (missing: string[]) => Promise<T[]>): Promise<T[]> {
+    if (this.ttlMs <= 0) return read(keys);
+    const now = this.now();
+    const values = new Map<string, Promise<T>>();
+    const missing: string[] = [];
+    for (const key of new Set(keys)) {
+      const hit = this.entries.get(key);
+      if (hit && now - hit.at < this.ttlMs) values.set(key, hit.value);
+      else missing.push(key);
+    }
+    if (missing.length > 0) {
+      const all = read(missing);
+      missing.forEach((key, i) => values.set(key, this.keep(key, now, all.then((results) => results[i]!))));
+    }
+    return Promise.all(keys.map((key) => values.get(key)!));
+  }
+
+  private keep(key: string, now: number, value: Promise<T>): Promise<T> {
+    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const entry = { at: now, value };
     this.entries.set(key, entry);
     value.catch(() => {
