@@ -401,6 +401,27 @@ describeEachDatabase('trust and safety: IP addresses, limits, fraud review and i
     }
   });
 
+  it('lists every signature newest first by when it was signed, page after page, each once', async () => {
+    const { petition } = await createPetition(t.ctx);
+    // Signed in this order, at these times: the last one's clock was behind (its id is the highest, its time the earliest).
+    const times = ['2026-11-20T10:00:00.000Z', '2026-11-20T10:05:00.000Z', '2026-11-20T10:05:00.000Z', '2026-11-20T10:10:00.000Z', '2026-11-20T09:55:00.000Z'];
+    for (const [i, time] of times.entries()) {
+      now = new Date(time);
+      if (i === 1) assert.equal((await sign(petition.slug, signerInput(), `203.0.113.${i}`)).statusCode, 202);
+      else await signAndConfirm(petition.slug, signerInput(), `203.0.113.${i}`);
+    }
+    const ids = (await t.ctx.db.kysely.selectFrom('signatures').select('id').where('petition_id', '=', petition.id).orderBy('id').execute()).map((r) => r.id);
+    const paged: number[] = [];
+    for (let offset = 0; offset < times.length; offset += 2) {
+      const page = await t.ctx.repositories.fraud.list(petition.id, {}, 2, offset);
+      assert.equal(page.total, 5);
+      assert.deepEqual(page.valid, { signatures: 5, confirmed: 4 });
+      paged.push(...page.rows.map((r) => r.id));
+    }
+    // 10:10, then the two at 10:05 (the later id first), 10:00, 09:55.
+    assert.deepEqual(paged, [ids[3], ids[2], ids[1], ids[0], ids[4]]);
+  });
+
   it('reviews a small petition live, keeping nothing', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);
