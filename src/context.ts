@@ -38,6 +38,7 @@ import { GeoRepository } from './modules/geo/geo.repository.ts';
 import { GeoService } from './modules/geo/geo.service.ts';
 import { IpPolicy } from './modules/safety/ip-policy.ts';
 import { PublicPageCache } from './views/page-cache.ts';
+import { keepJsxOffAsyncHooks } from './views/synchronous-jsx.ts';
 import { ProofOfWorkChallenge } from './modules/safety/challenge.ts';
 import { BreachedPasswordCheck } from './modules/safety/breached-passwords.ts';
 import { FraudRepository } from './modules/safety/fraud.repository.ts';
@@ -152,6 +153,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pin
 
 /** Wires repositories, services, mail and the job worker for one process. */
 export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
+  keepJsxOffAsyncHooks();
   const log = overrides.log ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
   const db =
