@@ -233,9 +233,9 @@ export async function readMatchingPage(db: Pick<Db, 'kysely' | 'kind'>, petition
   // Along the (petition, time) index, newest first, where the index alone finds what matches: a
   // time window (ordered by id, PostgreSQL walked the primary key back from the newest signature
   // of any petition: 0.66 s for a window at the start of a million), or the whole petition
-  // (ordered by id, SQLite read and sorted every one of a million signatures for the first page:
-  // 2.5 s; so, 0.3 s, the counts below). Otherwise by id: a scan either way, and a rare domain's
-  // handful would cost a lookup of every signature through the index.
+  // (ordered by id, SQLite looked up and sorted all of a million signatures for the first page's
+  // fifty: 2.5 s, against 0.25 s now, most of it the counts below). Otherwise by id: a scan
+  // either way, and a rare domain's handful would cost a lookup of every signature through the index.
   const wholePetition = !criteria.ipHash && !criteria.domain && !criteria.ids && !criteria.invalidationId;
   if (criteria.from || criteria.to || wholePetition) newestFirst = newestFirst.orderBy(sql.ref(signatureTimeColumn(db.kind, 'created_at')), 'desc');
   const rows = await newestFirst.orderBy('id', 'desc').limit(limit).offset(offset).execute();
