@@ -39,7 +39,13 @@ describe('the public page cache', () => {
     const team = await signedInSession(t.app, owner.email);
     assert.equal(countShown((await team.get(`/petitions/${petition.slug}`)).body), '1');
     now += 600;
-    assert.equal(countShown((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` })).body), '1');
+    const third = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
+    assert.equal(countShown(third.body), '1');
+    // Each form carries the second it was shown in (one token a second for every visitor).
+    const shownAt = (html: string) => Number(/name="form_started" value="(\d+)\./.exec(html)?.[1]);
+    assert.equal(shownAt(second.body), Math.floor((now - 600) / 1000));
+    assert.equal(shownAt(third.body), Math.floor(now / 1000));
+    assert.notEqual(shownAt(third.body), shownAt(second.body));
   });
 
   it('sends the cached page gzip-compressed to browsers that take it, and the compressed form signs', async () => {
