@@ -6,6 +6,9 @@ import { endOfDayInZone } from './time.ts';
 import { Slots } from './slots.ts';
 import { TokenSigner } from './tokens.ts';
 import { TimeSlice } from './time-slice.ts';
+import { crc32 } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { crc32Continue, crc32Shift } from './crc32.ts';
 
 describe('TokenSigner', () => {
   const signer = new TokenSigner('a-secret-key-of-at-least-32-characters!', 'signature-confirmation');
@@ -112,5 +115,21 @@ describe('TimeSlice', () => {
     // Without the pauses the timer could not fire once during the loop.
     assert.ok(pauses >= 4 && pauses <= 12, `one pause every 5 ms of 60 ms of work, give or take a busy machine (${pauses})`);
     assert.ok(fired >= pauses - 2, `the timer ran in the pauses (${fired} of ${pauses})`);
+  });
+});
+
+describe('CRC-32 continued past bytes known in advance', () => {
+  it('gives the checksum of the two pieces read together, whatever their lengths', () => {
+    const sizes = [0, 1, 3, 8, 255, 4096, 30_000, 70_001];
+    for (const a of sizes)
+      for (const b of sizes) {
+        const first = randomBytes(a);
+        const second = randomBytes(b);
+        assert.equal(crc32Continue(crc32(first) >>> 0, crc32(second) >>> 0, crc32Shift(b)), crc32(Buffer.concat([first, second])) >>> 0, `${a} then ${b} bytes`);
+      }
+    // Three pieces, as a page with a visitor's value between two fixed parts.
+    const [head, value, tail] = [Buffer.from('<p>Hello '), Buffer.from('Ffion'), Buffer.from('</p>')];
+    const twoOfThem = crc32Continue(crc32(head) >>> 0, crc32(value) >>> 0, crc32Shift(value.length));
+    assert.equal(crc32Continue(twoOfThem, crc32(tail) >>> 0, crc32Shift(tail.length)), crc32(Buffer.from('<p>Hello Ffion</p>')) >>> 0);
   });
 });

@@ -2,6 +2,7 @@ import { negotiate } from '@fastify/accept-negotiator';
 import type { FastifyRequest } from 'fastify';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { LANGUAGES, type LanguageSource, type RequestLanguage } from '../i18n/i18n.ts';
+import { crc32Continue, crc32Shift } from '../lib/crc32.ts';
 /**
  * Rendered public pages kept for a moment, so a petition going viral costs one render per
  * interval rather than one per visitor. Each process keeps its own; entries are at most
@@ -74,7 +75,9 @@ export class PageTemplate {
     private readonly parts: Buffer[],
     private readonly holes: string[],
     private readonly compressedParts: Buffer[],
-    private readonly firstPartCrc: number,
+    /** Each part's CRC-32 and shift (see src/lib/crc32.ts): the gzip trailer's checksum without reading the parts per visitor. */
+    private readonly partCrcs: number[],
+    private readonly partShifts: number[],
   ) {}
 
   /** Splits `html` at every occurrence of the placeholders. */
@@ -96,7 +99,13 @@ export class PageTemplate {
     }
     parts.push(Buffer.from(html.slice(from)));
     const compressed = parts.map((part) => deflateRawSync(part, { finishFlush: constants.Z_SYNC_FLUSH }));
-    return new PageTemplate(parts, holes, compressed, crc32(parts[0]!));
+    return new PageTemplate(
+      parts,
+      holes,
+      compressed,
+      parts.map((part) => crc32(part) >>> 0),
+      parts.map((part) => crc32Shift(part.length)),
+    );
   }
 
   /** True when the page has this placeholder (so a value that costs something is made only when needed). */
@@ -114,14 +123,13 @@ export class PageTemplate {
   /** The same page as {@link fill}, as a gzip body (Content-Encoding: gzip). */
   fillGzip(values: Record<string, string>): Buffer {
     const pieces: Buffer[] = [GZIP_HEADER, this.compressedParts[0]!];
-    let crc = this.firstPartCrc;
+    let crc = this.partCrcs[0]!;
     let size = this.parts[0]!.length;
     for (let i = 0; i < this.holes.length; i++) {
       const value = Buffer.from(values[this.holes[i]!] ?? '');
-      const part = this.parts[i + 1]!;
       pieces.push(storedBlock(value), this.compressedParts[i + 1]!);
-      crc = continueCrc(part, continueCrc(value, crc));
-      size += value.length + part.length;
+      crc = crc32Continue(crc32Continue(crc, crc32(value) >>> 0, crc32Shift(value.length)), this.partCrcs[i + 1]!, this.partShifts[i + 1]!);
+      size += value.length + this.parts[i + 1]!.length;
     }
     const trailer = Buffer.alloc(4 + 4);
     trailer.writeUInt32LE(crc >>> 0, 0);
@@ -135,11 +143,6 @@ export class PageTemplate {
 export function acceptsGzip(request: FastifyRequest): boolean {
   const header = request.headers['accept-encoding'];
   return !!header && negotiate(header, ['gzip', 'identity']) === 'gzip';
-}
-
-/** CRC-32 of what came before followed by `data` (Node's crc32 answers 0 for no data, whatever came before). */
-function continueCrc(data: Buffer, crc: number): number {
-  return data.length === 0 ? crc : crc32(data, crc);
 }
 
 /** gzip member header: magic, deflate, no flags, no time, no extra flags, OS unknown (RFC 1952). */
