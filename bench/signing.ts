@@ -176,6 +176,18 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++]!)}` }) }],
     });
     rows.push(summarise('confirm (GET link)', confirm, rss(), cpu()));
+    // As many people following their links at once as signed at once above, on the signatures
+    // the row before left pending.
+    if (ids.length - next >= 1000) {
+      const confirmCrowd = await autocannon({
+        url: base,
+        connections: SIGNING_CROWD,
+        duration: SECONDS,
+        maxOverallRequests: ids.length - next,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/signatures/confirm?token=${signer.sign(ids[next++]!)}` }) }],
+      });
+      rows.push(summarise(`confirm, ${SIGNING_CROWD} at once`, confirmCrowd, rss(), cpu()));
+    }
 
     // Pages are asked for as browsers ask (every browser takes gzip).
     const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER });
