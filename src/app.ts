@@ -312,14 +312,14 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
  * Where a string in a parsed query or body holds U+0000: its path ("target.name"), '' for the
  * value itself, or null when there is none. File uploads are bytes, not text, and are skipped.
  */
-function nulPath(value: unknown, path = '', depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+function nulPath(value: unknown, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? '' : null;
   if (depth > 20 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null;
-  for (const [key, item] of Object.entries(value)) {
-    const here = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return path;
-    const found = nulPath(item, here, depth + 1);
-    if (found !== null) return found;
+  // Every request's body passes here: the path is spelled out only for a value found.
+  for (const key of Object.keys(value)) {
+    if (key.includes('\u0000')) return '';
+    const found = nulPath((value as Record<string, unknown>)[key], depth + 1);
+    if (found !== null) return found === '' ? key : `${key}.${found}`;
   }
   return null;
 }

@@ -76,6 +76,8 @@ describeEachDatabase('petitions API', (kind) => {
       [{ ...petitionInput(), deadline: '2001-01-01' }, 'deadline'],
       [{ ...petitionInput(), title: 'x'.repeat(10_000) }, 'title'],
       [{ ...petitionInput(), title: 'A title with a \u0000 NUL byte' }, 'title'],
+      [{ ...petitionInput(), target: { name: 'The \u0000 Commissioner' } }, 'target.name'],
+      [{ ...petitionInput(), target: { name: 'Commissioner', ['ro\u0000le']: 'x' } }, 'target'],
       [{ ...petitionInput(), background: 'Paragraph with a bell \u0007 in it' }, 'background'],
       [{ ...petitionInput(), target: { name: 'Commissioner', role: ['x'] } }, 'target.role'],
     ];
