@@ -133,3 +133,16 @@ describe('CRC-32 continued past bytes known in advance', () => {
     assert.equal(crc32Continue(twoOfThem, crc32(tail) >>> 0, crc32Shift(tail.length)), crc32(Buffer.from('<p>Hello Ffion</p>')) >>> 0);
   });
 });
+
+describe('IpPolicy.hash', () => {
+  it('is the keyed hash stored since migration 0012: HMAC-SHA-256 of "ip:" and the address under the site secret, 11 characters', async () => {
+    const { createHmac } = await import('node:crypto');
+    const { IpPolicy } = await import('../modules/safety/ip-policy.ts');
+    const secret = 'a-secret-key-of-at-least-32-characters!';
+    const policy = new IpPolicy(secret, []);
+    const stored = (ip: string) => createHmac('sha256', secret).update(`ip:${ip}`).digest('base64url').slice(0, 11);
+    assert.equal(policy.hash('203.0.113.7'), stored('203.0.113.7'));
+    assert.equal(policy.hash('::ffff:203.0.113.7'), stored('203.0.113.7'), 'an IPv4 address seen through IPv6 is the same address');
+    assert.equal(policy.hash('2001:db8::1'), stored('2001:db8::1'));
+  });
+});

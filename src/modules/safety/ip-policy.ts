@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { BlockList } from 'node:net';
 import { parseIpRange } from '../../config.ts';
 
@@ -12,10 +12,11 @@ export class IpPolicy {
   /** Most sites block nothing: then no address is looked up (BlockList.check costs a parse each time). */
   private blocksAny = false;
 
-  constructor(
-    private readonly secretKey: string,
-    blockedRanges: string[],
-  ) {
+  /** The site's secret as a key made once: a string key is converted for every hash (0.6–1.3 µs of a signature's). */
+  private readonly key: KeyObject;
+
+  constructor(secretKey: string, blockedRanges: string[]) {
+    this.key = createSecretKey(Buffer.from(secretKey));
     for (const entry of blockedRanges) {
       const range = parseIpRange(entry);
       if (range) {
@@ -38,6 +39,6 @@ export class IpPolicy {
    */
   hash(ip: string): string {
     const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    return createHmac('sha256', this.secretKey).update(`ip:${plain}`).digest('base64url').slice(0, 11);
+    return createHmac('sha256', this.key).update(`ip:${plain}`).digest('base64url').slice(0, 11);
   }
 }
