@@ -13,6 +13,7 @@
  * there everything runs on the caller's connection as before.
  */
 import { fileURLToPath } from 'node:url';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 /** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
@@ -126,7 +127,7 @@ export class SqliteThread {
           }
           if (!more) return;
           // With the next chunk already here, the consumer would go on without a break: let other requests in.
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
       } finally {
         if (!this.closed) await this.run('stream.close', { streamId }).catch(() => {});

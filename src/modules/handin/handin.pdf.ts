@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { areaOf } from '../../lib/areas.ts';
@@ -176,8 +177,6 @@ export async function writeHandinPack(doc: PDFKit.PDFDocument, input: HandinPack
   line(['', 'Total signatures confirmed online', n(number)], 'Bold');
   doc.end();
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The cover's QR code images by address: a petition's pack is downloaded again and again. */
 const qrImages = new Map<string, Promise<Buffer>>();
