@@ -9,15 +9,15 @@ import BetterSqlite3 from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
-import type { SqliteStream, SqliteTask, SqliteThreadReply } from './db/sqlite-thread.ts';
+import type { SqliteStream, SqliteTask, SqliteThreadData, SqliteThreadReply } from './db/sqlite-thread.ts';
 import { claimDueJobs, readJobsOverview, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
 import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
 import { readNthConfirmationTime } from './modules/milestones/milestones.ts';
 import { countValidMatches, findValidMatches, readFraudReport, readMatchingPage, type FraudReportLimits, type SignatureCriteria } from './modules/safety/fraud.repository.ts';
 import { confirmSignatureBatch, recordSignatureBatch, type SignatureToConfirm, type SignatureToRecord } from './modules/signatures/signatures.repository.ts';
 
-const { path, journalsInMemory } = workerData as { path: string; journalsInMemory: boolean };
-const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false, journalsInMemory });
+const { path, journalsInMemory, cacheKb } = workerData as SqliteThreadData;
+const db = openDatabase({ kind: 'sqlite', path }, { writerThread: false, journalsInMemory, cacheKb });
 const knownWordings = new Map<string, number>();
 const shards = counterShards('sqlite');
 
@@ -56,6 +56,7 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
     const { sql, parameters } = streamQueries[name](input);
     const connection = new BetterSqlite3(path, { readonly: true });
     try {
+      if (cacheKb) connection.pragma(`cache_size = -${Math.round(cacheKb)}`);
       const streamId = nextStream++;
       // Rows as arrays, the column names once: cheaper to pass between threads than objects.
       const statement = connection.prepare(sql).raw(true);

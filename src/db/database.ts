@@ -34,7 +34,10 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
     writer: threads ? new SqliteThread(location.path, { journalsInMemory: true }) : null,
     // A report holds a petition's sample of rows at once (50,000 rows, ~15 MB): a larger heap than
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
-    reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000 }) : null,
+    // Its reads scan a whole petition once, which a page cache barely helps (the OS keeps the file's
+    // pages): 4 MB instead of 16 for each of its connections, and as much for an export's sort
+    // before it spills (docs/performance.md, "room for a larger young generation").
+    reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000, cacheKb: 4096 }) : null,
     pool: pool ?? null,
   };
 }

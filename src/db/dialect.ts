@@ -46,6 +46,11 @@ export interface DialectOptions {
    * thread's connection, whose statements are small batches (see SqliteThread).
    */
   journalsInMemory?: boolean;
+  /**
+   * SQLite only: the connection's page cache, in KiB (better-sqlite3 builds SQLite with 16 MB a
+   * connection). Its sorts use as much memory again before they spill to temporary files.
+   */
+  cacheKb?: number;
 }
 
 /** How long a statement may wait for another connection's write lock before it fails. */
@@ -67,6 +72,7 @@ export function createDialect(location: DatabaseLocation, options: DialectOption
     // frames, and a third of the writer's CPU. Only where every statement is a small batch: a
     // connection that sorts or groups a whole petition would hold its temporary b-trees in memory.
     if (options.journalsInMemory) database.pragma('temp_store = MEMORY');
+    if (options.cacheKb) database.pragma(`cache_size = -${Math.round(options.cacheKb)}`);
     // Another connection (the writer thread, the CLI, a separate worker) may hold the write lock
     // briefly; set-up waits for it as any statement would.
     database.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);

@@ -134,6 +134,21 @@ describe('the SQLite writer thread', () => {
     }
   });
 
+  it('gives a connection the page cache it is asked for (the reader thread’s: 4 MB, not 16)', async () => {
+    // A connection's sorts hold as much as its page cache before they spill: an export's sort of a
+    // million signatures took 16 MB more of the process's memory budget with the default.
+    const cacheSize = async (db: ReturnType<typeof openDatabase>) => Number(((await sql<{ cache_size: number }>`pragma cache_size`.execute(db.kysely)).rows[0]!).cache_size);
+    const readerLike = openDatabase(t.location, { writerThread: false, cacheKb: 4096 });
+    const other = openDatabase(t.location, { writerThread: false });
+    try {
+      assert.equal(await cacheSize(readerLike), -4096, '4 MB (negative: KiB)');
+      assert.equal(await cacheSize(other), -16000, 'better-sqlite3’s default, 16 MB');
+    } finally {
+      await closeDatabase(readerLike);
+      await closeDatabase(other);
+    }
+  });
+
   it('finishes the batches it was given before it closes', async () => {
     const db = openDatabase(t.location);
     await migrateToLatest(db);

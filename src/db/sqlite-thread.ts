@@ -17,6 +17,13 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 /** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
+/** What a SQLite thread is started with (its workerData). */
+export interface SqliteThreadData {
+  path: string;
+  journalsInMemory: boolean;
+  cacheKb: number | undefined;
+}
+
 export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'milestones.nth' | 'jobs.overview' | 'stream.open' | 'stream.next' | 'stream.close';
 
 /** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-thread.ts). */
@@ -58,6 +65,7 @@ export class SqliteThread {
   private readonly heapMb: number;
   private readonly idleMs: number | null;
   private readonly journalsInMemory: boolean;
+  private readonly cacheKb: number | undefined;
   /** Streams open on the thread: it is not stopped for being idle while one is (see stream). */
   private openStreams = 0;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -71,11 +79,14 @@ export class SqliteThread {
       idleMs?: number;
       /** The writer's connection keeps its statement journals in memory (see DialectOptions.journalsInMemory). */
       journalsInMemory?: boolean;
+      /** The page cache of the thread's connections, in KiB (see DialectOptions.cacheKb). */
+      cacheKb?: number;
     } = {},
   ) {
     this.heapMb = options.heapMb ?? 48;
     this.idleMs = options.idleMs ?? null;
     this.journalsInMemory = options.journalsInMemory ?? false;
+    this.cacheKb = options.cacheKb;
   }
 
   /** Whether the thread is up now (it starts on the first task, and stops when closed or idle). */
@@ -149,6 +160,11 @@ export class SqliteThread {
     await worker.terminate();
   }
 
+  /** What the thread's entry (src/sqlite-thread.ts) opens its connections with. */
+  private workerData(): SqliteThreadData {
+    return { path: this.path, journalsInMemory: this.journalsInMemory, cacheKb: this.cacheKb };
+  }
+
   private started(): Worker {
     if (this.worker) return this.worker;
     // From the sources (tests, `tsx`), the thread first registers tsx's loader, which worker
@@ -156,10 +172,10 @@ export class SqliteThread {
     const worker = ENTRY.pathname.endsWith('.ts')
       ? new Worker(
           `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register({ tsconfig: ${JSON.stringify(TSCONFIG)} }); return import(${JSON.stringify(ENTRY.href)}); });`,
-          { eval: true, workerData: { path: this.path, journalsInMemory: this.journalsInMemory } },
+          { eval: true, workerData: this.workerData() },
         )
       : // A small heap keeps the process within its memory budget.
-        new Worker(ENTRY, { workerData: { path: this.path, journalsInMemory: this.journalsInMemory }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 8 } });
+        new Worker(ENTRY, { workerData: this.workerData(), resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 8 } });
     worker.unref();
     worker.on('message', (reply: SqliteThreadReply) => this.settle(reply));
     // A thread that dies (it should not) fails what it held; the next task starts a new one.
