@@ -36,7 +36,7 @@ export function openDatabase(location: DatabaseLocation, options: DialectOptions
     // the writer's, given back a minute after the last report (reviews come in bursts of clicks).
     // Its reads scan a whole petition once, which a page cache barely helps (the OS keeps the file's
     // pages): 4 MB instead of 16 for each of its connections, and as much for an export's sort
-    // before it spills (docs/performance.md, "room for a larger young generation").
+    // before it spills (docs/performance.md, "2026-12-07, before midnight").
     reader: threads ? new SqliteThread(location.path, { heapMb: 64, idleMs: 60_000, cacheKb: 4096 }) : null,
     pool: pool ?? null,
   };

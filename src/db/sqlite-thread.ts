@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
-/** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
 /** What a SQLite thread is started with (its workerData). */
 export interface SqliteThreadData {
   path: string;
@@ -24,6 +23,7 @@ export interface SqliteThreadData {
   cacheKb: number | undefined;
 }
 
+/** The functions a thread runs, by name (registered in src/sqlite-thread.ts): the writer's batches, the reader's reports. */
 export type SqliteTask = 'signatures.record' | 'signatures.confirm' | 'jobs.claim' | 'jobs.outcomes' | 'fraud.report' | 'fraud.page' | 'fraud.count' | 'fraud.ids' | 'handin.areas' | 'milestones.nth' | 'jobs.overview' | 'stream.open' | 'stream.next' | 'stream.close';
 
 /** The queries a thread can stream (see SqliteThread.stream), by name (built in src/sqlite-thread.ts). */
