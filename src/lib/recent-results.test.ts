@@ -42,6 +42,17 @@ describe('results kept for a moment', () => {
     assert.equal(await kept.get('a', async () => 'a2'), 'a2');
     assert.equal(await kept.get('c', async () => 'c2'), 'c1');
 
+    // The key read longest ago goes, not the one kept first.
+    now = 2000;
+    const busy = new RecentResults<string>(1000, () => now, 2);
+    await busy.get('busy', async () => 'busy1');
+    await busy.get('other', async () => 'other1');
+    now = 3000;
+    await busy.get('busy', async () => 'busy2'); // read again: to the back of the line
+    await busy.get('new', async () => 'new1'); // "other" goes
+    assert.equal(await busy.get('busy', async () => 'busy3'), 'busy2');
+    assert.equal(await busy.get('other', async () => 'other2'), 'other2');
+
     let reads = 0;
     const never = new RecentResults<number>(0, () => now);
     await never.get('x', async () => ++reads);

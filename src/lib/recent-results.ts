@@ -46,7 +46,10 @@ export class RecentResults<T> {
   }
 
   private keep(key: string, now: number, value: Promise<T>): Promise<T> {
-    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    // A key read again goes to the back of the line (a Map keeps a key where it was first set):
+    // when the keys run out, the one read longest ago goes, not the busiest (a viral petition,
+    // read every moment since the process started, behind a search's twenty petitions).
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const entry = { at: now, value };
     this.entries.set(key, entry);
     value.catch(() => {
