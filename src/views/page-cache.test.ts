@@ -223,4 +223,17 @@ describe('an expired page', () => {
     assert.equal(cache.get('p'), null);
     assert.equal(cache.get('p'), null, 'every caller renders until one sets it');
   });
+
+  it('gives up the page rendered longest ago when full, not the one kept first', () => {
+    let now = 0;
+    const cache = new PublicPageCache(1000, () => now, 2);
+    cache.set('viral', Buffer.from('v1'));
+    cache.set('other', Buffer.from('o1'));
+    now = 1500;
+    assert.equal(cache.get('viral'), null);
+    cache.set('viral', Buffer.from('v2')); // rendered again: to the back of the line
+    cache.set('crawled', Buffer.from('c1')); // "other" goes
+    assert.equal(String(cache.get('viral')), 'v2');
+    assert.equal(cache.get('other'), null);
+  });
 });

@@ -41,7 +41,10 @@ export class PublicPageCache {
 
   set(key: string, body: CachedBody): void {
     if (this.ttlMs <= 0) return;
-    if (!this.pages.has(key) && this.pages.size >= this.maxEntries) this.pages.delete(this.pages.keys().next().value!);
+    // A page rendered again goes to the back of the line (a Map keeps a key where it was first
+    // set): when the cache is full, the page rendered longest ago goes, not a viral petition's
+    // kept since start-up while a crawler walks a thousand others.
+    if (!this.pages.delete(key) && this.pages.size >= this.maxEntries) this.pages.delete(this.pages.keys().next().value!);
     this.pages.set(key, { body, at: this.now(), refreshing: false });
   }
 
