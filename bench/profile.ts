@@ -13,7 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { fillPetitions } from './browse.ts';
 import { spawn } from 'node:child_process';
-import { BIN, cpuMs, freshDatabase, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
+import { BIN, cpuMs, freshDatabase, POSTGRES_WEB_NODE_FLAGS, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
@@ -23,8 +23,10 @@ const database = process.env.PROFILE_DB === 'postgres' ? await freshDatabase('po
 const smtp = scenario === 'emails' || scenario === 'sign-with-worker' ? await startSmtpSink({ delayMs: Number(process.env.PROFILE_SMTP_DELAY_MS ?? 0) }) : null;
 const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, 'error', smtp?.url);
 // sign-with-worker: the job worker in the web process, as `npm start` runs it.
-const profiled = [...PRODUCTION_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`];
-const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: scenario === 'emails' ? PRODUCTION_NODE_FLAGS : profiled });
+// The web process's V8 settings as deployed on each database (docs/deploy.md); a worker's are npm start's.
+const webFlags = database ? POSTGRES_WEB_NODE_FLAGS : PRODUCTION_NODE_FLAGS;
+const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const server = site.serve({ worker: scenario === 'sign-with-worker', stdio: ['ignore', 'ignore', 'inherit'], nodeArgs: scenario === 'emails' ? webFlags : [...webFlags, ...profiling] });
 await site.waitUntilUp();
 const slug = await site.openPetition('Profiled petition');
 const load = (options: Partial<autocannon.Options>) => autocannon({ url: site.base, connections: Number(process.env.PROFILE_CONNECTIONS ?? 50), duration: Number(process.env.BENCH_SECONDS ?? 10), ...options });
@@ -52,7 +54,7 @@ if (scenario === 'confirm') {
 } else if (scenario === 'emails') {
   const backlog = Number(process.env.PROFILE_EMAILS ?? 20_000);
   await load({ amount: backlog, duration: 600, requests: [signingRequest(slug, signerBody('mail'))] });
-  const worker = spawn(process.execPath, [...profiled, BIN, 'worker'], { env: site.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const worker = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, ...profiling, BIN, 'worker'], { env: site.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const started = Date.now();
   while (smtp!.received() < backlog && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - started) / 1000;

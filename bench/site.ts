@@ -22,6 +22,19 @@ import { freePort } from '../test/helpers/server.ts';
 export const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 /** The V8 heap settings `npm start` runs with (package.json), so the bench measures the same memory. */
 export const PRODUCTION_NODE_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--max-[a-z-]+=\d+/g) ?? [];
+/**
+ * The V8 heap settings of a web process on PostgreSQL, from the web row of docs/deploy.md's
+ * table of processes (a larger young generation than `npm start`'s: no SQLite threads share its
+ * memory budget).
+ */
+export const POSTGRES_WEB_NODE_FLAGS = (() => {
+  const row = readFileSync(new URL('../docs/deploy.md', import.meta.url), 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith('| web |'));
+  const flags = row?.match(/--max-[a-z-]+=\d+/g);
+  if (!flags) throw new Error('docs/deploy.md: no web process command with its V8 settings in the table of processes');
+  return flags;
+})();
 const build = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.js', import.meta.url))], { stdio: 'inherit' });
 if (build.status !== 0) throw new Error('the build failed: see above');
 export const SECRET = 'bench-secret-key-that-is-at-least-32-characters';
@@ -60,7 +73,7 @@ export async function prepareBenchSite(databaseUrl: string, logLevel = 'error', 
     base,
     token,
     env,
-    serve: ({ worker = false, stdio = 'ignore', nodeArgs = PRODUCTION_NODE_FLAGS, bin = BIN } = {}) => spawn(process.execPath, [...nodeArgs, bin, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
+    serve: ({ worker = false, stdio = 'ignore', nodeArgs = databaseUrl.startsWith('postgres') ? POSTGRES_WEB_NODE_FLAGS : PRODUCTION_NODE_FLAGS, bin = BIN } = {}) => spawn(process.execPath, [...nodeArgs, bin, 'serve', ...(worker ? [] : ['--no-worker'])], { env, stdio }),
     waitUntilUp: async () => {
       for (let i = 0; i < 200 && !(await fetch(`${base}/healthz`).catch(() => null))?.ok; i++) await new Promise((r) => setTimeout(r, 50));
     },
