@@ -131,7 +131,8 @@ export class PageTemplate {
     for (let i = 0; i < this.holes.length; i++) {
       const value = Buffer.from(values[this.holes[i]!] ?? '');
       pieces.push(storedBlock(value), this.compressedParts[i + 1]!);
-      crc = crc32Continue(crc32Continue(crc, crc32(value) >>> 0, crc32Shift(value.length)), this.partCrcs[i + 1]!, this.partShifts[i + 1]!);
+      // The visitor's value (a few dozen bytes) is simply read on; only the fixed parts are skipped.
+      crc = crc32Continue(continueCrc(value, crc), this.partCrcs[i + 1]!, this.partShifts[i + 1]!);
       size += value.length + this.parts[i + 1]!.length;
     }
     const trailer = Buffer.alloc(4 + 4);
@@ -140,6 +141,11 @@ export class PageTemplate {
     pieces.push(FINAL_EMPTY_BLOCK, trailer);
     return Buffer.concat(pieces);
   }
+}
+
+/** CRC-32 of what came before followed by `data` (Node's crc32 answers 0 for no data, whatever came before). */
+function continueCrc(data: Buffer, crc: number): number {
+  return data.length === 0 ? crc : crc32(data, crc) >>> 0;
 }
 
 /** True when the request's Accept-Encoding takes gzip (every browser's does). */

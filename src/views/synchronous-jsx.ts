@@ -6,8 +6,8 @@ import { jsx } from 'hono/jsx';
  * it, enters one for every render, so that a value provided to an async component survives an
  * await. On Node 20 an AsyncLocalStorage that has ever been entered installs async hooks for the
  * whole process: every promise created anywhere then pays an init hook, and signing ran ~10 %
- * slower once any page had been viewed (docs/performance.md, "a page view's AsyncLocalStorage"). Undersign's pages and emails render synchronously and use
- * no JSX context, so the first render is made here while async_hooks is not offered: hono then
+ * slower once any page had been viewed (docs/performance.md, "two hundred signers at once").
+ * Undersign's pages and emails render synchronously and use no JSX context, so the first render is made here while async_hooks is not offered: hono then
  * keeps its context for synchronous renders only, its documented fallback. Call before anything
  * renders (createContext does); later calls change nothing.
  */
