@@ -1,7 +1,8 @@
 /**
  * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing|search`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server;
- * `PROFILE_CONNECTIONS`, default 50):
+ * `PROFILE_CONNECTIONS`, default 50; `PROFILE_LOG_LEVEL`, default error as in the benchmarks,
+ * `info` as `npm start` logs):
  * the same set-up as the benchmarks, with the server started under --cpu-prof; prints where the
  * time went (self time by function, and by package), to choose what to speed up next.
  */
@@ -21,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
 const database = process.env.PROFILE_DB === 'postgres' ? await freshDatabase('postgres', dir) : null;
 // emails: a backlog of confirmation emails signed with no worker, then sent by a worker process alone (profiled) to a real SMTP server.
 const smtp = scenario === 'emails' || scenario === 'sign-with-worker' ? await startSmtpSink({ delayMs: Number(process.env.PROFILE_SMTP_DELAY_MS ?? 0) }) : null;
-const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, 'error', smtp?.url);
+const site = await prepareBenchSite(database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, process.env.PROFILE_LOG_LEVEL ?? 'error', smtp?.url);
 // sign-with-worker: the job worker in the web process, as `npm start` runs it.
 // The web process's V8 settings as deployed on each database (docs/deploy.md); a worker's are npm start's.
 const webFlags = database ? POSTGRES_WEB_NODE_FLAGS : PRODUCTION_NODE_FLAGS;

@@ -92,9 +92,26 @@ describe('logging', () => {
         headers: { cookie: 'undersign_session=very-secret-session' },
       });
       await t.app.inject({ method: 'GET', url: '/signatures/confirm?token=1.secret-token-value', remoteAddress: '203.0.113.9' });
+      // Tokens in paths: an unsubscribe link, a team invitation, a supporter's link.
+      await t.app.inject({ method: 'GET', url: '/unsubscribe/secret-unsubscribe-token' });
+      await t.app.inject({ method: 'GET', url: '/invitations/secret-invitation-token' });
+      await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/support/secret-support-token` });
       const all = lines.join('');
-      assert.match(all, /"path":"\/signatures\/confirm"/, 'requests are logged');
-      for (const secret of ['secret-token-value', 'very-secret-session', '203.0.113.9', 'private.person@example.net', signer.name]) {
+      const requests = lines.map((line) => JSON.parse(line) as { msg: string; method?: string; path?: string; status?: number; ms?: number }).filter((line) => line.msg === 'request');
+      assert.deepEqual(
+        requests.map((r) => [r.method, r.path]),
+        [
+          ['POST', `/api/v1/petitions/${petition.slug}/signatures`],
+          ['GET', '/signatures/confirm'],
+          ['GET', '/unsubscribe/:token'],
+          ['GET', '/invitations/:token'],
+          ['GET', `/petitions/${petition.slug}/support/:token`],
+        ],
+        'one line a request, with its path',
+      );
+      assert.equal(requests[0]!.status, 202);
+      assert.ok(requests.every((r) => typeof r.status === 'number' && typeof r.ms === 'number'), 'each line has its status and time');
+      for (const secret of ['secret-token-value', 'secret-unsubscribe-token', 'secret-invitation-token', 'secret-support-token', 'very-secret-session', '203.0.113.9', 'private.person@example.net', signer.name]) {
         assert.ok(!all.includes(secret), `${secret} must not be logged`);
       }
     } finally {

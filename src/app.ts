@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from './context.ts';
 import { AppError, type ErrorCode } from './lib/errors.ts';
+import { AccessLog } from './lib/access-log.ts';
 import { registerAdminPages } from './modules/admin/admin.pages.tsx';
 import { registerAuth } from './modules/auth/auth.plugin.ts';
 import { registerAuthPages } from './modules/auth/auth.pages.tsx';
@@ -81,10 +82,11 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const { config } = ctx;
   const secure = config.baseUrl.startsWith('https:');
+  const log = ctx.log.child({}, { level: config.env === 'test' ? 'warn' : config.logLevel });
   const app = Fastify({
-    loggerInstance: ctx.log.child({}, { level: config.env === 'test' ? 'warn' : config.logLevel }) as FastifyBaseLogger,
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new AccessLog(log.isLevelEnabled('info')),
     trustProxy: config.trustProxy,
-    // Request logs carry the path only: query strings hold tokens, and IPs are personal data.
     requestIdHeader: false,
     bodyLimit: 256 * 1024,
   });
