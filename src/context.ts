@@ -56,6 +56,7 @@ import { teamJobHandlers } from './modules/teams/teams.jobs.ts';
 import { accountJobHandlers } from './modules/users/accounts.jobs.ts';
 import { UsersRepository } from './modules/users/users.repository.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { pathForLog } from './lib/access-log.ts';
 
 /** How often the worker folds queued count changes into the area and hourly counts. */
 const STATS_FOLD_MS = 2_000;
@@ -145,8 +146,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pin
     level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
     serializers: {
-      // Path only: query strings carry confirmation tokens, and client IPs are personal data.
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, path: req.url?.split('?')[0] }),
+      // Path only, without tokens (see pathForLog); client IPs are personal data.
+      req: (req: { method?: string; url?: string; routeOptions?: { url?: string }; params?: unknown }) => ({ method: req.method, path: pathForLog(req.url ?? '', req.routeOptions?.url, req.params) }),
     },
   }, destination);
 }
