@@ -114,13 +114,14 @@ async function crashUnderLoad(kind: 'sqlite' | 'postgres'): Promise<Row> {
 
 /**
  * As `npm start` runs it: the job worker in the web process, sending each confirmation email to a
- * local SMTP server that accepts it, while signing goes on beside it. On a database of its own, so
- * the worker starts with an empty queue instead of the other runs' backlog.
+ * local SMTP server that accepts it, while signing goes on beside it, and a line logged for each
+ * request (the default LOG_LEVEL, info; the other rows log errors only). On a database of its own,
+ * so the worker starts with an empty queue instead of the other runs' backlog.
  */
 async function signWithWorker(kind: 'sqlite' | 'postgres', smtp: Awaited<ReturnType<typeof startSmtpSink>>): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'undersign-worker-'));
   const database = await freshDatabase(kind, dir);
-  const site = await prepareBenchSite(database.url, 'error', smtp.url);
+  const site = await prepareBenchSite(database.url, 'info', smtp.url);
   const server = site.serve({ worker: true, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await site.waitUntilUp();
