@@ -1,5 +1,5 @@
 /**
- * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing|search`,
+ * A CPU profile of the site under one load (`npx tsx bench/profile.ts sign|sign-form|sign-with-worker|emails|confirm|page|json|invalid|page-while-signing|search`,
  * on SQLite, or with `PROFILE_DB=postgres` on a fresh database of TEST_DATABASE_URL's server;
  * `PROFILE_CONNECTIONS`, default 50; `PROFILE_LOG_LEVEL`, default error as in the benchmarks,
  * `info` as `npm start` logs):
@@ -69,6 +69,30 @@ if (scenario === 'confirm') {
   await fillPetitions(database ? 'postgres' : 'sqlite', database?.url ?? `sqlite://${join(dir, 'db.sqlite')}`, templateId);
   const r = await load({ url: `${site.base}/petitions?q=library`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
   console.log(`search: ${Math.round(r.requests.average)} req/s`);
+} else if (scenario === 'sign-form') {
+  // Signing as most people do, through the petition page's form: a visitor's cookie and tokens
+  // from one page view (the form's time token must be SIGN_MIN_SECONDS old), then each connection
+  // posts the form (a new address each time) and follows the redirect to the "check your email" page.
+  const page = await fetch(`${site.base}/petitions/${slug}`);
+  const html = await page.text();
+  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+  const csrf = field('_csrf');
+  const formStarted = field('form_started');
+  await new Promise((r) => setTimeout(r, 3500));
+  let n = 0;
+  const r = await load({
+    requests: [
+      {
+        method: 'POST',
+        path: `/petitions/${slug}/sign`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        setupRequest: (req) => ({ ...req, body: new URLSearchParams({ _csrf: csrf, form_started: formStarted, name: `Signer ${n}`, email: `form${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }).toString() }),
+      },
+      { method: 'GET', path: `/petitions/${slug}/signed`, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } },
+    ],
+  });
+  console.log(`sign-form: ${Math.round(r.requests.average)} req/s (two a signer), ${JSON.stringify(r.statusCodeStats)}, count ${await site.liveCount(slug)}`);
 } else if (scenario === 'sign' || scenario === 'sign-with-worker') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);

@@ -100,6 +100,23 @@ describe('the public page cache', () => {
     assert.equal(late.statusCode, 409);
   });
 
+  it('renders the "check your email" page once a moment per petition, for every signer through the form', async () => {
+    const { petition } = await createPetition(t.ctx);
+    now += 2000;
+    const first = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/signed?utm_source=newsletter`, headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(first.statusCode, 200);
+    assert.equal(first.headers['x-robots-tag'], 'noindex');
+    const html = gunzipSync(first.rawPayload).toString();
+    assert.match(html, /Check your email/);
+    assert.ok(t.ctx.services.pageCache.get(`/petitions/${petition.slug}/signed:en*`), 'kept for the signers after');
+    assert.doesNotMatch(html, /utm_source/, 'the kept page links to its own address, not to what a signer came with');
+    assert.doesNotMatch(html, /__undersign_/);
+    // Within the moment the next signer gets the same page; the language switch still works.
+    now += 500;
+    const welsh = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/signed?lang=cy` });
+    assert.match(welsh.body, /Gwiriwch eich e-bost/, 'one page per language');
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
 import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
-import { pageContext } from '../../views/pages.tsx';
+import { pageContext, sendSharedPage } from '../../views/pages.tsx';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
@@ -139,8 +139,12 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     // Every signer through the form comes here: the petition is read once a moment for all of them.
     const petition = supported ?? (await petitions.recentPublic(slug));
     openInPetitionLanguage(request, petition);
-    const minutesBehind = await ctx.services.jobs.minutesBehind();
-    return sendPage(reply.header('x-robots-tag', 'noindex'), <CheckEmailPage ctx={await pageContext(ctx, request, reply)} petition={petition} minutesBehind={minutesBehind} />);
+    reply.header('x-robots-tag', 'noindex');
+    const page = async (context: PageContext) => <CheckEmailPage ctx={context} petition={petition} minutesBehind={await ctx.services.jobs.minutesBehind()} />;
+    if (supported) return sendPage(reply, await page(await pageContext(ctx, request, reply)));
+    // Every signer through the form comes to this page: those of one petition in the same moment
+    // see it alike, rendered once (like the petition page) instead of once a signer.
+    return sendSharedPage(ctx, request, reply, `/petitions/${encodeURIComponent(petition.slug)}/signed`, page);
   });
 
   app.get('/signatures/remove', async (request, reply) => {
