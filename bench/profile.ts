@@ -14,7 +14,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { TokenSigner } from '../src/lib/tokens.ts';
 import { fillPetitions } from './browse.ts';
 import { spawn } from 'node:child_process';
-import { BIN, cpuMs, freshDatabase, POSTGRES_WEB_NODE_FLAGS, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
+import { BIN, cpuMs, formVisitor, freshDatabase, POSTGRES_WEB_NODE_FLAGS, prepareBenchSite, PRODUCTION_NODE_FLAGS, SECRET, signerBody, signingRequest, startSmtpSink, STEADY_SIGNERS } from './site.ts';
 
 const scenario = process.argv[2] ?? 'sign';
 const dir = mkdtempSync(join(tmpdir(), 'undersign-profile-'));
@@ -70,29 +70,11 @@ if (scenario === 'confirm') {
   const r = await load({ url: `${site.base}/petitions?q=library`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
   console.log(`search: ${Math.round(r.requests.average)} req/s`);
 } else if (scenario === 'sign-form') {
-  // Signing as most people do, through the petition page's form: a visitor's cookie and tokens
-  // from one page view (the form's time token must be SIGN_MIN_SECONDS old), then each connection
-  // posts the form (a new address each time) and follows the redirect to the "check your email" page.
-  const page = await fetch(`${site.base}/petitions/${slug}`);
-  const html = await page.text();
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-  const csrf = field('_csrf');
-  const formStarted = field('form_started');
+  // Signing as most people do, through the petition page's form (see formVisitor).
+  const visitor = await formVisitor(site.base, slug);
   await new Promise((r) => setTimeout(r, 3500));
-  let n = 0;
-  const r = await load({
-    requests: [
-      {
-        method: 'POST',
-        path: `/petitions/${slug}/sign`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-        setupRequest: (req) => ({ ...req, body: new URLSearchParams({ _csrf: csrf, form_started: formStarted, name: `Signer ${n}`, email: `form${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }).toString() }),
-      },
-      { method: 'GET', path: `/petitions/${slug}/signed`, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } },
-    ],
-  });
-  console.log(`sign-form: ${Math.round(r.requests.average)} req/s (two a signer), ${JSON.stringify(r.statusCodeStats)}, count ${await site.liveCount(slug)}`);
+  const r = await load({ requests: visitor('form') });
+  console.log(`sign-form: ${Math.round(r.requests.average)} req/s (two a signature), ${JSON.stringify(r.statusCodeStats)}`);
 } else if (scenario === 'sign' || scenario === 'sign-with-worker') {
   const r = await load({ requests: [signingRequest(slug, signerBody('signer'))] });
   console.log(`sign: ${Math.round(r.requests.average)} req/s`);

@@ -151,6 +151,33 @@ export function signingRequest(slug: string, bodyFor: (n: number) => string, onS
   };
 }
 
+/**
+ * Signing as most people do, through the petition page's form: one visitor's cookies and tokens
+ * from a view of the page, then, for each signature, the form posted with a new address and the
+ * "check your email" page it redirects to. The form's time token must be SIGN_MIN_SECONDS (3) old
+ * when it is posted: view the page a few seconds before the run.
+ */
+export async function formVisitor(base: string, slug: string): Promise<(prefix: string) => autocannon.Request[]> {
+  const page = await fetch(`${base}/petitions/${slug}`);
+  const html = await page.text();
+  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+  const [csrf, formStarted] = [field('_csrf'), field('form_started')];
+  if (!csrf || !formStarted) throw new Error('the petition page has no signing form');
+  return (prefix) => {
+    let n = 0;
+    return [
+      {
+        method: 'POST',
+        path: `/petitions/${slug}/sign`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        setupRequest: (req) => ({ ...req, body: new URLSearchParams({ _csrf: csrf, form_started: formStarted, name: `Signer ${n}`, email: `${prefix}${n++}@example.net`, postcode: 'SW1A 1AA', country: 'GB' }).toString() }),
+      },
+      { method: 'GET', path: `/petitions/${slug}/signed`, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } },
+    ];
+  };
+}
+
 /** A distinct signer for the n-th signature (`prefix` keeps runs on one petition apart). */
 export function signerBody(prefix: string) {
   return (n: number) => JSON.stringify({ name: `Signer ${n}`, email: `${prefix}${n}@example.net`, postcode: 'SW1A 1AA', country: 'GB' });
