@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createTestApp, testConfig, type TestApp } from '../test/helpers/app.ts';
 import { textOf } from '../test/helpers/browser-session.ts';
 import { createPetition, signerInput } from '../test/helpers/factories.ts';
@@ -46,10 +48,35 @@ describe('the web application', () => {
     assert.match(textOf(res.body), /Page not found/);
   });
 
-  it('serves the stylesheet', async () => {
+  it('serves the stylesheet, scripts and icon from memory: compressed when asked, 304 when unchanged, 404 otherwise', async () => {
+    const onDisk = readFileSync(new URL('../public/styles.css', import.meta.url));
     const res = await t.app.inject({ method: 'GET', url: '/static/styles.css' });
     assert.equal(res.statusCode, 200);
     assert.match(res.headers['content-type'] as string, /text\/css/);
+    assert.deepEqual(res.rawPayload, onDisk);
+    assert.equal(res.headers['cache-control'], 'public, max-age=3600');
+    assert.equal(res.headers.vary, 'Accept-Encoding');
+    const etag = res.headers.etag as string;
+    assert.match(etag, /^"[\w-]{16}"$/);
+
+    const gzipped = await t.app.inject({ method: 'GET', url: '/static/styles.css', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(gzipped.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(gzipped.rawPayload), onDisk);
+    assert.ok(gzipped.rawPayload.length < onDisk.length / 2, 'a fraction of its size');
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`]) {
+      const again = await t.app.inject({ method: 'GET', url: '/static/styles.css', headers: { 'if-none-match': ifNoneMatch } });
+      assert.equal(again.statusCode, 304, ifNoneMatch);
+      assert.equal(again.body, '');
+    }
+    assert.equal((await t.app.inject({ method: 'GET', url: '/static/styles.css', headers: { 'if-none-match': '"stale"' } })).statusCode, 200);
+
+    assert.match((await t.app.inject({ method: 'GET', url: '/static/live-count.js' })).headers['content-type'] as string, /^text\/javascript/);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/static/favicon.svg' })).headers['content-type'], 'image/svg+xml');
+    assert.equal((await t.app.inject({ method: 'HEAD', url: '/static/styles.css' })).statusCode, 200);
+    for (const missing of ['/static/nothing.css', '/static/../package.json', '/static/%2e%2e/package.json', '/static/']) {
+      assert.equal((await t.app.inject({ method: 'GET', url: missing })).statusCode, 404, missing);
+    }
   });
 
   it('lists open petitions on the home page', async () => {

@@ -8,7 +8,6 @@ import fastifyUnderPressure from '@fastify/under-pressure';
 import { LoadMonitor } from './modules/health/load-monitor.ts';
 import { fastifyStoreFor } from './modules/safety/rate-limits.ts';
 import { isBadDataError, isDatabaseUnavailable } from './db/dialect.ts';
-import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createHmac } from 'node:crypto';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppContext } from './context.ts';
 import { AppError, type ErrorCode } from './lib/errors.ts';
 import { AccessLog } from './lib/access-log.ts';
+import { registerStaticFiles } from './views/static-files.ts';
 import { registerAdminPages } from './modules/admin/admin.pages.tsx';
 import { registerAuth } from './modules/auth/auth.plugin.ts';
 import { registerAuthPages } from './modules/auth/auth.pages.tsx';
@@ -169,7 +169,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       },
     });
   }
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', maxAge: '1h', index: false });
+  registerStaticFiles(app, PUBLIC_DIR);
 
   // Every form that changes something carries a CSRF token; JSON API calls use Bearer tokens instead.
   app.addHook('preHandler', (request, reply, done) => {
