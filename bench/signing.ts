@@ -204,6 +204,14 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     // Pages are asked for as browsers ask (every browser takes gzip).
     const page = await autocannon({ url: `${base}/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER });
     rows.push(summarise('petition page (HTML)', page, rss(), cpu()));
+    // A first visit, as a browser makes it: the page, then the stylesheet, script and icon it links to.
+    const firstVisit = await autocannon({
+      url: base,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [`/petitions/${slug}`, '/static/styles.css', '/static/live-count.js', '/static/favicon.svg'].map((path) => ({ method: 'GET' as const, path, headers: BROWSER })),
+    });
+    rows.push(summarise('a first visit: the page and its 3 files (4 requests a visit)', firstVisit, rss(), cpu()));
     const json = await autocannon({ url: `${base}/api/v1/petitions/${slug}`, connections: CONNECTIONS, duration: SECONDS });
     rows.push(summarise('petition JSON', json, rss(), cpu()));
 
