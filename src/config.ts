@@ -83,6 +83,8 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Signatures (and, apart, confirmations) that may wait for their transaction; past it, 503 with Retry-After. */
   maxWaitingSignatures: number;
+  /** Most live-count streams (Server-Sent Events) one process serves; more are answered 503. */
+  maxLiveViewers: number;
   /** Exports of signatures (hand-in pack, signers' CSV) a process streams at once; past it, 503 with Retry-After. */
   maxExportsAtOnce: number;
   /** Petitions with fewer confirmed signatures are fraud-reviewed live; bigger ones by a job, their findings kept (FraudService.report). */
@@ -197,6 +199,7 @@ const EnvSchema = z.object({
   PASSWORD_BREACH_API: z.url().default('https://api.pwnedpasswords.com/range/'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   MAX_WAITING_SIGNATURES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  MAX_LIVE_VIEWERS: z.coerce.number().int().min(0).max(1_000_000).default(5_000),
   MAX_EXPORTS_AT_ONCE: z.coerce.number().int().min(1).max(100).default(1),
   FRAUD_REVIEW_LIVE_SIGNATURES: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
   // No lower than OWASP's minimum for argon2id (19 MiB, two passes).
@@ -314,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordBreachApi: e.PASSWORD_BREACH_API,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     maxWaitingSignatures: e.MAX_WAITING_SIGNATURES,
+    maxLiveViewers: e.MAX_LIVE_VIEWERS,
     maxExportsAtOnce: e.MAX_EXPORTS_AT_ONCE,
     fraudReviewLiveSignatures: e.FRAUD_REVIEW_LIVE_SIGNATURES,
     passwordHashing: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: e.PASSWORD_HASH_PARALLELISM },

@@ -275,6 +275,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     maps,
     liveCounts: new LiveCounts({
       read: (ids) => repositories.petitions.signatureCounts(ids),
+      maxListeners: config.maxLiveViewers,
       onError: (err) => log.warn({ err }, 'live counts could not be read'),
     }),
     fraud,

@@ -62,6 +62,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     passwordBreachApi: 'http://127.0.0.1:9/range/',
     maxEventLoopDelayMs: 0,
     maxWaitingSignatures: 10_000,
+    maxLiveViewers: 5_000,
     maxExportsAtOnce: 1,
     fraudReviewLiveSignatures: 200_000,
     // Real argon2id at its lowest cost (~1 ms a hash instead of ~200): the suite creates and signs

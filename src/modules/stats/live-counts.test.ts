@@ -67,6 +67,7 @@ describeEachDatabase('live counts over Server-Sent Events', (kind) => {
       assert.equal(stream.response.statusCode, 200);
       assert.match(stream.response.headers['content-type']!, /^text\/event-stream/);
       assert.equal(stream.response.headers['cache-control'], 'no-store');
+      assert.equal(stream.response.headers['x-content-type-options'], 'nosniff', 'with the security headers of every answer');
       assert.equal(await stream.next(), 0, 'the current count first');
 
       const input = signerInput();

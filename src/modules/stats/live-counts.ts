@@ -27,7 +27,7 @@ export class LiveCounts {
 
   constructor(private readonly options: LiveCountsOptions) {
     this.pollMs = options.pollMs ?? 1000;
-    this.maxListeners = options.maxListeners ?? 10_000;
+    this.maxListeners = options.maxListeners ?? 5_000;
   }
 
   /** How many viewers are connected to this process. */
