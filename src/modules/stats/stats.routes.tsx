@@ -10,6 +10,7 @@ import type { GeoAreaKind as GeoKind } from '../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
+import { acceptsGzip, localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { pageContext } from '../../views/pages.tsx';
 import { renderMarkup, sendPage } from '../../views/render.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
@@ -243,13 +244,24 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
   app.get('/petitions/:slug/map.svg', async (request, reply) => {
     const petition = await petitions.recentPublic((request.params as { slug: string }).slug);
     const query = StatsPageQuery.parse(request.query);
-    const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
-    const kind = query.map ?? defaultAreaKind(s);
-    const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
-    if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
     const measure: MapMeasure = query.measure === 'per_100k' ? 'per_100k' : 'count';
-    const svg = renderMarkup(request, <ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />);
-    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').send(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`);
+    // The petition page shows the map to every visitor once boundaries are imported: rendered
+    // (every area's outline, escaped) and compressed once a moment per petition, map and
+    // language, like the page itself, instead of once a visitor.
+    const key = localisedPageKey(request, `map:${petition.id}:${query.map ?? ''}:${measure}`);
+    let image = ctx.services.pageCache.get(key);
+    if (!(image instanceof PageTemplate)) {
+      const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
+      const kind = query.map ?? defaultAreaKind(s);
+      const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
+      if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
+      const svg = renderMarkup(request, <ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />);
+      image = PageTemplate.split(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`, []);
+      ctx.services.pageCache.set(key, image);
+    }
+    reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').header('vary', 'Accept-Encoding');
+    if (acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(image.fillGzip({}));
+    return reply.send(image.fill({}));
   });
 
   // The count as Server-Sent Events: the petition page updates itself while it is open.

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { postcodeDistrict, utcHour } from '../../db/dialect.ts';
@@ -182,6 +183,9 @@ describeEachDatabase('where and when people signed', (kind) => {
     assert.equal(image.statusCode, 200);
     assert.match(image.headers['content-type'] as string, /^image\/svg\+xml/);
     assert.match(image.body, /data-code="E09000030"><title>Tower Hamlets: 1<\/title>/);
+    const zipped = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/map.svg?map=local_authority`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(zipped.rawPayload).toString(), image.body, 'the same map, compressed');
     const petitionPage = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
     assert.match(petitionPage.body, /<img src="\/petitions\/[^"]+\/map\.svg\?map=constituency"/);
     assert.match(textOf(petitionPage.body), /Where signers are .*Cities of London and Westminster 3/);
