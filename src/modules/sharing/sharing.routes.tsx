@@ -4,7 +4,8 @@ import { openInPetitionLanguage, petitionText } from '../petitions/petition-text
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { formatNumber, SignatureProgress } from '../../views/components.tsx';
-import { sendPage } from '../../views/render.ts';
+import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
+import { renderTemplate, sendTemplate } from '../../views/render.ts';
 import { nextGoal } from '../milestones/milestones.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 
@@ -94,6 +95,11 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
     reply
       .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
       .header('cache-control', 'public, max-age=60');
+    // An article read by many carries the widget to each reader: it holds no form and no one's
+    // token, so it is rendered once a moment per petition and language, like the petition page.
+    const key = localisedPageKey(request, `embed:${petition.id}`);
+    const kept = ctx.services.pageCache.get(key);
+    if (kept instanceof PageTemplate) return sendTemplate(reply, kept, {});
     const page = () => (
       <html lang={htmlLang()}>
         <head>
@@ -124,7 +130,9 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
         </body>
       </html>
     );
-    return sendPage(reply, page);
+    const template = renderTemplate(request, page, []);
+    ctx.services.pageCache.set(key, template);
+    return sendTemplate(reply, template, {});
   });
 }
 
