@@ -4,7 +4,7 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
  * The access log: one line a request once it is answered (`request`, at info: method, path,
  * status, milliseconds), where Fastify's own request logging wrote two ("incoming request",
  * "request completed"), each through the redaction of every path in LOG_REDACT_PATHS. At the
- * default level (info) those two lines cost a fifth of the signing rate with 200 signers at once
+ * default level (info) those two lines cost a fifth to a third of the signing rate with 200 signers at once
  * (docs/performance.md, "2026-12-07, towards midnight"). The other lines Fastify writes (errors
  * of a stream, of the error handler) are its own.
  */

@@ -24,7 +24,7 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Types already compressed, or too small to gain: sent as they are. */
+/** Types worth compressing (text); the others are compressed already and are sent as they are. */
 const COMPRESSIBLE = new Set(['.css', '.js', '.svg', '.txt']);
 
 /** How long a browser keeps a file before asking again (with its ETag: a 304 if unchanged). */
