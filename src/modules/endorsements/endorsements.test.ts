@@ -98,7 +98,8 @@ describeEachDatabase('endorsements, press and sharing', (kind) => {
 
   it('shares: a card image, QR codes for flyers and an embeddable widget', async () => {
     const page = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}` });
-    assert.match(page.body, new RegExp(`<meta property="og:image" content="http://localhost:3000/petitions/${petition.slug}/card.svg"/>`));
+    // A PNG: the networks' previews (Facebook, X, LinkedIn, WhatsApp) show no SVG.
+    assert.match(page.body, new RegExp(`<meta property="og:image" content="http://localhost:3000/petitions/${petition.slug}/card.png"/>`));
     assert.match(page.body, /<meta name="twitter:card" content="summary_large_image"\/>/);
     for (const site of ['wa\\.me', 'facebook\\.com/sharer', 'twitter\\.com/intent', 'bsky\\.app/intent', 'mailto:']) assert.match(page.body, new RegExp(site));
 
@@ -106,6 +107,17 @@ describeEachDatabase('endorsements, press and sharing', (kind) => {
     assert.equal(card.headers['content-type'], 'image/svg+xml; charset=utf-8');
     assert.match(card.body, /<svg[^>]+width="1200" height="630"/);
     assert.match(card.body, /0 signatures · Sign now/);
+    const cardPng = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/card.png` });
+    assert.equal(cardPng.statusCode, 200);
+    assert.equal(cardPng.headers['content-type'], 'image/png');
+    assert.equal(cardPng.headers['cache-control'], 'public, max-age=300');
+    const image = cardPng.rawPayload;
+    assert.deepEqual([...image.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    assert.deepEqual([image.readUInt32BE(16), image.readUInt32BE(20)], [1200, 630], 'the size previews ask for');
+    // Drawn with its text: the Welsh card (another language, other words) is another image.
+    const welshPng = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/card.png?lang=cy` });
+    assert.equal(welshPng.statusCode, 200);
+    assert.ok(image.length > 10_000 && !welshPng.rawPayload.equals(image), 'text drawn in each language');
 
     const svg = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/qr.svg` });
     assert.match(svg.body, /^<svg/);
@@ -122,6 +134,7 @@ describeEachDatabase('endorsements, press and sharing', (kind) => {
     assert.match(String(normal.headers['content-security-policy']), /frame-ancestors 'none'/, 'other pages still refuse framing');
     const { petition: draft } = await createPetition(t.ctx, { owner, open: false });
     assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${draft.slug}/card.svg` })).statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: `/petitions/${draft.slug}/card.png` })).statusCode, 404);
   });
 
   it('thanks every opted-in signer with a message from the team', async () => {

@@ -286,7 +286,7 @@ const PetitionPage = (p: {
       title={text.title}
       description={text.action.slice(0, 200)}
       canonicalUrl={p.url}
-      imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.svg` : undefined}
+      imageUrl={petition.state === 'open' || petition.state === 'closed' || petition.state === 'delivered' ? `${p.url}/card.png` : undefined}
       scripts={petition.state === 'open' && !petition.hidden ? ['/static/live-count.js', ...(p.challenge ? ['/static/proof-of-work.js'] : [])] : undefined}
     >
       <StateBanner petition={petition} timeZone={p.timeZone} may={p.may} csrf={csrf} moderation={p.moderation} supporters={p.supporters} />

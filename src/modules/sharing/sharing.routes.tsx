@@ -6,7 +6,9 @@ import type { AppContext } from '../../context.ts';
 import { formatNumber, SignatureProgress } from '../../views/components.tsx';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { renderTemplate, sendTemplate } from '../../views/render.ts';
+import { RecentResults } from '../../lib/recent-results.ts';
 import { nextGoal } from '../milestones/milestones.ts';
+import { shareCardPng } from './share-card-png.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 
 function xml(text: string): string {
@@ -61,9 +63,21 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
     openInPetitionLanguage(request, petition);
     return reply
       .type('image/svg+xml; charset=utf-8')
-      .header('cache-control', 'public, max-age=300')
+      .header('cache-control', `public, max-age=${CARD_MAX_AGE_SECONDS}`)
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
       .send(inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName)));
+  });
+
+  // The same card as a PNG, for the link previews of networks that show no SVG (the page's
+  // og:image). A render takes tens of milliseconds: each petition's is kept as long as browsers
+  // and crawlers are told to keep it.
+  const pngCards = new RecentResults<Buffer>(CARD_MAX_AGE_SECONDS * 1000, () => ctx.clock().getTime(), 100);
+  app.get('/petitions/:slug/card.png', async (request, reply) => {
+    const petition = await publicPetition((request.params as { slug: string }).slug);
+    openInPetitionLanguage(request, petition);
+    const svg = inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName));
+    const png = await pngCards.get(`${petition.id}:${request.language}`, () => shareCardPng(svg));
+    return reply.type('image/png').header('cache-control', `public, max-age=${CARD_MAX_AGE_SECONDS}`).send(png);
   });
 
   app.get('/petitions/:slug/qr.svg', async (request, reply) => {
@@ -135,6 +149,9 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
     return sendTemplate(reply, template, {});
   });
 }
+
+/** How long browsers, crawlers and this process keep a share card (its count moves meanwhile). */
+const CARD_MAX_AGE_SECONDS = 300;
 
 /** The QR code library, loaded on the first code asked for rather than in every process. */
 const loadQrCode = async () => (await import('qrcode')).default;
