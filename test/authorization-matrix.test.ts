@@ -56,6 +56,7 @@ const BODIES: Record<string, (extraMember: string) => Record<string, unknown>> =
 const RULES: Record<string, Role[] | { skip: string }> = {
   'GET /petitions/:slug': EVERYONE,
   'GET /petitions/:slug/card.svg': EVERYONE,
+  'GET /petitions/:slug/card.png': EVERYONE,
   'GET /petitions/:slug/embed': EVERYONE,
   'GET /petitions/:slug/feed.atom': EVERYONE,
   'GET /petitions/:slug/qr.png': EVERYONE,
