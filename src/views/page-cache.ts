@@ -48,6 +48,18 @@ export class PublicPageCache {
     this.pages.set(key, { body, at: this.now(), refreshing: false });
   }
 
+  /**
+   * The template kept under `key`, or `render`'s, kept for the callers after: what each public
+   * page, image and widget kept for a moment asks.
+   */
+  async template(key: string, render: () => PageTemplate | Promise<PageTemplate>): Promise<PageTemplate> {
+    const kept = this.get(key);
+    if (kept instanceof PageTemplate) return kept;
+    const template = await render();
+    this.set(key, template);
+    return template;
+  }
+
   /** Forgets one page (after a change the public should see at once) or all of them. */
   forget(key?: string): void {
     if (key === undefined) this.pages.clear();

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import type { AppError } from '../lib/errors.ts';
 import { Layout, type PageContext } from './layout.tsx';
 import { t, translateMessage } from '../i18n/i18n.ts';
-import { localisedPageKey, PageTemplate } from './page-cache.ts';
+import { localisedPageKey } from './page-cache.ts';
 import { renderTemplate, sendPage, sendTemplate, type PageElement } from './render.ts';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
@@ -35,15 +35,9 @@ export const CSRF_PLACEHOLDER = '__undersign_csrf_token__';
  */
 export async function sendSharedPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, address: string, build: (page: PageContext) => PageElement | Promise<PageElement>): Promise<FastifyReply> {
   if (request.user) return sendPage(reply, await build(await pageContext(ctx, request, reply)));
-  const key = localisedPageKey(request, address);
-  const kept = ctx.services.pageCache.get(key);
-  let template: PageTemplate;
-  if (kept instanceof PageTemplate) {
-    template = kept;
-  } else {
-    template = renderTemplate(request, await build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]);
-    ctx.services.pageCache.set(key, template);
-  }
+  const template = await ctx.services.pageCache.template(localisedPageKey(request, address), async () =>
+    renderTemplate(request, await build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]),
+  );
   return sendTemplate(reply, template, template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {});
 }
 

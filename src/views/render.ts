@@ -37,9 +37,9 @@ export function renderTemplate(request: FastifyRequest, element: PageElement, ho
   return PageTemplate.split(renderHtml(request, element), holes);
 }
 
-/** Sends a page template filled in for this visitor, gzip-compressed when the browser takes it. */
-export function sendTemplate(reply: FastifyReply, template: PageTemplate, values: Record<string, string>, status = 200): FastifyReply {
-  reply.status(status).type('text/html; charset=utf-8').header('vary', 'Accept-Encoding');
+/** Sends a page template (or an image's) filled in for this visitor, gzip-compressed when the browser takes it. */
+export function sendTemplate(reply: FastifyReply, template: PageTemplate, values: Record<string, string>, status = 200, type = 'text/html; charset=utf-8'): FastifyReply {
+  reply.status(status).type(type).header('vary', 'Accept-Encoding');
   if (acceptsGzip(reply.request)) return reply.header('content-encoding', 'gzip').send(template.fillGzip(values));
   return reply.send(template.fill(values));
 }

@@ -4,8 +4,7 @@ import { openInPetitionLanguage, petitionText } from '../petitions/petition-text
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { formatNumber, SignatureProgress } from '../../views/components.tsx';
-import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { renderTemplate, sendTemplate } from '../../views/render.ts';
+import { sendSharedPage } from '../../views/pages.tsx';
 import { RecentResults } from '../../lib/recent-results.ts';
 import { nextGoal } from '../milestones/milestones.ts';
 import { shareCardPng } from './share-card-png.ts';
@@ -75,8 +74,7 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
   app.get('/petitions/:slug/card.png', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
     openInPetitionLanguage(request, petition);
-    const svg = inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName));
-    const png = await pngCards.get(`${petition.id}:${request.language}`, () => shareCardPng(svg));
+    const png = await pngCards.get(`${petition.id}:${request.language}`, () => shareCardPng(inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName))));
     return reply.type('image/png').header('cache-control', `public, max-age=${CARD_MAX_AGE_SECONDS}`).send(png);
   });
 
@@ -109,11 +107,6 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
     reply
       .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
       .header('cache-control', 'public, max-age=60');
-    // An article read by many carries the widget to each reader: it holds no form and no one's
-    // token, so it is rendered once a moment per petition and language, like the petition page.
-    const key = localisedPageKey(request, `embed:${petition.id}`);
-    const kept = ctx.services.pageCache.get(key);
-    if (kept instanceof PageTemplate) return sendTemplate(reply, kept, {});
     const page = () => (
       <html lang={htmlLang()}>
         <head>
@@ -144,9 +137,9 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
         </body>
       </html>
     );
-    const template = renderTemplate(request, page, []);
-    ctx.services.pageCache.set(key, template);
-    return sendTemplate(reply, template, {});
+    // An article read by many carries the widget to each reader: it holds no form and no one's
+    // token, so it is rendered once a moment per petition and language, like the petition page.
+    return sendSharedPage(ctx, request, reply, `/petitions/${encodeURIComponent(petition.slug)}/embed`, () => page);
   });
 }
 

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.ts';
 import { CsrfField, SignatureProgress } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
 import { pageContext, sendSharedPage } from '../../views/pages.tsx';
-import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
+import { localisedPageKey } from '../../views/page-cache.ts';
 import { renderTemplate, sendPage, sendTemplate } from '../../views/render.ts';
 import { ShareLinks } from '../../views/share.tsx';
 import { renderPetitionPage } from '../petitions/petitions.pages.tsx';
@@ -196,12 +196,10 @@ export function registerSignaturePages(app: FastifyInstance, ctx: AppContext): v
     // Everyone confirming for one petition in the same moment sees the same page but for their
     // link (in the language switch): one render per interval, like the public petition page.
     const key = localisedPageKey(request, `confirmed:${result.petition.id}:${result.status}`);
-    let template = ctx.services.pageCache.get(key);
-    if (!(template instanceof PageTemplate)) {
+    const template = await ctx.services.pageCache.template(key, async () => {
       const context = { ...(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER })), path: `/signatures/confirm?token=${TOKEN_PLACEHOLDER}` };
-      template = renderTemplate(request, render(context), [TOKEN_PLACEHOLDER, CSRF_PLACEHOLDER]);
-      ctx.services.pageCache.set(key, template);
-    }
+      return renderTemplate(request, render(context), [TOKEN_PLACEHOLDER, CSRF_PLACEHOLDER]);
+    });
     return sendTemplate(reply, template, {
       [TOKEN_PLACEHOLDER]: encodeURIComponent(typeof token === 'string' ? token : ''),
       ...(template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {}),

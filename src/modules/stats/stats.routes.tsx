@@ -10,9 +10,9 @@ import type { GeoAreaKind as GeoKind } from '../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
-import { acceptsGzip, localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
+import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
 import { pageContext } from '../../views/pages.tsx';
-import { renderMarkup, sendPage } from '../../views/render.ts';
+import { renderMarkup, sendPage, sendTemplate } from '../../views/render.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -248,20 +248,15 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     // The petition page shows the map to every visitor once boundaries are imported: rendered
     // (every area's outline, escaped) and compressed once a moment per petition, map and
     // language, like the page itself, instead of once a visitor.
-    const key = localisedPageKey(request, `map:${petition.id}:${query.map ?? ''}:${measure}`);
-    let image = ctx.services.pageCache.get(key);
-    if (!(image instanceof PageTemplate)) {
+    const image = await ctx.services.pageCache.template(localisedPageKey(request, `map:${petition.id}:${query.map ?? ''}:${measure}`), async () => {
       const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
       const kind = query.map ?? defaultAreaKind(s);
       const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
       if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
       const svg = renderMarkup(request, <ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />);
-      image = PageTemplate.split(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`, []);
-      ctx.services.pageCache.set(key, image);
-    }
-    reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').header('vary', 'Accept-Encoding');
-    if (acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(image.fillGzip({}));
-    return reply.send(image.fill({}));
+      return PageTemplate.split(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`, []);
+    });
+    return sendTemplate(reply.header('cache-control', 'public, max-age=60'), image, {}, 200, 'image/svg+xml; charset=utf-8');
   });
 
   // The count as Server-Sent Events: the petition page updates itself while it is open.
