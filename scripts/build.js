@@ -19,7 +19,7 @@ const outdir = `${root}dist`;
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', main: 'src/main.ts', worker: 'src/worker.ts', 'sqlite-thread': 'src/sqlite-thread.ts' },
+  entryPoints: { cli: 'src/cli.ts', main: 'src/main.ts', worker: 'src/worker.ts', 'sqlite-thread': 'src/sqlite-thread.ts', 'image-thread': 'src/image-thread.ts' },
   outdir,
   bundle: true,
   splitting: true,

@@ -6,10 +6,11 @@
  * a whole petition (fraud review, exports), streams among them.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { openDatabase } from './db/database.ts';
 import { counterShards } from './db/dialect.ts';
-import type { SqliteStream, SqliteTask, SqliteThreadData, SqliteThreadReply } from './db/sqlite-thread.ts';
+import type { SqliteStream, SqliteTask, SqliteThreadData } from './db/sqlite-thread.ts';
+import { answerTasks } from './lib/task-thread.ts';
 import { claimDueJobs, readJobsOverview, writeJobOutcomes, type JobOutcome } from './jobs/jobs.repository.ts';
 import { countConfirmedByPostcode, signaturesForExport } from './modules/handin/handin.repository.ts';
 import { readNthConfirmationTime } from './modules/milestones/milestones.ts';
@@ -82,13 +83,4 @@ const tasks: Record<SqliteTask, (input: never) => Promise<unknown>> = {
   'stream.close': async ({ streamId }: { streamId: number }) => closeStream(streamId),
 };
 
-parentPort!.on('message', async ({ id, task, input }: { id: number; task: SqliteTask; input: never }) => {
-  let reply: SqliteThreadReply;
-  try {
-    reply = { id, result: await tasks[task](input) };
-  } catch (err) {
-    const e = err as { name?: string; message?: string; code?: string; stack?: string };
-    reply = { id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e?.code, stack: e?.stack } };
-  }
-  parentPort!.postMessage(reply);
-});
+answerTasks(tasks);

@@ -22,7 +22,8 @@ function fonts(): Promise<Uint8Array[]> {
  * The share card as a PNG, for social networks' link previews (`og:image`): Facebook, X,
  * LinkedIn, WhatsApp and Slack show no SVG. Drawn from the card's SVG by resvg compiled to
  * WebAssembly (no native binary), in the DejaVu fonts of assets/fonts/ (which cover Welsh); the
- * renderer (2.5 MB) and the fonts load on the first card asked for.
+ * renderer (2.5 MB) and the fonts load on the first card asked for. Runs in the image thread
+ * (src/image-thread.ts), never on the web process's event loop.
  */
 export async function shareCardPng(svg: string): Promise<Buffer> {
   const fontBuffers = await fonts();

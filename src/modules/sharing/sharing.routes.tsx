@@ -7,7 +7,7 @@ import { formatNumber, SignatureProgress } from '../../views/components.tsx';
 import { sendSharedPage } from '../../views/pages.tsx';
 import { RecentResults } from '../../lib/recent-results.ts';
 import { nextGoal } from '../milestones/milestones.ts';
-import { shareCardPng } from './share-card-png.ts';
+import { ImageThread } from './image-thread.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
 
 function xml(text: string): string {
@@ -68,30 +68,36 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
   });
 
   // The same card as a PNG, for the link previews of networks that show no SVG (the page's
-  // og:image). A render takes tens of milliseconds: each petition's is kept as long as browsers
-  // and crawlers are told to keep it.
-  const pngCards = new RecentResults<Buffer>(CARD_MAX_AGE_SECONDS * 1000, () => ctx.clock().getTime(), 100);
+  // og:image), and the QR codes for flyers: drawn on a thread (tens of milliseconds each), each
+  // kept as long as browsers and crawlers are told to keep it.
+  const images = new ImageThread();
+  app.addHook('onClose', () => images.close());
+  const now = () => ctx.clock().getTime();
+  const pngCards = new RecentResults<Buffer>(CARD_MAX_AGE_SECONDS * 1000, now, 100);
   app.get('/petitions/:slug/card.png', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
     openInPetitionLanguage(request, petition);
-    const png = await pngCards.get(`${petition.id}:${request.language}`, () => shareCardPng(inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName))));
+    const png = await pngCards.get(`${petition.id}:${request.language}`, () => images.cardPng(inRequestLanguage(request, () => shareCardSvg(petition, ctx.config.siteName))));
     return reply.type('image/png').header('cache-control', `public, max-age=${CARD_MAX_AGE_SECONDS}`).send(png);
   });
 
+  // A petition's address never changes, nor its QR code: each is drawn once in a while, not for every flyer printed.
+  const qrSvgs = new RecentResults<string>(QR_MAX_AGE_SECONDS * 1000, now, 200);
+  const qrPngs = new RecentResults<Buffer>(QR_MAX_AGE_SECONDS * 1000, now, 100);
   app.get('/petitions/:slug/qr.svg', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
-    const QRCode = await loadQrCode();
-    const svg = await QRCode.toString(petitions.urlFor(petition), { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
-    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=86400').header('content-security-policy', "default-src 'none'").send(svg);
+    const url = petitions.urlFor(petition);
+    const svg = await qrSvgs.get(url, async () => (await loadQrCode()).toString(url, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }));
+    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', `public, max-age=${QR_MAX_AGE_SECONDS}`).header('content-security-policy', "default-src 'none'").send(svg);
   });
 
   app.get('/petitions/:slug/qr.png', async (request, reply) => {
     const petition = await publicPetition((request.params as { slug: string }).slug);
-    const QRCode = await loadQrCode();
-    const png = await QRCode.toBuffer(petitions.urlFor(petition), { type: 'png', width: 600, margin: 2, errorCorrectionLevel: 'M' });
+    const url = petitions.urlFor(petition);
+    const png = await qrPngs.get(url, () => images.qrPng(url));
     return reply
       .type('image/png')
-      .header('cache-control', 'public, max-age=86400')
+      .header('cache-control', `public, max-age=${QR_MAX_AGE_SECONDS}`)
       .header('content-disposition', `inline; filename="${petition.slug}-qr.png"`)
       .send(png);
   });
@@ -145,6 +151,8 @@ export function registerSharingRoutes(app: FastifyInstance, ctx: AppContext): vo
 
 /** How long browsers, crawlers and this process keep a share card (its count moves meanwhile). */
 const CARD_MAX_AGE_SECONDS = 300;
+/** How long a QR code is kept (a petition's address does not change). */
+const QR_MAX_AGE_SECONDS = 86_400;
 
 /** The QR code library, loaded on the first code asked for rather than in every process. */
 const loadQrCode = async () => (await import('qrcode')).default;
