@@ -117,6 +117,22 @@ describe('the public page cache', () => {
     assert.match(welsh.body, /Gwiriwch eich e-bost/, 'one page per language');
   });
 
+  it('renders a petition\'s "where and when" page once a moment per view and language', async () => {
+    const { petition } = await createPetition(t.ctx);
+    now += 2000;
+    const first = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/stats?map=nowhere&utm_source=paper` });
+    assert.equal(first.statusCode, 200);
+    assert.match(first.body, /Where and when people signed/);
+    assert.ok(t.ctx.services.pageCache.get(`/petitions/${petition.slug}/stats:en*`), 'kept under the view it shows, whatever else the address held');
+    assert.doesNotMatch(first.body, /utm_source|nowhere|__undersign_/);
+    const byDay = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/stats?resolution=day` });
+    assert.equal(byDay.statusCode, 200);
+    assert.ok(t.ctx.services.pageCache.get(`/petitions/${petition.slug}/stats?resolution=day:en*`), 'each view kept apart');
+    now += 500;
+    const welsh = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/stats?lang=cy` });
+    assert.match(welsh.body, /Ble a phryd y llofnododd pobl/, 'one page per language, in its language');
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

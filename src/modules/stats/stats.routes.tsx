@@ -11,7 +11,7 @@ import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
 import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { pageContext } from '../../views/pages.tsx';
+import { sendSharedPage } from '../../views/pages.tsx';
 import { renderMarkup, sendPage, sendTemplate } from '../../views/render.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
@@ -120,124 +120,130 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     const petition = request.user ? await petitions.getForViewer(slug, request.user) : await petitions.recentPublic(slug);
     openInPetitionLanguage(request, petition);
     const query = StatsPageQuery.parse(request.query);
-    const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
-    const kinds = AREA_KINDS.filter((k) => s.by_area[k].length > 0);
-    const kind = query.map && kinds.includes(query.map) ? query.map : defaultAreaKind(s);
-    const areas = s.by_area[kind];
-    const perHeadKnown = areas.some((a) => a.per_100k !== null);
-    const measure: MapMeasure = query.measure === 'per_100k' && perHeadKnown ? 'per_100k' : 'count';
-    const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
-    const link = (changes: Record<string, string>) => {
-      const params = new URLSearchParams({ map: kind, measure, ...(query.resolution ? { resolution: query.resolution } : {}), ...changes });
-      return `${statsPath(petition, '/stats')}?${params}`;
-    };
-    const pageCtx = await pageContext(ctx, request, reply);
-    const page = () => (
-      <Layout ctx={pageCtx} title={t('stats.page_title', { title: petitionText(petition).title })}>
-        <p>
-          <a href={statsPath(petition)}>← {petitionText(petition).title}</a>
-        </p>
-        <h1>{t('petition.where_and_when')}</h1>
-        <p>
-          {t('stats.confirmed', { count: s.signature_count, n: formatNumber(s.signature_count) })} {t('stats.download')}{' '}
-          <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>CSV</a> {t('stats.or')}{' '}
-          <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats`}>JSON</a>.
-        </p>
+    // Journalists and the curious follow a viral petition's "where and when" link too: every
+    // visitor not signed in sees the same page for the same view, so it is rendered (its reads,
+    // every area's outline) once a moment per view and language, like the petition page.
+    const view = new URLSearchParams(Object.entries(query).flatMap(([key, value]): [string, string][] => (value === undefined ? [] : [[key, value]])));
+    const address = `${statsPath(petition, '/stats')}${view.size > 0 ? `?${view}` : ''}`;
+    return sendSharedPage(ctx, request, reply, address, async (pageCtx) => {
+      const [s, reached, mapKinds] = await Promise.all([stats.forPetition(petition, query.resolution), milestones.list(petition), maps.available()]);
+      const kinds = AREA_KINDS.filter((k) => s.by_area[k].length > 0);
+      const kind = query.map && kinds.includes(query.map) ? query.map : defaultAreaKind(s);
+      const areas = s.by_area[kind];
+      const perHeadKnown = areas.some((a) => a.per_100k !== null);
+      const measure: MapMeasure = query.measure === 'per_100k' && perHeadKnown ? 'per_100k' : 'count';
+      const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
+      const link = (changes: Record<string, string>) => {
+        const params = new URLSearchParams({ map: kind, measure, ...(query.resolution ? { resolution: query.resolution } : {}), ...changes });
+        return `${statsPath(petition, '/stats')}?${params}`;
+      };
+      // A function: its text is made as the page renders, in the visitor's language.
+      return () => (
+        <Layout ctx={pageCtx} title={t('stats.page_title', { title: petitionText(petition).title })}>
+          <p>
+            <a href={statsPath(petition)}>← {petitionText(petition).title}</a>
+          </p>
+          <h1>{t('petition.where_and_when')}</h1>
+          <p>
+            {t('stats.confirmed', { count: s.signature_count, n: formatNumber(s.signature_count) })} {t('stats.download')}{' '}
+            <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats.csv`}>CSV</a> {t('stats.or')}{' '}
+            <a href={`/api/v1/petitions/${encodeURIComponent(petition.slug)}/stats`}>JSON</a>.
+          </p>
 
-        <h2 id="where">{t('stats.where')}</h2>
-        {kinds.length > 1 ? (
-          <nav aria-label={t('stats.kind_of_area')} class="view-choices">
-            <span>{t('stats.show_by')} </span>
-            {kinds.map((k) =>
-              k === kind ? (
-                <strong aria-current="true">{areaKindLabel(k).plural}</strong>
-              ) : (
-                <a href={`${link({ map: k, measure: 'count' })}#where`}>{areaKindLabel(k).plural}</a>
-              ),
-            )}
-          </nav>
-        ) : null}
-        {perHeadKnown ? (
-          <nav aria-label={t('stats.measure')} class="view-choices">
-            <span>{t('stats.shade_by')} </span>
-            {measure === 'count' ? <strong aria-current="true">{t('petition.signatures')}</strong> : <a href={`${link({ measure: 'count' })}#where`}>{t('petition.signatures')}</a>}
-            {measure === 'per_100k' ? (
-              <strong aria-current="true">{t('stats.signatures_per_100k')}</strong>
-            ) : (
-              <a href={`${link({ measure: 'per_100k' })}#where`}>{t('stats.signatures_per_100k')}</a>
-            )}
-          </nav>
-        ) : null}
-        {areas.length === 0 && s.by_country.length === 0 ? <p>{t('stats.no_signatures')}</p> : null}
-        <div class="map-layout">
-          {outlines ? (
-            <figure class="map-figure">
-              <ChoroplethMap kind={kind} outlines={outlines} areas={areas} measure={measure} />
-            </figure>
-          ) : areas.length > 0 ? (
-            <figure class="chart-figure">
-              <RankedBars kind={kind} areas={areas} />
-            </figure>
-          ) : null}
-          <div class="home-lists">
-            <AreaTable id="areas" title={areaKindLabel(kind).plural} column={areaKindLabel(kind).singular} rows={measure === 'per_100k' ? [...areas].sort((a, b) => (b.per_100k ?? -1) - (a.per_100k ?? -1)) : areas} />
-            <AreaTable
-              id="countries"
-              title={t('stats.countries')}
-              column={t('sign.country')}
-              rows={s.by_country.map((c) => ({ ...c, name: countryName(c.code, currentLanguage()), population: null, per_100k: null }))}
-            />
-          </div>
-        </div>
-
-        <h2 id="when">{t('stats.when')}</h2>
-        {s.timeline.length > 0 ? (
-          <>
-            <nav aria-label={t('stats.time_period')} class="view-choices">
-              <span>{t('stats.count_per')} </span>
-              {s.resolution === 'hour' ? <strong aria-current="true">{t('stats.hour_utc')}</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>{t('stats.hour_utc')}</a>}
-              {s.resolution === 'day' ? <strong aria-current="true">{t('stats.day')}</strong> : <a href={`${link({ resolution: 'day' })}#when`}>{t('stats.day')}</a>}
+          <h2 id="where">{t('stats.where')}</h2>
+          {kinds.length > 1 ? (
+            <nav aria-label={t('stats.kind_of_area')} class="view-choices">
+              <span>{t('stats.show_by')} </span>
+              {kinds.map((k) =>
+                k === kind ? (
+                  <strong aria-current="true">{areaKindLabel(k).plural}</strong>
+                ) : (
+                  <a href={`${link({ map: k, measure: 'count' })}#where`}>{areaKindLabel(k).plural}</a>
+                ),
+              )}
             </nav>
-            <figure class="chart-figure">
-              <CumulativeChart stats={s} milestones={reached.filter((m) => m.kind === 'count')} />
-            </figure>
-            <figure class="chart-figure">
-              <PeriodChart stats={s} />
-            </figure>
-            <details>
-              <summary>{t('stats.figures')}</summary>
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">{s.resolution === 'hour' ? t('stats.hour_column') : t('stats.day_column')}</th>
-                    <th scope="col" class="num">
-                      {t('petition.signatures')}
-                    </th>
-                    <th scope="col" class="num">
-                      {t('stats.running_total')}
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.timeline
-                    .filter((p) => p.count > 0)
-                    .map((p) => (
-                      <tr>
-                        <td>{periodLabel(p.t, s.resolution)}</td>
-                        <td class="num">{formatNumber(p.count)}</td>
-                        <td class="num">{formatNumber(p.cumulative)}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </details>
-          </>
-        ) : (
-          <p>{t('stats.no_signatures')}</p>
-        )}
-      </Layout>
-    );
-    return sendPage(reply, page);
+          ) : null}
+          {perHeadKnown ? (
+            <nav aria-label={t('stats.measure')} class="view-choices">
+              <span>{t('stats.shade_by')} </span>
+              {measure === 'count' ? <strong aria-current="true">{t('petition.signatures')}</strong> : <a href={`${link({ measure: 'count' })}#where`}>{t('petition.signatures')}</a>}
+              {measure === 'per_100k' ? (
+                <strong aria-current="true">{t('stats.signatures_per_100k')}</strong>
+              ) : (
+                <a href={`${link({ measure: 'per_100k' })}#where`}>{t('stats.signatures_per_100k')}</a>
+              )}
+            </nav>
+          ) : null}
+          {areas.length === 0 && s.by_country.length === 0 ? <p>{t('stats.no_signatures')}</p> : null}
+          <div class="map-layout">
+            {outlines ? (
+              <figure class="map-figure">
+                <ChoroplethMap kind={kind} outlines={outlines} areas={areas} measure={measure} />
+              </figure>
+            ) : areas.length > 0 ? (
+              <figure class="chart-figure">
+                <RankedBars kind={kind} areas={areas} />
+              </figure>
+            ) : null}
+            <div class="home-lists">
+              <AreaTable id="areas" title={areaKindLabel(kind).plural} column={areaKindLabel(kind).singular} rows={measure === 'per_100k' ? [...areas].sort((a, b) => (b.per_100k ?? -1) - (a.per_100k ?? -1)) : areas} />
+              <AreaTable
+                id="countries"
+                title={t('stats.countries')}
+                column={t('sign.country')}
+                rows={s.by_country.map((c) => ({ ...c, name: countryName(c.code, currentLanguage()), population: null, per_100k: null }))}
+              />
+            </div>
+          </div>
+
+          <h2 id="when">{t('stats.when')}</h2>
+          {s.timeline.length > 0 ? (
+            <>
+              <nav aria-label={t('stats.time_period')} class="view-choices">
+                <span>{t('stats.count_per')} </span>
+                {s.resolution === 'hour' ? <strong aria-current="true">{t('stats.hour_utc')}</strong> : <a href={`${link({ resolution: 'hour' })}#when`}>{t('stats.hour_utc')}</a>}
+                {s.resolution === 'day' ? <strong aria-current="true">{t('stats.day')}</strong> : <a href={`${link({ resolution: 'day' })}#when`}>{t('stats.day')}</a>}
+              </nav>
+              <figure class="chart-figure">
+                <CumulativeChart stats={s} milestones={reached.filter((m) => m.kind === 'count')} />
+              </figure>
+              <figure class="chart-figure">
+                <PeriodChart stats={s} />
+              </figure>
+              <details>
+                <summary>{t('stats.figures')}</summary>
+                <table class="table">
+                  <thead>
+                    <tr>
+                      <th scope="col">{s.resolution === 'hour' ? t('stats.hour_column') : t('stats.day_column')}</th>
+                      <th scope="col" class="num">
+                        {t('petition.signatures')}
+                      </th>
+                      <th scope="col" class="num">
+                        {t('stats.running_total')}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.timeline
+                      .filter((p) => p.count > 0)
+                      .map((p) => (
+                        <tr>
+                          <td>{periodLabel(p.t, s.resolution)}</td>
+                          <td class="num">{formatNumber(p.count)}</td>
+                          <td class="num">{formatNumber(p.cumulative)}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </details>
+            </>
+          ) : (
+            <p>{t('stats.no_signatures')}</p>
+          )}
+        </Layout>
+      );
+    });
   });
 
   // The map alone, for the petition page and for printing: areas shaded by signatures.
