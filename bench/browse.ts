@@ -4,8 +4,9 @@
  * closed, default 20,000, each with counter rows as signing leaves them): the home page (the most
  * popular, newest and recently closed petitions and the site's total), the list of open petitions
  * by popularity, a page deep in the closed ones, a search, the list as JSON, and a petition's
- * widget (the iframe a news article embeds) and share card. Each read alone, then the home page
- * and a search while a petition is signed at 2,000/s. The site runs in its own process, as
+ * widget (the iframe a news article embeds), share card and "where and when" page. Each read alone,
+ * then the home page and a search while a petition is signed at 2,000/s, and a petition's page
+ * while crawlers fetch petition after petition's PNG share card and QR code (each one drawn). The site runs in its own process, as
  * in the signing benchmark. Bounded by BENCH_SECONDS per scenario (default 10).
  */
 import autocannon from 'autocannon';
@@ -111,6 +112,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         // A petition's widget in a news site's article (an iframe: every reader loads it), and its share card.
         ['petition embed', `/petitions/${signed!.slug}/embed`],
         ['petition share card (SVG)', `/petitions/${signed!.slug}/card.svg`],
+        ['petition "where and when" page', `/petitions/${signed!.slug}/stats`],
       ] as const) {
         const check = await fetch(`${site.base}${path}`);
         if (check.status !== 200) throw new Error(`${path} answered ${check.status}`);
@@ -128,6 +130,19 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         ]);
         rows.push({ ...summarise(`${label} while signing at 2,000/s [${kind}]`, reads, rssMb(server.pid)), 'signing req/s': Math.round(signing.requests.average), 'signing p99 ms': signing.latency.p99 });
       }
+      // Link previews and flyers: crawlers (four at once) fetching the PNG share card and QR
+      // code of petition after petition, each one drawn, while visitors read a petition's page.
+      let crawled = 0;
+      const [page, crawl] = await Promise.all([
+        autocannon({ url: `${site.base}/petitions/${signed!.slug}`, connections: CONNECTIONS, duration: SECONDS, headers: BROWSER }),
+        autocannon({
+          url: site.base,
+          connections: 4,
+          duration: SECONDS,
+          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/petitions/bench-${Math.floor(crawled / 2) % (OPEN + CLOSED)}/${crawled++ % 2 ? 'qr' : 'card'}.png` }) }],
+        }),
+      ]);
+      rows.push({ ...summarise(`petition page while crawlers fetch share cards and QR codes [${kind}]`, page, rssMb(server.pid)), 'images drawn/s': Math.round(crawl.requests.average), 'image non-2xx': crawl.non2xx });
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
