@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
 import { AppError } from '../../lib/errors.ts';
+import { QR_MARGIN } from './draw-png.ts';
 import { ImageThread } from './image-thread.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -31,9 +34,31 @@ describe('the image thread', () => {
     assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'a PNG card');
     assert.equal(png.readUInt32BE(16), 1200, 'the card is 1200 pixels wide');
     assert.ok(qr.subarray(0, 8).equals(PNG_SIGNATURE), 'a PNG QR code');
-    assert.equal(qr.readUInt32BE(16), 600, 'the QR code is 600 pixels wide');
     assert.ok(more.every((p) => p.subarray(0, 8).equals(PNG_SIGNATURE)));
     assert.ok(held < took / 2, `the event loop was held ${Math.round(held)} ms of the ${Math.round(took)} ms of drawing`);
+  });
+
+  it('draws a QR code that reads as its address: every module whole pixels, dark where the code is', async () => {
+    const url = 'https://petitions.example.org/petitions/keep-the-night-buses-running-past-midnight';
+    const image = PNG.sync.read(await images.qrPng(url));
+    const code = QRCode.create(url, { errorCorrectionLevel: 'M' }).modules;
+    const modules = code.size + 2 * QR_MARGIN;
+    assert.equal(image.width, image.height);
+    assert.equal(image.width % modules, 0, `${image.width} pixels for ${modules} modules`);
+    assert.ok(image.width > 500 && image.width <= 600, `${image.width} pixels wide`);
+    const scale = image.width / modules;
+    let differ = 0;
+    for (let row = 0; row < modules; row++)
+      for (let col = 0; col < modules; col++) {
+        const inCode = row >= QR_MARGIN && col >= QR_MARGIN && row < code.size + QR_MARGIN && col < code.size + QR_MARGIN;
+        const dark = inCode && code.get(row - QR_MARGIN, col - QR_MARGIN) === 1;
+        // Every pixel of the module, corners included: no module bleeds into the next.
+        for (const [dy, dx] of [[0, 0], [0, scale - 1], [scale - 1, 0], [scale - 1, scale - 1], [scale >> 1, scale >> 1]] as const) {
+          const at = ((row * scale + dy) * image.width + col * scale + dx) * 4;
+          if ((image.data[at]! < 128) !== dark) differ++;
+        }
+      }
+    assert.equal(differ, 0, 'pixels that differ from the code');
   });
 
   it('refuses images past those it may keep waiting, with a time to try again', async () => {
