@@ -72,9 +72,27 @@ const sanitiser = new FilterXSS({
   },
 });
 
+/**
+ * Updates rendered lately, by their text: an update is read by many (its page, the petition's
+ * page and feed, the email to every signer) and changes seldom, and rendering and sanitising a
+ * long one takes a millisecond or more. At most RENDERED_KEPT, the oldest read going first.
+ */
+const rendered = new Map<string, string>();
+const RENDERED_KEPT = 200;
+
 /** Renders campaigner-written Markdown to HTML that is safe to put in a page or an email. */
 export function renderMarkdown(markdown: string): string {
-  return sanitiser.process(marked.parse(markdown) as string);
+  const kept = rendered.get(markdown);
+  if (kept !== undefined) {
+    // Read again: to the back of the line.
+    rendered.delete(markdown);
+    rendered.set(markdown, kept);
+    return kept;
+  }
+  const html = sanitiser.process(marked.parse(markdown) as string);
+  if (rendered.size >= RENDERED_KEPT) rendered.delete(rendered.keys().next().value!);
+  rendered.set(markdown, html);
+  return html;
 }
 
 /** Markdown as plain text for emails and feeds' summaries: the source, which reads well as it is. */

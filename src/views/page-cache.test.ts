@@ -133,6 +133,35 @@ describe('the public page cache', () => {
     assert.match(welsh.body, /Ble a phryd y llofnododd pobl/, 'one page per language, in its language');
   });
 
+  it('renders an update\'s page and the feeds once a moment, and an edit made here shows at once', async () => {
+    const { petition, owner } = await createPetition(t.ctx);
+    const update = await t.ctx.services.updates.post(owner, petition.slug, { title: 'We met the commissioner', body: 'She **listened**.', email_signers: false });
+    now += 2000;
+    const page = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/updates/${update.id}?utm_source=email` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /She <strong>listened<\/strong>\./);
+    assert.ok(t.ctx.services.pageCache.get(`/petitions/${petition.slug}/updates/${update.id}:en*`), 'the update page is kept for the signers after');
+    assert.doesNotMatch(page.body, /utm_source|__undersign_/);
+    const feed = await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/feed.atom`, headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(feed.headers['content-type'], 'application/atom+xml; charset=utf-8');
+    assert.match(gunzipSync(feed.rawPayload).toString(), /We met the commissioner/);
+    assert.ok(t.ctx.services.pageCache.get(`/petitions/${petition.slug}/feed.atom`), 'the feed is kept');
+    const siteFeed = await t.app.inject({ method: 'GET', url: '/feed.atom' });
+    assert.match(siteFeed.body, /We met the commissioner/);
+    // The team's view has the edit buttons: rendered for them, never kept for the public.
+    const team = await signedInSession(t.app, owner.email);
+    assert.match((await team.get(`/petitions/${petition.slug}/updates/${update.id}`)).body, /\/edit"/);
+    assert.doesNotMatch((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/updates/${update.id}` })).body, /\/edit"/);
+    // An edit through this process drops the kept pages and feeds at once, within the moment.
+    await team.get(`/petitions/${petition.slug}/updates/${update.id}/edit`);
+    const edited = await team.post(`/petitions/${petition.slug}/updates/${update.id}/edit`, { title: 'We met the commissioner again', body: 'She **agreed**.' });
+    assert.equal(edited.statusCode, 303, edited.body);
+    now += 100;
+    assert.match((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/updates/${update.id}` })).body, /She <strong>agreed<\/strong>/);
+    assert.match((await t.app.inject({ method: 'GET', url: `/petitions/${petition.slug}/feed.atom` })).body, /We met the commissioner again/);
+    assert.match((await t.app.inject({ method: 'GET', url: '/feed.atom' })).body, /We met the commissioner again/);
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

@@ -1,6 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { renderMarkdown } from '../../lib/markdown.ts';
+import { PageTemplate } from '../../views/page-cache.ts';
+import { sendTemplate } from '../../views/render.ts';
 
 function xml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -48,50 +50,60 @@ export function registerUpdateFeeds(app: FastifyInstance, ctx: AppContext): void
   const { updates, petitions } = ctx.services;
   const base = ctx.config.baseUrl;
 
+  // Feed readers ask again and again, alike: each feed is written (its reads, every update's
+  // Markdown) once a moment, like a public page, and sent compressed to readers that take it.
+  // Kept under its address, so a change to a petition made here drops it at once (see app.ts).
+  const sendFeed = async (reply: FastifyReply, address: string, write: () => Promise<string>) => {
+    const feed = await ctx.services.pageCache.template(address, async () => PageTemplate.split(await write(), []));
+    return sendTemplate(reply.header('cache-control', 'public, max-age=300'), feed, {}, 200, 'application/atom+xml; charset=utf-8');
+  };
+
   app.get('/petitions/:slug/feed.atom', async (request, reply) => {
     const { slug } = request.params as { slug: string };
-    const { petition, updates: list } = await updates.list(slug, null);
-    const url = petitions.urlFor(petition);
-    const body = atomFeed({
-      id: `${url}/feed.atom`,
-      title: `Updates: ${petition.title}`,
-      url,
-      selfUrl: `${url}/feed.atom`,
-      updated: list[0]?.updatedAt ?? petition.updatedAt,
-      entries: list.map((u) => ({
-        id: `${url}/updates/${u.id}`,
-        title: u.title,
-        url: `${url}/updates/${u.id}`,
-        updated: u.updatedAt,
-        published: u.createdAt,
-        author: u.authorName,
-        html: renderMarkdown(u.body),
-      })),
-    });
-    return reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=300').send(body);
-  });
-
-  app.get('/feed.atom', async (_request, reply) => {
-    const list = await updates.recentPublic(50);
-    const body = atomFeed({
-      id: `${base}/feed.atom`,
-      title: `${ctx.config.siteName}: petition updates`,
-      url: `${base}/`,
-      selfUrl: `${base}/feed.atom`,
-      updated: list[0]?.updatedAt ?? new Date(0).toISOString(),
-      entries: list.map((u) => {
-        const url = `${base}/petitions/${encodeURIComponent(u.petitionSlug)}/updates/${u.id}`;
-        return {
-          id: url,
-          title: `${u.title} — ${u.petitionTitle}`,
-          url,
+    return sendFeed(reply, `/petitions/${encodeURIComponent(slug)}/feed.atom`, async () => {
+      const { petition, updates: list } = await updates.list(slug, null);
+      const url = petitions.urlFor(petition);
+      return atomFeed({
+        id: `${url}/feed.atom`,
+        title: `Updates: ${petition.title}`,
+        url,
+        selfUrl: `${url}/feed.atom`,
+        updated: list[0]?.updatedAt ?? petition.updatedAt,
+        entries: list.map((u) => ({
+          id: `${url}/updates/${u.id}`,
+          title: u.title,
+          url: `${url}/updates/${u.id}`,
           updated: u.updatedAt,
           published: u.createdAt,
           author: u.authorName,
           html: renderMarkdown(u.body),
-        };
-      }),
+        })),
+      });
     });
-    return reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=300').send(body);
   });
+
+  app.get('/feed.atom', async (_request, reply) =>
+    sendFeed(reply, '/feed.atom', async () => {
+      const list = await updates.recentPublic(50);
+      return atomFeed({
+        id: `${base}/feed.atom`,
+        title: `${ctx.config.siteName}: petition updates`,
+        url: `${base}/`,
+        selfUrl: `${base}/feed.atom`,
+        updated: list[0]?.updatedAt ?? new Date(0).toISOString(),
+        entries: list.map((u) => {
+          const url = `${base}/petitions/${encodeURIComponent(u.petitionSlug)}/updates/${u.id}`;
+          return {
+            id: url,
+            title: `${u.title} — ${u.petitionTitle}`,
+            url,
+            updated: u.updatedAt,
+            published: u.createdAt,
+            author: u.authorName,
+            html: renderMarkdown(u.body),
+          };
+        }),
+      });
+    }),
+  );
 }

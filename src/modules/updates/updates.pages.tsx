@@ -5,7 +5,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { markdownExcerpt, renderMarkdown } from '../../lib/markdown.ts';
 import { Checkbox, CsrfField, ErrorSummary, formatDate, formatNumber, TextArea, TextField } from '../../views/components.tsx';
 import { Layout, type PageContext } from '../../views/layout.tsx';
-import { pageContext } from '../../views/pages.tsx';
+import { pageContext, sendSharedPage } from '../../views/pages.tsx';
 import { formParts } from '../../views/forms.ts';
 import { sendPage } from '../../views/render.ts';
 import { requirePageUser } from '../auth/auth.plugin.ts';
@@ -208,11 +208,16 @@ export function registerUpdatePages(app: FastifyInstance, ctx: AppContext): void
 
   app.get('/petitions/:slug/updates/:id', async (request, reply) => {
     const { slug, id } = request.params as { slug: string; id: string };
-    const { petition, update } = await updates.get(slug, Number(id) || 0, request.user);
-    const view = await petitions.viewFor(slug, request.user);
-    const url = `${petitions.urlFor(petition)}/updates/${update.id}`;
-    const page = <UpdatePage ctx={await pageContext(ctx, request, reply)} petition={petition} update={update} canEdit={petitions.can(view, 'campaign')} timeZone={ctx.config.timeZone} url={url} />;
-    return sendPage(reply, page);
+    const updateId = Number(id) || 0;
+    // An update goes by email to every signer, who follow its link in a wave: visitors not
+    // signed in all see the same page, rendered (its reads, its Markdown) once a moment like the
+    // petition's page; the team's has the edit buttons and is rendered for each of them.
+    return sendSharedPage(ctx, request, reply, `/petitions/${encodeURIComponent(slug)}/updates/${updateId}`, async (pageCtx) => {
+      const { petition, update } = await updates.get(slug, updateId, request.user);
+      const view = await petitions.viewFor(slug, request.user);
+      const url = `${petitions.urlFor(petition)}/updates/${update.id}`;
+      return <UpdatePage ctx={pageCtx} petition={petition} update={update} canEdit={petitions.can(view, 'campaign')} timeZone={ctx.config.timeZone} url={url} />;
+    });
   });
 
   app.get('/petitions/:slug/updates/:id/edit', async (request, reply) => {
