@@ -4,7 +4,8 @@
  * closed, default 20,000, each with counter rows as signing leaves them): the home page (the most
  * popular, newest and recently closed petitions and the site's total), the list of open petitions
  * by popularity, a page deep in the closed ones, a search, the list as JSON, and a petition's
- * widget (the iframe a news article embeds), share card and "where and when" page. Each read alone,
+ * widget (the iframe a news article embeds), share card and "where and when" page, an update's page
+ (where an update emailed to every signer brings them) and the petition's feed. Each read alone,
  * then the home page and a search while a petition is signed at 2,000/s, and a petition's page
  * while crawlers fetch petition after petition's PNG share card and QR code (each one drawn). The site runs in its own process, as
  * in the signing benchmark. Bounded by BENCH_SECONDS per scenario (default 10).
@@ -102,6 +103,14 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
     const server = site.serve({ stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await site.waitUntilUp();
+      // The campaigner's update, as emailed to every signer: its page is where they land.
+      const paragraph = 'The commissioner met us today. **Thank you** to everyone who signed: [the minutes](https://example.org/minutes) say the night buses stay.';
+      const posted = await fetch(`${site.base}/api/v1/petitions/${signed!.slug}/updates`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${site.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'We met the commissioner', body: Array.from({ length: 12 }, () => paragraph).join('\n\n'), email_signers: false }),
+      });
+      const update = ((await posted.json()) as { data: { id: number } }).data;
       const cpu = cpuMeter(server.pid);
       for (const [label, path] of [
         ['home page', '/'],
@@ -113,6 +122,8 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Row[]> {
         ['petition embed', `/petitions/${signed!.slug}/embed`],
         ['petition share card (SVG)', `/petitions/${signed!.slug}/card.svg`],
         ['petition "where and when" page', `/petitions/${signed!.slug}/stats`],
+        ['an update emailed to signers, its page', `/petitions/${signed!.slug}/updates/${update.id}`],
+        ['a petition\'s feed of updates (Atom)', `/petitions/${signed!.slug}/feed.atom`],
       ] as const) {
         const check = await fetch(`${site.base}${path}`);
         if (check.status !== 200) throw new Error(`${path} answered ${check.status}`);
