@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { allLocalisedPageKeys } from '../../src/views/page-cache.ts';
-import type { TestApp } from '../helpers/app.ts';
 import { BROWSER_SKIP_REASON, startBrowserRig, type BrowserRig } from '../helpers/browser.ts';
 import { createPetition } from '../helpers/factories.ts';
-import { addresses, type TestSmtpServer } from '../helpers/smtp.ts';
+import { addresses } from '../helpers/smtp.ts';
 
 // The other browser tests run with the public page cache off, so that every page shows what was
 // just done. Here it is on, as in production: visitors not signed in get pages kept for every
 // visitor, compressed, with their own form token filled in, and must still sign.
 describe('kept public pages in a real browser', { skip: BROWSER_SKIP_REASON }, () => {
   let rig: BrowserRig;
-  let browser: Browser;
-  let smtp: TestSmtpServer;
-  let t: TestApp;
-  let baseUrl: string;
-
-  before(async () => {
-    // A long moment: the second visitor gets the first one's page however slow the machine.
-    rig = await startBrowserRig({ pageCacheMs: 60_000 });
-    ({ t, smtp, browser, baseUrl } = rig);
-  });
-
+  // A long moment: the second visitor gets the first one's page however slow the machine.
+  before(async () => (rig = await startBrowserRig({ pageCacheMs: 60_000 })));
   after(() => rig?.close());
 
   it('lets two visitors sign through one kept, compressed page, each with their own token', async () => {
+    const { t, smtp, browser, baseUrl } = rig;
     const { petition, owner } = await createPetition(t.ctx, { input: { title: 'Keep the night buses running' } });
     const update = await t.ctx.services.updates.post(owner, petition.slug, { title: 'We met the commissioner', body: 'She **listened**.', email_signers: false });
     const visitors = [await browser.newContext(), await browser.newContext({ javaScriptEnabled: false })];
