@@ -162,6 +162,24 @@ describe('the public page cache', () => {
     assert.match((await t.app.inject({ method: 'GET', url: '/feed.atom' })).body, /We met the commissioner again/);
   });
 
+  it('answers the lists of petitions as JSON from one serialisation a moment, searches live, and drops them after a change made here', async () => {
+    const { petition, owner } = await createPetition(t.ctx, { input: { title: 'Listed for the JSON readers' } });
+    now += 2000;
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/petitions?per_page=100&utm_source=widget' });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.headers['content-type'], 'application/json; charset=utf-8');
+    assert.ok(list.json().data.some((p: { slug: string }) => p.slug === petition.slug));
+    assert.ok(t.ctx.services.pageCache.get('/api/v1/petitions?state=open&sort=popular&page=1&per_page=100'), 'kept under the list it is');
+    const search = await t.app.inject({ method: 'GET', url: '/api/v1/petitions?q=JSON%20readers' });
+    assert.deepEqual(search.json().data.map((p: { slug: string }) => p.slug), [petition.slug]);
+    const token = await t.ctx.services.auth.createApiToken(owner);
+    const closed = await t.app.inject({ method: 'POST', url: `/api/v1/petitions/${petition.slug}/close`, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(closed.statusCode, 200, closed.body);
+    now += 100;
+    const after = await t.app.inject({ method: 'GET', url: '/api/v1/petitions?per_page=100' });
+    assert.ok(!after.json().data.some((p: { slug: string }) => p.slug === petition.slug), 'a petition closed here leaves the open list at once');
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

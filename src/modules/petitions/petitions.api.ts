@@ -15,9 +15,20 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
   const petitions = ctx.services.petitions;
 
   // Query and bodies are validated by the service (one schema for forms and API), so errors match.
-  api.get('/api/v1/petitions', { schema: { querystring: ListPetitionsQuery, response: { 200: PetitionListOutput } } }, async (request) => {
+  api.get('/api/v1/petitions', { schema: { querystring: ListPetitionsQuery, response: { 200: PetitionListOutput } } }, async (request, reply) => {
     const result = await petitions.listPublic(request.query);
-    return { data: result.petitions.map((p) => petitions.toOutput(p)), page: result.page };
+    const body = () => ({ data: result.petitions.map((p) => petitions.toOutput(p)), page: result.page });
+    // A search is anyone's words: answered for each. A list is alike for every reader (sites
+    // showing the most popular petitions, aggregators), so its JSON is written once a moment
+    // under its address, which a change to a petition made here drops (see app.ts).
+    if (result.q) return body();
+    const key = `/api/v1/petitions?state=${result.filter}&sort=${result.sort}&page=${result.page.number}&per_page=${result.page.size}`;
+    let json = ctx.services.pageCache.get(key);
+    if (!Buffer.isBuffer(json)) {
+      json = Buffer.from(JSON.stringify(PetitionListOutput.parse(body())));
+      ctx.services.pageCache.set(key, json);
+    }
+    return reply.type('application/json; charset=utf-8').send(json as never);
   });
 
   api.post('/api/v1/petitions', { schema: { body: CreatePetitionInput, response: { 201: PetitionEnvelope } } }, async (request, reply) => {
