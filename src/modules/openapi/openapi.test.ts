@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
@@ -47,6 +48,13 @@ describe('the API description', () => {
     assert.ok(apiRoutes.length > 30);
     assert.deepEqual(described.filter((d) => d.includes('/api/v1/')).sort(), [...new Set(apiRoutes)].sort());
     assert.ok(!described.some((d) => d.includes('/petitions/{slug}/edit') || d.includes('/login')), 'web pages are not in the API description');
+  });
+
+  it('is sent compressed to readers that take it, the same description', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/openapi.json', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(res.headers['content-encoding'], 'gzip');
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.deepEqual(JSON.parse(gunzipSync(res.rawPayload).toString()), spec);
   });
 
   it('documents request bodies from the same schemas that validate them', () => {
