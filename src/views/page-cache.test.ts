@@ -180,6 +180,19 @@ describe('the public page cache', () => {
     assert.ok(!after.json().data.some((p: { slug: string }) => p.slug === petition.slug), 'a petition closed here leaves the open list at once');
   });
 
+  it('keeps the privacy notice signers open from the form, but never a signed-in visitor\'s copy', async () => {
+    now += 2000;
+    const page = await t.app.inject({ method: 'GET', url: '/privacy' });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.headers['cache-control'], 'public, max-age=3600');
+    assert.ok(t.ctx.services.pageCache.get('/privacy:en*'), 'kept');
+    const user = await createUser(t.ctx);
+    const session = await signedInSession(t.app, user.email);
+    const theirs = await session.get('/privacy');
+    assert.equal(theirs.headers['cache-control'], 'private, no-store');
+    assert.match(theirs.body, /action="\/logout"/, 'their menu, with their own sign-out form');
+  });
+
   it('never caches what only some may see', async () => {
     const moderator = await createUser(t.ctx, { role: 'moderator' });
     const { petition } = await createPetition(t.ctx);

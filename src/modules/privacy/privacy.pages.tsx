@@ -2,15 +2,17 @@ import { t } from '../../i18n/i18n.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { Layout } from '../../views/layout.tsx';
-import { pageContext } from '../../views/pages.tsx';
-import { sendPage } from '../../views/render.ts';
+import { sendSharedPage } from '../../views/pages.tsx';
 
 /** How signers' personal data is used: what a signer reads before trusting us with it. */
 export function registerPrivacyPage(app: FastifyInstance, ctx: AppContext): void {
   app.get('/privacy', async (request, reply) => {
     const site = ctx.config.siteName;
-    const pageCtx = await pageContext(ctx, request, reply);
-    const page = () => (
+    // Linked from the signing form, so read by signers in a crowd too: the same for everyone not
+    // signed in, rendered once a moment like the petition page.
+    // (A signed-in visitor's copy has their menu and sign-out form: theirs alone.)
+    reply.header('cache-control', request.user ? 'private, no-store' : 'public, max-age=3600');
+    return sendSharedPage(ctx, request, reply, '/privacy', (pageCtx) => () => (
       <Layout ctx={pageCtx} title={t('layout.privacy')}>
         <h1>{t('privacy.heading')}</h1>
         <h2>{t('privacy.collect')}</h2>
@@ -34,7 +36,6 @@ export function registerPrivacyPage(app: FastifyInstance, ctx: AppContext): void
           <li>{t('privacy.rights_copy')}</li>
         </ul>
       </Layout>
-    );
-    return sendPage(reply.header('cache-control', 'public, max-age=3600'), page);
+    ));
   });
 }
