@@ -9,10 +9,10 @@ export type ImageTask = 'card.png' | 'qr.png';
 const ENTRY = import.meta.url.endsWith('.ts') ? new URL('../../image-thread.ts', import.meta.url) : new URL('./image-thread.js', import.meta.url);
 
 /**
- * Draws PNGs on a thread of their own: a share card takes 17–80 ms and a QR code 24–44 ms, which on
- * the event loop would hold up every visitor's answer meanwhile (with four crawlers asking for QR
- * codes the petition page served a thirteenth of its rate). The card's renderer also takes
- * 75–130 MB once started; the thread stops when idle for `idleMs`, and that memory goes with it.
+ * Draws PNGs on a thread of their own: a share card takes tens of milliseconds, as a QR code did
+ * on the event loop, where each held up every visitor's answer meanwhile (with four crawlers
+ * fetching QR codes the petition page served a thirteenth of its rate). The renderer takes ~40 MB
+ * once started (src/image-thread.ts); the thread stops when idle for `idleMs`, giving most of it back.
  */
 export class ImageThread {
   private readonly thread: TaskThread<ImageTask>;
@@ -33,7 +33,7 @@ export class ImageThread {
     return this.draw('card.png', { svg });
   }
 
-  /** A 600-pixel QR code of `url`. */
+  /** A QR code of `url`, about 600 pixels wide. */
   qrPng(url: string): Promise<Buffer> {
     return this.draw('qr.png', { url });
   }
