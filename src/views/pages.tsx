@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import type { AppError } from '../lib/errors.ts';
 import { Layout, type PageContext } from './layout.tsx';
 import { t, translateMessage } from '../i18n/i18n.ts';
-import { localisedPageKey } from './page-cache.ts';
+import { localisedPageKey, PageTemplate } from './page-cache.ts';
 import { renderTemplate, sendPage, sendTemplate, type PageElement } from './render.ts';
 
 /** Builds the {@link PageContext} for a request: site name, signed-in user, a fresh CSRF token. */
@@ -39,6 +39,15 @@ export async function sendSharedPage(ctx: AppContext, request: FastifyRequest, r
     renderTemplate(request, await build(await pageContext(ctx, request, reply, { csrfToken: CSRF_PLACEHOLDER, path: address })), [CSRF_PLACEHOLDER]),
   );
   return sendTemplate(reply, template, template.hasHole(CSRF_PLACEHOLDER) ? { [CSRF_PLACEHOLDER]: reply.generateCsrf() } : {});
+}
+
+/**
+ * Sends a document every reader gets alike (a feed, an image) from the public page cache under
+ * `key`, or has `write` write it and keeps it there, compressed once, like a shared page.
+ */
+export async function sendSharedDocument(ctx: AppContext, reply: FastifyReply, key: string, type: string, write: () => string | Promise<string>): Promise<FastifyReply> {
+  const document = await ctx.services.pageCache.template(key, async () => PageTemplate.split(await write(), []));
+  return sendTemplate(reply, document, {}, 200, type);
 }
 
 /** After a form post, the language switch leads back to the page the form was on. */

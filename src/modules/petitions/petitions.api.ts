@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
@@ -13,6 +13,14 @@ const PetitionEnvelope = z.object({ data: PetitionOutput });
 export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const petitions = ctx.services.petitions;
+  // Answers read alike by everyone are kept a moment as bytes (serialised, and checked against
+  // the schema, once) in the public page cache and sent as they are.
+  const sendJson = (reply: FastifyReply, json: Buffer) => reply.type('application/json; charset=utf-8').send(json as never);
+  const keepJson = (key: string, body: unknown): Buffer => {
+    const json = Buffer.from(JSON.stringify(body));
+    ctx.services.pageCache.set(key, json);
+    return json;
+  };
 
   // Query and bodies are validated by the service (one schema for forms and API), so errors match.
   api.get('/api/v1/petitions', { schema: { querystring: ListPetitionsQuery, response: { 200: PetitionListOutput } } }, async (request, reply) => {
@@ -23,12 +31,8 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     // under its address, which a change to a petition made here drops (see app.ts).
     if (result.q) return body();
     const key = `/api/v1/petitions?state=${result.filter}&sort=${result.sort}&page=${result.page.number}&per_page=${result.page.size}`;
-    let json = ctx.services.pageCache.get(key);
-    if (!Buffer.isBuffer(json)) {
-      json = Buffer.from(JSON.stringify(PetitionListOutput.parse(body())));
-      ctx.services.pageCache.set(key, json);
-    }
-    return reply.type('application/json; charset=utf-8').send(json as never);
+    const kept = ctx.services.pageCache.get(key);
+    return sendJson(reply, Buffer.isBuffer(kept) ? kept : keepJson(key, PetitionListOutput.parse(body())));
   });
 
   api.post('/api/v1/petitions', { schema: { body: CreatePetitionInput, response: { 201: PetitionEnvelope } } }, async (request, reply) => {
@@ -42,14 +46,11 @@ export function registerPetitionsApi(app: FastifyInstance, ctx: AppContext): voi
     // Anonymous readers (embeds, count widgets) share one answer per second, like the public page.
     const key = `api:${request.params.slug}`;
     const cached = viewer ? null : ctx.services.pageCache.get(key);
-    // Bytes are sent as they are: serialised (and checked against the schema) when cached.
-    if (Buffer.isBuffer(cached)) return reply.type('application/json; charset=utf-8').send(cached as never);
+    if (Buffer.isBuffer(cached)) return sendJson(reply, cached);
     const petition = await petitions.getForViewer(request.params.slug, viewer);
     const body = { data: petitions.toOutput(petition) };
     if (!viewer && !petition.hidden && ['open', 'closed', 'delivered'].includes(petition.state)) {
-      const json = Buffer.from(JSON.stringify(PetitionEnvelope.parse(body)));
-      ctx.services.pageCache.set(key, json);
-      return reply.type('application/json; charset=utf-8').send(json as never);
+      return sendJson(reply, keepJson(key, PetitionEnvelope.parse(body)));
     }
     return body;
   });

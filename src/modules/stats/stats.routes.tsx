@@ -10,9 +10,9 @@ import type { GeoAreaKind as GeoKind } from '../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formatNumber } from '../../views/components.tsx';
 import { Layout } from '../../views/layout.tsx';
-import { localisedPageKey, PageTemplate } from '../../views/page-cache.ts';
-import { sendSharedPage } from '../../views/pages.tsx';
-import { renderMarkup, sendPage, sendTemplate } from '../../views/render.ts';
+import { localisedPageKey } from '../../views/page-cache.ts';
+import { sendSharedDocument, sendSharedPage } from '../../views/pages.tsx';
+import { renderMarkup } from '../../views/render.ts';
 import { neutraliseCell } from '../handin/handin.service.ts';
 import { SlugParams } from '../petitions/petitions.schema.ts';
 import type { Petition } from '../petitions/petitions.service.ts';
@@ -254,15 +254,14 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     // The petition page shows the map to every visitor once boundaries are imported: rendered
     // (every area's outline, escaped) and compressed once a moment per petition, map and
     // language, like the page itself, instead of once a visitor.
-    const image = await ctx.services.pageCache.template(localisedPageKey(request, `map:${petition.id}:${query.map ?? ''}:${measure}`), async () => {
+    return sendSharedDocument(ctx, reply.header('cache-control', 'public, max-age=60'), localisedPageKey(request, `map:${petition.id}:${query.map ?? ''}:${measure}`), 'image/svg+xml; charset=utf-8', async () => {
       const [s, mapKinds] = await Promise.all([stats.forPetition(petition), maps.available()]);
       const kind = query.map ?? defaultAreaKind(s);
       const outlines = mapKinds.includes(kind as GeoKind) ? await maps.outlines(kind as GeoKind) : null;
       if (!outlines) throw new AppError('not_found', 'There is no map of these areas.');
       const svg = renderMarkup(request, <ChoroplethMap kind={kind} outlines={outlines} areas={s.by_area[kind]} measure={measure} />);
-      return PageTemplate.split(`<?xml version="1.0" encoding="UTF-8"?>\n${svg}`, []);
+      return `<?xml version="1.0" encoding="UTF-8"?>\n${svg}`;
     });
-    return sendTemplate(reply.header('cache-control', 'public, max-age=60'), image, {}, 200, 'image/svg+xml; charset=utf-8');
   });
 
   // The count as Server-Sent Events: the petition page updates itself while it is open.

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { renderMarkdown } from '../../lib/markdown.ts';
-import { PageTemplate } from '../../views/page-cache.ts';
-import { sendTemplate } from '../../views/render.ts';
+import { sendSharedDocument } from '../../views/pages.tsx';
 
 function xml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -53,10 +52,8 @@ export function registerUpdateFeeds(app: FastifyInstance, ctx: AppContext): void
   // Feed readers ask again and again, alike: each feed is written (its reads, every update's
   // Markdown) once a moment, like a public page, and sent compressed to readers that take it.
   // Kept under its address, so a change to a petition made here drops it at once (see app.ts).
-  const sendFeed = async (reply: FastifyReply, address: string, write: () => Promise<string>) => {
-    const feed = await ctx.services.pageCache.template(address, async () => PageTemplate.split(await write(), []));
-    return sendTemplate(reply.header('cache-control', 'public, max-age=300'), feed, {}, 200, 'application/atom+xml; charset=utf-8');
-  };
+  const sendFeed = (reply: FastifyReply, address: string, write: () => Promise<string>) =>
+    sendSharedDocument(ctx, reply.header('cache-control', 'public, max-age=300'), address, 'application/atom+xml; charset=utf-8', write);
 
   app.get('/petitions/:slug/feed.atom', async (request, reply) => {
     const { slug } = request.params as { slug: string };
